@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "coretech.matching.cli",
     "coretech.matching.audit_cli",
     "coretech.indicators.cli",
+    "coretech.indicators.breakthrough_cli",
     "coretech.models.cli",
     "coretech.pipeline_cli",
 )
