@@ -1,0 +1,112 @@
+"""Typed items the spiders yield; pipelines validate and store them.
+
+* :class:`SchemeEntry` -- one row of the IPC scheme table (INTERFACES.md columns) plus where
+  it came from (``page`` URL, ``seq`` position on that page, ``line`` text for CNIPA) and
+  what the page says it holds (``expected_section``).
+* :class:`DownloadedFile` -- a file the crawl keeps (WIPO zips, CNIPA PDFs) with its hash.
+* :class:`PageDone` -- marker: every item of ``url`` has been yielded (resume skips the page).
+* :class:`Problem` -- something wrong with a page (validation failure, unreadable body).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+#: Columns of the scheme table, in order (same as ``coretech.ipc.scheme.SCHEME_COLUMNS``).
+ENTRY_COLUMNS = (
+    "code",
+    "kind",
+    "depth",
+    "depth_source",
+    "parent",
+    "title",
+    "path_title",
+    "references",
+    "lang",
+    "edition",
+    "source",
+)
+
+
+@dataclass
+class SchemeEntry:
+    """One scheme-table row as crawled. ``depth`` is None above main-group level."""
+
+    code: str
+    kind: str
+    depth: int | None
+    depth_source: str | None
+    parent: str | None
+    title: str | None
+    path_title: str | None
+    references: str | None
+    lang: str | None
+    edition: str | None
+    source: str | None
+    page: str = ""
+    seq: int = 0
+    line: str = ""
+    expected_section: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def row(self) -> dict[str, Any]:
+        """The scheme-table row (SCHEME_COLUMNS, then the reader's extra columns)."""
+        out = {c: getattr(self, c) for c in ENTRY_COLUMNS}
+        out.update(self.extra)
+        return out
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.code, self.lang)
+
+
+@dataclass
+class DownloadedFile:
+    """A downloaded file to keep beside the output. ``body`` is dropped once stored."""
+
+    url: str
+    role: str  # "scheme", "catchwords", "concordance", "cnipa_pdf"
+    filename: str
+    sha256: str
+    size: int
+    body: bytes = field(default=b"", repr=False)
+
+
+@dataclass
+class PageDone:
+    """All items of ``url`` were yielded; ``n_items`` entries, ``n_lines`` text lines read."""
+
+    url: str
+    n_items: int
+    n_lines: int = 0
+    pdf_pages: int = 0
+    links: list[str] = field(default_factory=list)  # an index page: the pages it lists
+
+
+@dataclass
+class Problem:
+    """A problem with a page: ``kind`` is ``validation``, ``unreadable``, ``failed`` ..."""
+
+    url: str
+    kind: str
+    message: str
+    line_no: int | None = None
+    line: str = ""
+
+
+def to_record(item: Any) -> dict[str, Any]:
+    """A JSON-ready record of an item (``t`` names its type; file bodies left out)."""
+    rec = asdict(item)
+    rec.pop("body", None)
+    rec["t"] = type(item).__name__
+    return rec
+
+
+ITEM_TYPES = {c.__name__: c for c in (SchemeEntry, DownloadedFile, PageDone, Problem)}
+
+
+def from_record(rec: dict[str, Any]) -> Any:
+    rec = dict(rec)
+    cls = ITEM_TYPES[rec.pop("t")]
+    return cls(**rec)
