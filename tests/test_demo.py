@@ -1,0 +1,112 @@
+"""Demo inputs: the illustrative catalogue and the simulated patents."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from coretech.demo import (
+    DEMO_LAG_SHARES,
+    catalogue_path,
+    codes_within,
+    scheme_symbols,
+    simulate_patents,
+)
+from coretech.errors import InputError
+from coretech.io import read_table
+from coretech.ipc import normalize
+
+FIELDS = {"新一代信息技术", "高档数控机床和机器人", "航空航天装备", "海洋工程装备及高技术船舶",
+          "先进轨道交通装备", "节能与新能源汽车", "电力装备", "农业装备", "新材料",
+          "生物医药及高性能医疗器械", "其他"}
+CATEGORIES = {"核心基础零部件（元器件）", "关键基础材料", "先进基础工艺", "产业技术基础"}
+
+
+def test_illustrative_catalogue_is_valid_and_says_so() -> None:
+    cat = read_table(catalogue_path())
+    assert 35 <= len(cat) <= 50
+    assert cat["tech_id"].is_unique
+    assert (cat["name_zh"] != "").all() and (cat["name_en"] != "").all()
+    assert set(cat["field"]) <= FIELDS and set(cat["category"]) <= CATEGORIES
+    assert cat["note"].str.contains("not the official 685-item catalogue").all()
+    names = set(cat["name_zh"])
+    assert {"高速精密轴承", "IGBT芯片", "高性能碳纤维", "光刻胶", "溅射靶材", "锂离子电池隔膜",
+            "MEMS传感器", "工业机器人减速器"} <= names
+    readme = catalogue_path().with_name("demo_catalogue_illustrative.README.md").read_text()
+    assert "NOT the official 685-item catalogue" in readme
+
+
+@pytest.fixture(scope="module")
+def symbols() -> list[str]:
+    from coretech.ipc.scheme import default_source_path
+
+    codes = []
+    with open(default_source_path(), encoding="utf-8") as fh:
+        for line in fh:
+            c = line.split("\t", 1)[0]
+            if len(c) == 14:
+                codes.append(c)
+    return sorted({normalize(c) for c in codes[::7]})  # every 7th: enough and fast
+
+
+def test_codes_within_follows_the_hierarchy_by_prefix() -> None:
+    sym = scheme_symbols(["H01L29/00", "H01L29/739", "H01L21/02", "H01M2/16", "H01L", "G06N3/02"])
+    assert list(sym) == ["G06N3/02", "H01L21/02", "H01L29/00", "H01L29/739", "H01M2/16"]
+    assert list(codes_within(sym, ["H01L29/00"])) == ["H01L29/00", "H01L29/739"]
+    assert list(codes_within(sym, ["H01L"])) == ["H01L21/02", "H01L29/00", "H01L29/739"]
+    assert list(codes_within(sym, ["H01M2/16", "G06N"])) == ["G06N3/02", "H01M2/16"]
+    assert list(codes_within(sym, ["H01L29/73"])) == []  # a subgroup covers itself only
+
+
+def test_simulated_patents_are_realistic_and_deterministic(symbols: list[str]) -> None:
+    dictionary = ["H01L29/00", "D01F9/12", "G03F7/004", "H01M50"]
+    cities = ["南京市", "苏州市", "合肥市", "兰州市"]
+    df = simulate_patents(symbols, dictionary, cities, seed=7, n_patents=20_000,
+                          city_weights={"南京市": 4, "苏州市": 3, "合肥市": 2, "兰州市": 1})
+    again = simulate_patents(symbols, dictionary, cities, seed=7, n_patents=20_000,
+                             city_weights={"南京市": 4, "苏州市": 3, "合肥市": 2, "兰州市": 1})
+    pd.testing.assert_frame_equal(df, again)
+    other = simulate_patents(symbols, dictionary, cities, seed=8, n_patents=20_000)
+    assert not df["ipc"].equals(other["ipc"])
+
+    assert list(df.columns) == ["patent_id", "app_date", "grant_date", "ipc", "main_ipc",
+                                "city", "patent_type"]
+    assert df["patent_id"].is_unique
+    # every symbol is a real scheme code
+    all_sym = set(symbols)
+    used = {s for cell in df["ipc"] for s in cell.split(";")}
+    assert used <= all_sym
+    assert (df["ipc"].str.split(";").str[0] == df["main_ipc"]).all()
+    # about core_share of the main symbols lie inside the dictionary's codes
+    core = set(codes_within(np.array(sorted(all_sym), dtype=object), dictionary))
+    share = df["main_ipc"].isin(core).mean()
+    assert 0.32 < share < 0.38
+    # cities follow the weights
+    freq = df["city"].value_counts(normalize=True)
+    assert freq["南京市"] == pytest.approx(0.4, abs=0.02)
+    # grants after the last year are not seen; no grant before its application
+    app = pd.to_datetime(df["app_date"])
+    g = df["grant_date"] != ""
+    grant = pd.to_datetime(df.loc[g, "grant_date"])
+    assert (grant >= app[g]).all()
+    assert grant.dt.year.max() <= 2022
+    # lags of the early cohorts (all grants seen) follow DEMO_LAG_SHARES: s = 2..6 mostly
+    early = g & (app.dt.year <= 2010)
+    s = grant[early[g]].dt.year - app[early].dt.year
+    share_s = s.value_counts(normalize=True)
+    for lag in (2, 3, 4, 5):
+        assert share_s.get(lag, 0) == pytest.approx(DEMO_LAG_SHARES[lag], abs=0.03)
+    assert ((s >= 2) & (s <= 6)).mean() > 0.85
+    # the grant rate among early cohorts is about 0.6; recent cohorts are truncated
+    assert g[app.dt.year <= 2010].mean() == pytest.approx(0.6, abs=0.03)
+    assert g[app.dt.year == 2022].mean() < 0.05
+
+
+def test_bad_simulation_arguments(symbols: list[str]) -> None:
+    with pytest.raises(InputError, match="no scheme symbol lies inside"):
+        simulate_patents(symbols, ["Z99Z"], ["a"])
+    with pytest.raises(InputError, match="n_patents"):
+        simulate_patents(symbols, ["H01L"], ["a"], n_patents=0)
+    with pytest.raises(InputError, match="no cities"):
+        simulate_patents(symbols, ["H01L"], [])

@@ -1,0 +1,192 @@
+"""The stage runner: content-hash skipping, re-running downstream, provenance, timings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from coretech import pipeline
+from coretech.pipeline import Context, Plan, StageUnavailable, rel, run_study
+from coretech.study import load_study
+
+CALLS: list[str] = []
+
+
+def plan_double(ctx: Context) -> Plan:
+    """Stage 'double': reads the catalogue (a number per line), multiplies by [match] factor."""
+    src = ctx.study.catalogue
+    factor = ctx.study.stage_options("match").get("factor", 2)
+    out = ctx.path("double", "double.txt")
+
+    def call() -> dict:
+        CALLS.append("double")
+        nums = [int(x) * factor for x in Path(rel(ctx, src)).read_text().split()]
+        Path(rel(ctx, out)).write_text("\n".join(map(str, nums)) + "\n")
+        return {"n": len(nums)}
+
+    return Plan({"catalogue": src}, {"factor": factor}, {"double": out}, call)
+
+
+def plan_total(ctx: Context) -> Plan:
+    """Stage 'total': sums the output of 'double', plus [audit] offset."""
+    src = pipeline.require(ctx.output("double", "double"), "double.txt")
+    offset = ctx.study.stage_options("audit").get("offset", 0)
+    out = ctx.path("total", "total.txt")
+
+    def call() -> dict:
+        CALLS.append("total")
+        total = sum(int(x) for x in Path(rel(ctx, src)).read_text().split()) + offset
+        Path(rel(ctx, out)).write_text(f"{total}\n")
+        return {"total": total}
+
+    return Plan({"double": src}, {"offset": offset}, {"total": out}, call)
+
+
+def plan_missing(ctx: Context) -> Plan:
+    raise StageUnavailable("stage 'missing' is not available yet (test)")
+
+
+@pytest.fixture()
+def fake_stages(monkeypatch: pytest.MonkeyPatch) -> None:
+    CALLS.clear()
+    monkeypatch.setattr(pipeline, "STAGE_PLANNERS", (
+        ("double", plan_double), ("missing", plan_missing), ("total", plan_total)))
+    monkeypatch.setattr(pipeline, "validate", lambda study: None)
+
+
+def make_study(tmp: Path, factor: int = 2, offset: int = 0) -> Path:
+    (tmp / "nums.txt").write_text("1\n2\n3\n")
+    p = tmp / "study.toml"
+    p.write_text(f"[inputs]\ncatalogue = 'nums.txt'\n[match]\nfactor = {factor}\n"
+                 f"[audit]\noffset = {offset}\n[study]\nout = 'out'\n")
+    return p
+
+
+def statuses(out: Path) -> dict[str, str]:
+    t = json.loads((out / "timings.json").read_text())
+    return {k: v["status"] for k, v in t["stages"].items()}
+
+
+def test_second_run_skips_everything(tmp_path: Path, fake_stages: None,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    study = make_study(tmp_path)
+    prov = run_study(load_study(study))
+    out = tmp_path / "out"
+    assert (out / "total" / "total.txt").read_text() == "12\n"
+    assert CALLS == ["double", "total"]
+    assert statuses(out) == {"double": "ran", "missing": "not available yet", "total": "ran"}
+    first = (out / "provenance.json").read_bytes()
+    err = capsys.readouterr().err
+    assert "[1/3] double" in err and "NOT AVAILABLE YET" in err and "ran in" in err
+
+    run_study(load_study(study))
+    assert CALLS == ["double", "total"]  # nothing re-ran
+    assert statuses(out)["double"] == "skipped (unchanged)"
+    assert statuses(out)["total"] == "skipped (unchanged)"
+    assert (out / "provenance.json").read_bytes() == first  # timings live apart
+    assert prov["stages"]["total"]["record"] == {"total": 12}
+    assert prov["stages"]["missing"]["status"] == "not available yet"
+    rec = json.loads(first)
+    assert rec["order"] == ["double", "missing", "total"]
+    assert rec["stages"]["double"]["inputs"]["catalogue"]["path"] == "../nums.txt"
+    assert rec["stages"]["total"]["inputs"]["double"]["path"] == "double/double.txt"
+    assert "seconds" not in json.dumps(rec)
+
+
+def test_changed_option_reruns_that_stage_and_downstream(tmp_path: Path,
+                                                         fake_stages: None) -> None:
+    run_study(load_study(make_study(tmp_path, factor=2)))
+    CALLS.clear()
+    run_study(load_study(make_study(tmp_path, factor=3)))
+    assert CALLS == ["double", "total"]
+    assert (tmp_path / "out" / "total" / "total.txt").read_text() == "18\n"
+
+
+def test_changed_downstream_option_reruns_only_downstream(tmp_path: Path,
+                                                          fake_stages: None) -> None:
+    run_study(load_study(make_study(tmp_path, offset=0)))
+    CALLS.clear()
+    run_study(load_study(make_study(tmp_path, offset=5)))
+    assert CALLS == ["total"]
+    assert statuses(tmp_path / "out")["double"] == "skipped (unchanged)"
+    assert (tmp_path / "out" / "total" / "total.txt").read_text() == "17\n"
+
+
+def test_changed_input_content_reruns(tmp_path: Path, fake_stages: None) -> None:
+    study = make_study(tmp_path)
+    run_study(load_study(study))
+    CALLS.clear()
+    (tmp_path / "nums.txt").write_text("1\n2\n4\n")
+    run_study(load_study(study))
+    assert CALLS == ["double", "total"]
+    # touching the file without changing its bytes changes nothing
+    CALLS.clear()
+    (tmp_path / "nums.txt").write_text("1\n2\n4\n")
+    run_study(load_study(study))
+    assert CALLS == []
+
+
+def test_edited_or_deleted_output_reruns_its_stage(tmp_path: Path, fake_stages: None) -> None:
+    study = make_study(tmp_path)
+    run_study(load_study(study))
+    CALLS.clear()
+    (tmp_path / "out" / "total" / "total.txt").write_text("999\n")
+    run_study(load_study(study))
+    assert CALLS == ["total"]
+    assert (tmp_path / "out" / "total" / "total.txt").read_text() == "12\n"
+    CALLS.clear()
+    (tmp_path / "out" / "double" / "double.txt").unlink()
+    run_study(load_study(study))
+    assert CALLS == ["double"]  # same bytes again, so 'total' stays skipped
+
+
+def test_force(tmp_path: Path, fake_stages: None) -> None:
+    study = make_study(tmp_path)
+    run_study(load_study(study))
+    CALLS.clear()
+    run_study(load_study(study), force=("total",))
+    assert CALLS == ["total"]
+    CALLS.clear()
+    run_study(load_study(study), force=True, quiet=True)
+    assert CALLS == ["double", "total"]
+
+
+def test_two_output_folders_give_identical_provenance(tmp_path: Path, fake_stages: None) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    for d in (a, b):
+        d.mkdir()
+        run_study(load_study(make_study(d)), quiet=True)
+    assert (a / "out/provenance.json").read_bytes() == (b / "out/provenance.json").read_bytes()
+
+
+def test_a_stage_that_writes_nothing_is_an_error(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    def plan_lazy(ctx: Context) -> Plan:
+        return Plan({}, {}, {"x": ctx.path("lazy", "x.csv")}, lambda: {})
+
+    monkeypatch.setattr(pipeline, "STAGE_PLANNERS", (("lazy", plan_lazy),))
+    monkeypatch.setattr(pipeline, "validate", lambda study: None)
+    with pytest.raises(pipeline.CoretechError, match="did not write its output"):
+        run_study(load_study(make_study(tmp_path)), quiet=True)
+
+
+def test_resolve_reports_what_it_looked_for() -> None:
+    with pytest.raises(StageUnavailable, match="coretech.nowhere.run_x"):
+        pipeline.resolve((("coretech.nowhere", "run_x"),), "x")
+    assert pipeline.resolve((("coretech.study", "load_study"),), "x") is load_study
+
+
+def test_bind_maps_roles_to_parameter_names() -> None:
+    seen = {}
+
+    def run_thing(src: str, *, scheme: str, output: str, lang: str = "auto") -> dict:
+        seen.update(src=src, scheme=scheme, output=output, lang=lang)
+        return {}
+
+    pipeline.bind(run_thing, "thing", ["a.csv"], {"scheme": "s.parquet", "out": "o.csv",
+                                                   "overrides": None}, {"lang": "en"})()
+    assert seen == {"src": "a.csv", "scheme": "s.parquet", "output": "o.csv", "lang": "en"}
+    with pytest.raises(StageUnavailable, match="no parameter for 'gold'"):
+        pipeline.bind(run_thing, "thing", [], {"gold": "g.csv"}, {})
