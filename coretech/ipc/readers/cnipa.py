@@ -1,0 +1,254 @@
+"""CNIPA (Chinese) sources: dotted text lines from the PDFs, and the flat Chinese table.
+
+Text lines, as extracted from CNIPA's scheme PDFs::
+
+    A01B1/00        手动工具（草坪修整机入A01G3/06）
+    A01B1/02   .     锹；铲[2006.01]
+    A01B1/04   . .   带齿的
+
+The dots after the symbol are the subgroup's depth (a main group has none), the bracket at the
+end is the entry's edition. :func:`parse_cnipa_lines` gives each subgroup the nearest entry
+above it with one dot fewer as parent (``depth_source='scheme'``).
+
+The flat table ``ipc_zh_2026_flat.tsv`` (columns ``code, level, main_group, subclass_dir,
+title_zh``) has no dots: a subgroup's parent is its main group and ``depth_source`` is
+``inferred`` (:func:`read_cnipa_flat`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from coretech.errors import InputError, data_row
+from coretech.ipc.readers.common import count_cleaning, finish, make_row
+from coretech.ipc.readers.result import Collector, ReadResult, structural_parent
+from coretech.ipc.readers.text import clean_title, detect_lang
+from coretech.ipc.symbols import IPCSymbolError, parse
+
+_FULLWIDTH = str.maketrans(
+    {**{chr(0xFF10 + i): str(i) for i in range(10)},
+     **{chr(0xFF21 + i): chr(0x41 + i) for i in range(26)},
+     **{chr(0xFF41 + i): chr(0x61 + i) for i in range(26)},
+     "／": "/", "\u3000": " "}
+)
+# a line that starts like an IPC symbol (maybe a broken one): letter, 2 digits, letter ...
+_LEAD = re.compile(
+    r"^\s*(?P<sym>[A-Za-z]\d{2}[A-Za-z](?:\s*\d+\s*/\s*[0-9A-Za-z]+|\s*\d+(?=\s|$))?)"
+    r"(?P<rest>.*)$"
+)
+_DOTS = re.compile(r"^[\s.．·•・。]*")
+_DOT_CHARS = set(".．·•・。")
+_END_STAMP = re.compile(r"[\[［〔]\s*(\d{4}\.\d{2}|\d{8})\s*[\]］〕]\s*$")
+#: junk titles: empty, digits, dots (PDF page numbers and leader dots)
+JUNK_TITLE = re.compile(r"[\s\d.．。·…\-]*")
+
+
+def parse_cnipa_lines(
+    lines: Iterable[str],
+    *,
+    source_name: str,
+    edition: str | None = None,
+    lang: str | None = None,
+    first_line: int = 1,
+) -> ReadResult:
+    """Parse CNIPA-style text lines (``A01B1/02   .     锹；铲[2006.01]``) into a scheme table.
+
+    Lines that do not start with a symbol (page headers, blank lines, a subclass symbol
+    alone) are skipped and counted (``stats``: ``skipped_lines``). Lines that start like an
+    entry but cannot be used (not an IPC symbol, no title, a repeated code) go to ``rejects``
+    with the reason. ``edition`` (e.g. ``2026.01``) fills the ``edition`` column; without
+    it, the entry's own bracket stamp does (the stamp is kept in ``entry_edition`` either way).
+    """
+    col = Collector(source_name)
+    parsed: list[tuple[int, str, object, int, str]] = []  # line, raw, sym, dots, title
+    for lineno, raw in enumerate(lines, first_line):
+        raw = raw.rstrip("\r\n")
+        if not raw.strip():
+            col.stats["skipped_lines"] += 1
+            col.stats["skipped_blank"] += 1
+            continue
+        m = _LEAD.match(raw.translate(_FULLWIDTH))
+        if not m:
+            col.stats["skipped_lines"] += 1
+            continue
+        sym_text, rest = m.group("sym"), m.group("rest")
+        try:
+            sym = parse(sym_text)
+        except IPCSymbolError as exc:
+            col.reject(lineno, raw, f"line {lineno}: {exc.message}", "invalid_symbols")
+            continue
+        # the rest of the original line (untranslated: keep full-width punctuation)
+        rest_orig = raw[len(raw) - len(rest):] if rest else ""
+        lead = _DOTS.match(rest_orig).group(0)  # type: ignore[union-attr]
+        dots = sum(1 for ch in lead if ch in _DOT_CHARS)
+        title = rest_orig[len(lead):].strip()
+        if not title:
+            if sym.kind in {"section", "class", "subclass"}:
+                col.stats["skipped_lines"] += 1  # a running header: the symbol alone
+                continue
+            col.reject(lineno, raw, f"line {lineno}: {sym} has no title", "empty_titles")
+            continue
+        if JUNK_TITLE.fullmatch(title):
+            col.reject(lineno, raw, f"line {lineno}: {sym} has a numeric title {title!r}",
+                       "empty_or_numeric_titles")
+            continue
+        parsed.append((lineno, raw, sym, dots, title))
+
+    if lang is None:
+        lang = detect_lang([p[4] for p in parsed[:2000]]) if parsed else "zh"
+    seen: dict[str, int] = {}
+    stack: list[str] = []  # stack[d] = code of the latest entry at depth d (current main group)
+    for lineno, raw, sym, dots, title in parsed:
+        code = str(sym)
+        if code in seen:
+            col.reject(lineno, raw,
+                       f"line {lineno}: repeated code {code} (first at line {seen[code]}, kept)",
+                       "repeated_codes")
+            continue
+        seen[code] = lineno
+        cleaned = clean_title(title)
+        count_cleaning(col, cleaned)
+        if not cleaned.title:
+            col.reject(lineno, raw, f"line {lineno}: {code} has an empty title once cleaned",
+                       "empty_titles")
+            continue
+        kind = sym.kind  # type: ignore[attr-defined]
+        depth: int | None
+        source_kind = "scheme"
+        if kind == "main_group":
+            if dots:
+                col.defects["main_groups_with_dots"] += 1
+            depth, parent = 0, structural_parent(sym)  # type: ignore[arg-type]
+            stack = [code]
+        elif kind == "subgroup":
+            main = str(sym.truncate("main_group"))  # type: ignore[attr-defined]
+            if not stack or stack[0] != main:
+                stack = [main]
+            if dots == 0:
+                col.defects["subgroups_without_dots"] += 1
+                depth, parent, source_kind = None, main, "inferred"
+            else:
+                depth = dots
+                if len(stack) < dots:
+                    col.defects["depth_jumps"] += 1
+                parent = stack[min(dots, len(stack)) - 1]
+                stack = stack[:dots] + [code]
+        else:
+            depth, parent = None, structural_parent(sym)  # type: ignore[arg-type]
+        col.rows.append(
+            make_row(sym, depth=depth, depth_source=source_kind, parent=parent,  # type: ignore[arg-type]
+                     cleaned=cleaned, lang=lang, edition=edition, source=source_name)
+        )
+    return finish(col)
+
+
+def read_cnipa_text(
+    path: str | Path, *, text: str | None = None, edition: str | None = None,
+    lang: str | None = None, source_name: str | None = None,
+) -> ReadResult:
+    """:func:`parse_cnipa_lines` on a text file (encoding detected)."""
+    from coretech.io import read_text
+
+    name = source_name or str(path)
+    if text is None:
+        text, _ = read_text(path)
+    if not text.strip():
+        raise InputError("the file is empty", file=name, row=1)
+    res = parse_cnipa_lines(text.split("\n"), source_name=name, edition=edition, lang=lang)
+    if res.table.empty and res.rejects.empty:
+        raise InputError("no CNIPA entry line (symbol, dots, title) found", file=name, row=1)
+    return res
+
+
+FLAT_COLUMNS = ("code", "level", "main_group", "subclass_dir", "title_zh")
+_LEVELS = {"section": "section", "class": "class", "subclass": "subclass",
+           "maingroup": "main_group", "main_group": "main_group", "subgroup": "subgroup"}
+
+
+def read_cnipa_flat(
+    df: pd.DataFrame, *, source: str, edition: str | None = None, lang: str = "zh"
+) -> ReadResult:
+    """Read the flat Chinese table (``code, level, main_group, subclass_dir, title_zh``).
+
+    Defect classes counted (a row may have several): ``missing_code``, ``invalid_symbols``,
+    ``empty_or_numeric_titles``, ``repeated_codes`` (distinct codes listed more than once),
+    ``repeated_code_rows_rejected`` (the later usable copies), ``level_disagrees_with_code``,
+    ``main_group_column_disagrees``, ``subclass_dir_disagrees``, ``edition_stamps_removed``,
+    ``cjk_line_break_spaces_removed``. Unusable rows go to ``rejects`` with the reason;
+    among the usable copies of a repeated code the first is kept.
+    """
+    missing = [c for c in ("code", "title_zh") if c not in df.columns]
+    if missing:
+        raise InputError(
+            f"missing column(s) {', '.join(missing)}; found {', '.join(map(str, df.columns))}",
+            file=source, row=1,
+        )
+    col = Collector(source)
+    n = len(df)
+    codes = df["code"].astype(str).str.strip().tolist()
+    titles = df["title_zh"].astype(str).tolist()
+    levels = df["level"].astype(str).str.strip().tolist() if "level" in df.columns else [""] * n
+    mains = df["main_group"].astype(str).str.strip().tolist() if "main_group" in df.columns else [""] * n
+    dirs = df["subclass_dir"].astype(str).str.strip().tolist() if "subclass_dir" in df.columns else [""] * n
+    counts = pd.Series([c for c in codes if c]).value_counts()
+    col.defects["repeated_codes"] = int((counts > 1).sum())
+
+    usable: list[tuple[int, object, str]] = []
+    for i in range(n):
+        line = data_row(i)
+        code, title = codes[i], titles[i]
+        raw = "\t".join([code, levels[i], mains[i], dirs[i], title])
+        reasons = []
+        sym = None
+        if not code:
+            col.defects["missing_code"] += 1
+            reasons.append("no code")
+        else:
+            try:
+                sym = parse(code)
+            except IPCSymbolError as exc:
+                col.defects["invalid_symbols"] += 1
+                reasons.append(exc.message)
+        if JUNK_TITLE.fullmatch(title):
+            col.defects["empty_or_numeric_titles"] += 1
+            reasons.append("empty title" if not title.strip() else f"numeric title {title.strip()!r}")
+        if reasons:
+            col.reject(line, raw, f"row {line}: " + "; ".join(reasons))
+            continue
+        usable.append((i, sym, title))
+
+    seen: dict[str, int] = {}
+    for i, sym, title in usable:
+        line = data_row(i)
+        code = str(sym)
+        if code in seen:
+            col.reject(line, "\t".join([codes[i], levels[i], mains[i], dirs[i], title]),
+                       f"row {line}: repeated code {code} (row {seen[code]} kept)",
+                       "repeated_code_rows_rejected")
+            continue
+        seen[code] = line
+        kind = sym.kind  # type: ignore[attr-defined]
+        lv = _LEVELS.get(levels[i])
+        if levels[i] and lv != kind:
+            col.defects["level_disagrees_with_code"] += 1
+        parent = structural_parent(sym)  # type: ignore[arg-type]
+        if kind == "subgroup" and mains[i] and mains[i] != parent:
+            col.defects["main_group_column_disagrees"] += 1
+        if dirs[i] and kind not in {"section", "class"} and dirs[i] != str(sym.truncate("subclass")):  # type: ignore[attr-defined]
+            col.defects["subclass_dir_disagrees"] += 1
+        cleaned = clean_title(title)
+        count_cleaning(col, cleaned)
+        if not cleaned.title:
+            col.reject(line, title, f"row {line}: empty title once references are moved out",
+                       "empty_titles")
+            continue
+        col.rows.append(
+            make_row(sym, depth=0 if kind == "main_group" else None,  # type: ignore[arg-type]
+                     depth_source="inferred", parent=parent, cleaned=cleaned, lang=lang,
+                     edition=edition, source=source)
+        )
+    return finish(col)

@@ -1,0 +1,98 @@
+"""Turning collected rows into a scheme table, and the counts every reader reports."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pandas as pd
+
+from coretech.ipc.readers.result import Collector, ReadResult
+from coretech.ipc.readers.text import Cleaned, is_fragment
+from coretech.ipc.scheme import coerce_scheme, empty_scheme, with_paths
+from coretech.ipc.symbols import IPCSymbol
+
+
+def make_row(
+    sym: IPCSymbol,
+    *,
+    depth: int | None,
+    depth_source: str,
+    parent: str | None,
+    cleaned: Cleaned,
+    lang: str,
+    edition: str | None,
+    source: str,
+    heading: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "code": str(sym),
+        "kind": sym.kind,
+        "depth": depth,
+        "depth_source": depth_source,
+        "parent": parent,
+        "title": cleaned.title or None,
+        "path_title": None,
+        "references": "; ".join(cleaned.references) or None,
+        "lang": lang,
+        "edition": edition or cleaned.stamp,
+        "source": source,
+        "heading": heading,
+        "entry_edition": cleaned.stamp,
+    }
+
+
+def count_cleaning(col: Collector, cleaned: Cleaned) -> None:
+    """Count the cleaning steps that changed a title (one count per title)."""
+    if cleaned.removed_stamps:
+        col.defects["edition_stamps_removed"] += 1
+    if cleaned.han_spaces:
+        col.defects["cjk_line_break_spaces_removed"] += 1
+    elif cleaned.removed_cjk_spaces:
+        col.defects["cjk_punctuation_spaces_removed"] += 1
+
+
+def finish(col: Collector) -> ReadResult:
+    """Build the ReadResult of a collector: table with path_title, stats, rejects."""
+    if col.rows:
+        df = pd.DataFrame(col.rows)
+        df = coerce_scheme(df)
+        df = with_paths(df)
+    else:
+        df = empty_scheme()
+    stats: Counter[str] = Counter(col.stats)
+    add_table_stats(stats, df)
+    if len(df):
+        present = set(zip(df["lang"], df["code"], strict=True))
+        missing = sum(
+            1
+            for lang, p in zip(df["lang"], df["parent"], strict=True)
+            if isinstance(p, str) and (lang, p) not in present
+        )
+        if missing:
+            col.defects["parent_not_in_source"] += missing
+    return ReadResult(
+        table=df,
+        defects={k: int(v) for k, v in sorted(col.defects.items()) if v},
+        rejects=col.rejects_frame(),
+        stats={k: int(v) for k, v in sorted(stats.items())},
+        sources=[col.source],
+    )
+
+
+def add_table_stats(stats: Counter[str], df: pd.DataFrame) -> None:
+    """Rows by kind, headings, fragments, references of a scheme table (added to ``stats``)."""
+    for k in ("section", "class", "subclass", "main_group", "subgroup"):
+        stats[f"rows_{k}"] = int((df["kind"] == k).sum()) if len(df) else 0
+    stats["rows"] = len(df)
+    if not len(df):
+        return
+    if "heading" in df.columns:
+        stats["headings"] = int(df["heading"].notna().sum())
+    en = df["lang"] == "en"
+    stats["fragments"] = int(sum(is_fragment(t) for t in df.loc[en, "title"] if isinstance(t, str)))
+    stats["rows_with_references"] = int(df["references"].notna().sum())
+    stats["references"] = int(
+        sum(len(r.split("; ")) for r in df["references"] if isinstance(r, str))
+    )
+    stats["depth_known"] = int(df["depth"].notna().sum())

@@ -1,0 +1,214 @@
+"""Cleaning IPC titles: references out, edition stamps out, PDF line-break spaces out.
+
+:func:`clean_title` returns the cleaned title, the references it found (canonical symbols,
+ranges as ``A-B``) and flags saying which cleaning steps changed something, so that readers
+can count each defect class.
+
+- A parenthesised group (ASCII or full-width brackets) that holds at least one IPC symbol is
+  a cross-reference: ``(edge trimmers for lawns A01G0003060000)``, ``（草坪修整机入A01G3/06）``.
+  It leaves the title; its symbols go to ``references``.
+- A symbol outside brackets is part of the sentence (``of a type provided for in group
+  H01L0029000000``): it stays, rewritten canonically, and is also listed in ``references``.
+- Edition stamps ``[2006.01]``, ``(2006.01)``, ``[20250101]``, ``〔2〕``, ``[4]`` are removed
+  (the last such stamp is returned as ``stamp``).
+- Whitespace between two CJK characters (or CJK punctuation) is removed: it is a line break
+  of the PDF the text was extracted from (``处理草地或草坪用的 犁`` -> ``处理草地或草坪用的犁``).
+  Spaces between Latin words are kept; runs of whitespace become one space.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from coretech.ipc.symbols import IPCSymbolError, parse
+
+_CJK = "\u2e80-\u2eff\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"
+CJK_CHAR = re.compile(f"[{_CJK}]")
+HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
+_CJK_SPACE = re.compile(f"(?<=[{_CJK}])[ \t\u00a0\u3000]+(?=[{_CJK}])")
+_HAN_SPACE = re.compile("(?<=[\u3400-\u4dbf\u4e00-\u9fff])[ \t\u00a0\u3000]+(?=[\u3400-\u4dbf\u4e00-\u9fff])")
+_WS = re.compile(r"\s+")
+
+# one symbol: 14-character, spaced/canonical group, subclass ("strong": surely a symbol), class
+_STRONG = (
+    r"(?:[A-H]\d{2}[A-Z]\d{10}"
+    r"|(?<![A-Za-z0-9])[A-H]\d{2}[A-Z] ?\d{1,4} ?/ ?\d{2,6}"
+    r"|(?<![A-Za-z0-9])[A-H]\d{2}[A-Z])(?![A-Za-z0-9/])"
+)
+_SYM = rf"(?:{_STRONG}|(?<![A-Za-z0-9])[A-H]\d{{2}}(?![A-Za-z0-9/]))"
+_STRONG_RE = re.compile(_STRONG)
+_REF_CLASS = re.compile(r"[入见][A-H]\d{2}(?![A-Za-z0-9/])")
+_RANGE = re.compile(rf"({_SYM})\s*[-–—~～]\s*({_SYM})")
+_STRONG_RANGE = re.compile(rf"({_STRONG})\s*[-–—~～]\s*({_STRONG})")
+_ANY_SYM = re.compile(_SYM)
+# edition stamps: [2006.01] (2006.01) [20250101] [4] 〔2〕 〔b,e〕
+_STAMP = re.compile(
+    r"[\[\(（〔［]\s*(\d{4}\.\d{2}|\d{8})\s*[\]\)）〕］]"
+    r"|[\[〔［]\s*(\d{1,2})\s*[\]〕］]"
+    r"|〔\s*([a-z](?:\s*,\s*[a-z])*)\s*〕"
+)
+_NEEDS_WORK = re.compile(rf"[\(（\[〔［{_CJK}]|[A-H]\d{{2}}")
+_OPEN = "(（"
+_CLOSE = ")）"
+
+
+@dataclass
+class Cleaned:
+    title: str
+    references: list[str] = field(default_factory=list)
+    stamp: str | None = None  # e.g. "2006.01" (last numeric edition stamp found)
+    moved_references: bool = False
+    removed_stamps: int = 0
+    removed_cjk_spaces: int = 0  # spaces between CJK characters or CJK punctuation
+    han_spaces: int = 0  # of which between two Han characters
+
+
+def edition_of(stamp: str) -> str | None:
+    """``20250101`` -> ``2025.01``; ``2006.01`` as is; anything else None."""
+    s = stamp.strip()
+    if re.fullmatch(r"\d{4}\.\d{2}", s):
+        return s
+    if re.fullmatch(r"\d{8}", s):
+        return f"{s[:4]}.{s[4:6]}"
+    return None
+
+
+def _canon(sym: str) -> str | None:
+    try:
+        return str(parse(sym))
+    except IPCSymbolError:
+        return None
+
+
+def extract_symbols(text: str) -> list[str]:
+    """Canonical symbols and ranges (``A-B``) mentioned in ``text``, in order, no repeats."""
+    out: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for m in _RANGE.finditer(text):
+        a, b = _canon(m.group(1)), _canon(m.group(2))
+        if a and b:
+            out.append(f"{a}-{b}")
+            spans.append(m.span())
+    for m in _ANY_SYM.finditer(text):
+        if any(s <= m.start() < e for s, e in spans):
+            continue
+        c = _canon(m.group(0))
+        if c:
+            out.append(c)
+    seen: set[str] = set()
+    return [x for x in out if not (x in seen or seen.add(x))]
+
+
+def _is_reference(text: str) -> bool:
+    return bool(_STRONG_RE.search(text) or _REF_CLASS.search(text))
+
+
+def _groups(text: str) -> list[tuple[int, int]]:
+    """Spans of top-level bracket groups (ASCII and full-width parentheses, nested)."""
+    spans = []
+    depth = 0
+    start = 0
+    for i, ch in enumerate(text):
+        if ch in _OPEN:
+            if depth == 0:
+                start = i
+            depth += 1
+        elif ch in _CLOSE and depth:
+            depth -= 1
+            if depth == 0:
+                spans.append((start, i + 1))
+    if depth:  # unclosed group: runs to the end
+        spans.append((start, len(text)))
+    return spans
+
+
+def _canonical_inline(text: str, refs: list[str]) -> str:
+    """Rewrite 14-character symbols in running text canonically; record them as references."""
+
+    def sub_range(m: re.Match[str]) -> str:
+        a, b = _canon(m.group(1)), _canon(m.group(2))
+        if a and b:
+            refs.append(f"{a}-{b}")
+            return f"{a}-{b}"
+        return m.group(0)
+
+    text = _STRONG_RANGE.sub(sub_range, text)
+
+    def sub_one(m: re.Match[str]) -> str:
+        c = _canon(m.group(0))
+        if c is None:
+            return m.group(0)
+        if c not in refs and not any(r.startswith(c + "-") or r.endswith("-" + c) for r in refs):
+            refs.append(c)
+        return c if len(m.group(0)) == 14 else m.group(0)
+
+    return _STRONG_RE.sub(sub_one, text)
+
+
+def clean_title(raw: str | None, *, cjk_spaces: bool = True) -> Cleaned:
+    """Clean one title (see the module docstring). ``raw`` None or blank gives ``''``."""
+    if raw is None:
+        return Cleaned("")
+    if not _NEEDS_WORK.search(raw):  # fast path: plain Latin text
+        return Cleaned(" ".join(raw.split()).strip(" ;,"))
+    text = raw.replace("\r", " ").replace("\n", " ")
+    out = Cleaned("")
+    # 0. PDF line-break spaces between CJK characters (counted on the raw title)
+    if cjk_spaces and CJK_CHAR.search(text):
+        out.han_spaces = len(_HAN_SPACE.findall(text))
+        text, n = _CJK_SPACE.subn("", text)
+        out.removed_cjk_spaces = n
+    # 1. edition stamps
+    stamps = list(_STAMP.finditer(text))
+    if stamps:
+        for m in stamps:
+            ed = edition_of(m.group(1) or "")
+            if ed:
+                out.stamp = ed
+        out.removed_stamps = len(stamps)
+        text = _STAMP.sub(" ", text)
+    # 2. bracket groups holding symbols -> references
+    refs: list[str] = []
+    if "(" in text or "（" in text:
+        pieces: list[str] = []
+        last = 0
+        for s, e in _groups(text):
+            inner = text[s + 1 : e - 1] if e <= len(text) else text[s + 1 :]
+            found = extract_symbols(inner) if _is_reference(inner) else []
+            if found:
+                pieces.append(text[last:s])
+                refs.extend(found)
+                out.moved_references = True
+                last = e
+        pieces.append(text[last:])
+        text = " ".join(p for p in pieces)
+    # 3. symbols left in running text: canonical, listed too
+    if _STRONG_RE.search(text):
+        text = _canonical_inline(text, refs)
+    # 4. whitespace
+    text = _WS.sub(" ", text).strip()
+    text = re.sub(r"\s+([;,.；，。、])", r"\1", text)
+    text = text.strip(" ;；,，")
+    seen: set[str] = set()
+    out.references = [r for r in refs if not (r in seen or seen.add(r))]
+    out.title = text
+    return out
+
+
+def has_han(text: str) -> bool:
+    return bool(HAN.search(text or ""))
+
+
+def detect_lang(titles: list[str]) -> str:
+    """``zh`` when most non-empty titles contain Han characters, else ``en``."""
+    ne = [t for t in titles if t and t.strip()]
+    if not ne:
+        return "en"
+    zh = sum(1 for t in ne if has_han(t))
+    return "zh" if zh * 2 >= len(ne) else "en"
+
+
+def is_fragment(title: str | None) -> bool:
+    """An English title starting in lower case: a fragment read under its dotted parents."""
+    return bool(title) and title[0].isalpha() and title[0].islower()  # type: ignore[index]

