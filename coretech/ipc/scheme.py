@@ -293,10 +293,78 @@ def default_scheme() -> pd.DataFrame:
 
 @functools.cache
 def default_read_result():  # noqa: ANN201 - ReadResult, imported lazily
-    """The :class:`~coretech.ipc.readers.ReadResult` of the embedded list (counts, rejects)."""
-    from coretech.ipc.readers import read_wipo_titles
+    """The :class:`~coretech.ipc.readers.ReadResult` of the embedded list (counts, rejects).
 
-    return read_wipo_titles(default_source_path(), source_name=DEFAULT_SOURCE_NAME, lang="en")
+    Memoised in-process and cached on disk (see :func:`cache_dir`) under a key made of the
+    list's SHA-256 and the code of the readers, so a changed file or reader rebuilds it.
+    """
+    from coretech.ipc.readers import ReadResult, read_wipo_titles
+
+    path = default_source_path()
+    cdir = cache_dir()
+    key = _default_cache_key(path)
+    table_file = cdir / f"default_scheme-{key}.parquet" if cdir else None
+    meta_file = cdir / f"default_scheme-{key}.json" if cdir else None
+    if table_file is not None and table_file.is_file() and meta_file is not None and meta_file.is_file():
+        try:
+            import json
+
+            meta = json.loads(meta_file.read_text(encoding="utf-8"))
+            table = coerce_scheme(pd.read_parquet(table_file))
+            rejects = pd.DataFrame(meta["rejects"], columns=["source", "line", "raw", "reason"])
+            return ReadResult(table=table, defects=meta["defects"], rejects=rejects.astype(object),
+                              stats=meta["stats"], sources=[DEFAULT_SOURCE_NAME])
+        except Exception:  # noqa: BLE001 - a broken cache is rebuilt, never trusted
+            pass
+    res = read_wipo_titles(path, source_name=DEFAULT_SOURCE_NAME, lang="en")
+    if table_file is not None and meta_file is not None:
+        _write_default_cache(res, table_file, meta_file)
+    return res
+
+
+def cache_dir() -> Path | None:
+    """Folder of coretech's disk cache: ``$CORETECH_CACHE_DIR``, else ``$XDG_CACHE_HOME/coretech``
+    or ``~/.cache/coretech``. ``CORETECH_CACHE_DIR=off`` disables it (returns None)."""
+    import os
+
+    env = os.environ.get("CORETECH_CACHE_DIR")
+    if env is not None:
+        return None if env.strip().lower() in {"", "0", "off", "none", "false"} else Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "coretech"
+
+
+def _default_cache_key(path: Path) -> str:
+    import hashlib
+
+    from coretech import __version__
+
+    h = hashlib.sha256()
+    h.update(path.read_bytes())
+    h.update(__version__.encode())
+    here = Path(__file__).parent
+    for f in [here / "scheme.py", *sorted((here / "readers").glob("*.py")), here / "symbols.py"]:
+        if f.is_file():
+            h.update(f.read_bytes())
+    return h.hexdigest()[:24]
+
+
+def _write_default_cache(res: Any, table_file: Path, meta_file: Path) -> None:
+    """Write the cache (atomically); any failure (read-only home ...) is ignored."""
+    from coretech.io import atomic_path, write_json
+
+    try:
+        table_file.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(table_file) as tmp:
+            res.table.to_parquet(tmp, index=False)
+        rej = res.rejects.astype(object).where(res.rejects.notna(), None)
+        write_json(meta_file, {"defects": res.defects, "stats": res.stats,
+                               "rejects": rej.to_dict(orient="records")})
+        for old in table_file.parent.glob("default_scheme-*"):  # caches of other keys
+            if old.stem != table_file.stem:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def codes_of(df: pd.DataFrame, lang: str | None = None) -> list[str]:

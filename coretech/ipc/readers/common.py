@@ -14,7 +14,7 @@ from coretech.ipc.symbols import IPCSymbol
 
 
 def make_row(
-    sym: IPCSymbol,
+    sym: IPCSymbol | tuple[str, str],
     *,
     depth: int | None,
     depth_source: str,
@@ -25,9 +25,10 @@ def make_row(
     source: str,
     heading: str | None = None,
 ) -> dict[str, Any]:
+    code, kind = (sym if isinstance(sym, tuple) else (str(sym), sym.kind))
     return {
-        "code": str(sym),
-        "kind": sym.kind,
+        "code": code,
+        "kind": kind,
         "depth": depth,
         "depth_source": depth_source,
         "parent": parent,

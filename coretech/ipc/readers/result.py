@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,6 +82,35 @@ def structural_parent(sym: IPCSymbol) -> str | None:
     if k == "main_group":
         return str(sym.truncate("subclass"))
     return str(sym.truncate("main_group"))
+
+
+_FOURTEEN = re.compile(r"[A-H]\d{2}[A-Z]\d{10}")
+_SHORT = re.compile(r"[A-H](?:\d{2}[A-Z]?)?")
+
+
+def fast_symbol(text: str) -> tuple[str, str, str | None]:
+    """(canonical code, kind, structural parent) of a symbol; fast for WIPO 14-character and
+    section/class/subclass forms (the bulk of a title list), :func:`parse` otherwise.
+
+    Raises :class:`coretech.ipc.IPCSymbolError` for a string that is no IPC symbol.
+    """
+    n = len(text)
+    if n == 14 and _FOURTEEN.fullmatch(text):
+        main = int(text[4:8])
+        if main:
+            sub = text[8:].rstrip("0")
+            mg = f"{text[:4]}{main}/00"
+            if not sub:
+                return mg, "main_group", text[:4]
+            return f"{text[:4]}{main}/{sub.ljust(2, '0')}", "subgroup", mg
+    elif n <= 4 and _SHORT.fullmatch(text):
+        if n == 1:
+            return text, "section", None
+        if n == 3:
+            return text, "class", text[0]
+        return text, "subclass", text[:3]
+    sym = parse(text)
+    return str(sym), sym.kind, structural_parent(sym)
 
 
 def parse_quiet(text: str) -> IPCSymbol | None:

@@ -21,7 +21,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from coretech.ipc.symbols import IPCSymbolError, parse
+from coretech.ipc.readers.result import fast_symbol
+from coretech.ipc.symbols import IPCSymbolError
 
 _CJK = "\u2e80-\u2eff\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"
 CJK_CHAR = re.compile(f"[{_CJK}]")
@@ -76,7 +77,7 @@ def edition_of(stamp: str) -> str | None:
 
 def _canon(sym: str) -> str | None:
     try:
-        return str(parse(sym))
+        return fast_symbol(sym)[0]
     except IPCSymbolError:
         return None
 
@@ -104,20 +105,24 @@ def _is_reference(text: str) -> bool:
     return bool(_STRONG_RE.search(text) or _REF_CLASS.search(text))
 
 
+_BRACKET = re.compile(r"[()（）]")
+
+
 def _groups(text: str) -> list[tuple[int, int]]:
     """Spans of top-level bracket groups (ASCII and full-width parentheses, nested)."""
     spans = []
     depth = 0
     start = 0
-    for i, ch in enumerate(text):
+    for m in _BRACKET.finditer(text):
+        ch = m.group(0)
         if ch in _OPEN:
             if depth == 0:
-                start = i
+                start = m.start()
             depth += 1
-        elif ch in _CLOSE and depth:
+        elif depth:
             depth -= 1
             if depth == 0:
-                spans.append((start, i + 1))
+                spans.append((start, m.end()))
     if depth:  # unclosed group: runs to the end
         spans.append((start, len(text)))
     return spans

@@ -22,26 +22,14 @@ depth 0 and its subclass as parent; a subgroup has no depth and its main group a
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from coretech.errors import InputError
 from coretech.io import read_text
 from coretech.ipc.readers.common import count_cleaning, finish, make_row
-from coretech.ipc.readers.result import Collector, ReadResult, structural_parent
+from coretech.ipc.readers.result import Collector, ReadResult, fast_symbol
 from coretech.ipc.readers.text import clean_title, detect_lang
-from coretech.ipc.symbols import IPCSymbol, IPCSymbolError, parse
-
-_FOURTEEN = re.compile(r"[A-H]\d{2}[A-Z]\d{10}")
-
-
-def _fast_parse(text: str) -> IPCSymbol:
-    """parse() with a fast path for clean 14-character symbols (the bulk of a title list)."""
-    if len(text) == 14 and _FOURTEEN.fullmatch(text):
-        main = int(text[4:8])
-        if main:
-            return IPCSymbol(text[0], text[1:3], text[3], main, text[8:].rstrip("0").ljust(2, "0"))
-    return parse(text)
+from coretech.ipc.symbols import IPCSymbolError
 
 
 def read_wipo_titles(
@@ -91,7 +79,7 @@ def read_wipo_titles(
     while i < n:
         lineno, sym_text, raw = entries[i]
         try:
-            sym = _fast_parse(sym_text)
+            code, kind, parent = fast_symbol(sym_text)
         except IPCSymbolError as exc:
             msg = f"line {lineno}: {exc.message}"
             if strict:
@@ -100,13 +88,12 @@ def read_wipo_titles(
             i += 1
             continue
         heading = None
-        if i + 1 < n and entries[i + 1][1] == sym_text and sym.kind == "main_group":
+        if i + 1 < n and entries[i + 1][1] == sym_text and kind == "main_group":
             # guidance heading, then the group's own title
             heading = clean_title(raw).title or None
             col.defects["guidance_headings"] += 1
             i += 1
             lineno, _, raw = entries[i]
-        code = str(sym)
         if code in seen:
             col.reject(lineno, f"{sym_text}\t{raw}",
                        f"line {lineno}: repeated symbol {code} (first at line {seen[code]}, kept)",
@@ -122,10 +109,10 @@ def read_wipo_titles(
             continue
         col.rows.append(
             make_row(
-                sym,
-                depth=0 if sym.kind == "main_group" else None,
+                (code, kind),
+                depth=0 if kind == "main_group" else None,
                 depth_source="inferred",
-                parent=structural_parent(sym),
+                parent=parent,
                 cleaned=cleaned,
                 lang=lang,
                 edition=edition,
