@@ -314,6 +314,7 @@ TARGETS: dict[str, tuple[tuple[str, str], ...]] = {
         ("coretech.indicators.breakthrough_cli", "run_breakthrough"),
     ),
     "indicators": (
+        ("coretech.indicators.run", "run_indicators"),
         ("coretech.indicators", "run_indicators"),
         ("coretech.indicators.cli", "run_indicators"),
     ),
@@ -397,8 +398,8 @@ STAGE_ROLES: dict[str, tuple[str, ...]] = {
 def validate(study: Study) -> None:
     """Check every stage table's options against its function (where the function exists)."""
     for table, targets in TARGETS.items():
-        if table not in STAGE_ROLES or table == "models":
-            continue  # [models] is parsed by the models stage's own config reader
+        if table not in STAGE_ROLES or table in ("models", "indicators"):
+            continue  # [models] and [indicators] are parsed by their stages' own readers
         opts = study.stage_options(table)
         if table == "ipc":
             opts.pop("fetch", None)
@@ -427,6 +428,23 @@ def validate(study: Study) -> None:
             opts = {k: v for k, v in fetch.items() if k != "source"}
             check_options(Study(**{**study.__dict__, "options": {**study.options, "ipc": opts}}),
                           "ipc", fn, reserved=reserved_names(("out",)))
+    ind = study.stage_options("indicators")
+    if ind and "spec" not in ind:
+        try:
+            from coretech.indicators.run import read_spec
+        except ImportError:
+            read_spec = None
+        if read_spec is not None:
+            try:
+                read_spec(ind)
+            except InputError as exc:
+                if exc.file is None:
+                    key = exc.column or next(iter(ind))
+                    raise InputError(exc.message, **study.where("indicators", key)) from exc
+                raise
+    elif ind and set(ind) != {"spec"}:
+        raise InputError("give either spec = FILE or the spec's tables inline, not both",
+                         **study.where("indicators", next(k for k in ind if k != "spec")))
     if "models" in study.options and study.options["models"]:
         try:
             from coretech.models.study import ModelsConfig  # type: ignore[import-not-found]
@@ -533,20 +551,24 @@ def plan_simulate_panel(ctx: Context) -> Plan | None:
     def call() -> dict[str, Any]:
         import inspect
 
-        from coretech.io import write_table
+        from coretech.demo import add_employment
+        from coretech.io import write_json, write_table
 
         params = inspect.signature(fn).parameters
         res = fn(seed=seed) if "seed" in params else fn()
-        df = getattr(res, "panel", res)
-        if isinstance(res, tuple):
-            df = res[0]
+        df = res[0] if isinstance(res, tuple) else getattr(res, "panel", res)
+        truth = dict(df.attrs.get("truth") or {})
+        df = add_employment(df, seed=seed)
         write_table(df, rel(ctx, out))
+        write_json(rel(ctx, truth_path), truth)
         return {"rows": len(df), "cities": int(df["city"].nunique()), "seed": seed,
                 "note": "SIMULATED panel (coretech.models.simulate): real city names, "
-                        "simulated values with known effects"}
+                        "simulated values with known effects; E_dig/E_all simulated by "
+                        "coretech.demo.add_employment"}
 
+    truth_path = ctx.path("simulate", "panel_truth.json")
     return Plan({}, {"panel_seed": seed, "simulator": f"{fn.__module__}.{fn.__name__}"},
-                {"panel": out}, call)
+                {"panel": out, "truth": truth_path}, call)
 
 
 def _panel_input(ctx: Context) -> Path | None:
@@ -623,25 +645,23 @@ def plan_breakthrough(ctx: Context) -> Plan | None:
 
 
 def plan_indicators(ctx: Context) -> Plan | None:
+    """``coretech indicators`` on the input panel; the spec is ``[indicators] spec = FILE`` or
+    the spec's tables written inline under [indicators] (``[indicators.lq]`` ...)."""
     st = ctx.study
     panel = _panel_input(ctx)
     if panel is None:
         raise StageSkipped(_no_panel(ctx))
-    if st.options.get("indicators") == {} and st.panel == "simulate":
-        raise StageSkipped(
-            "the simulated panel carries the indices directly (no raw indicators); "
-            "give [indicators] options to compute them"
-        )
-    fn = resolve(TARGETS["indicators"], "indicators")
     opts = st.stage_options("indicators")
+    if not opts:
+        raise StageSkipped("no [indicators] spec given (spec = FILE or inline tables)")
+    fn = resolve(TARGETS["indicators"], "indicators")
     out = ctx.path("indicators", "indicators.csv")
-    spec = opts.get("spec")
-    inputs = {"panel": panel, "spec": spec if isinstance(spec, Path) else None}
-    call = bind(fn, "indicators", [rel(ctx, panel)], {"out": rel(ctx, out)},
-                {k: (rel(ctx, v) if isinstance(v, Path) else v) for k, v in opts.items()})
+    spec_file = opts.get("spec")
+    spec: Any = rel(ctx, spec_file) if isinstance(spec_file, Path) else opts
+    inputs = {"panel": panel, "spec": spec_file if isinstance(spec_file, Path) else None}
+    call = bind(fn, "indicators", [rel(ctx, panel)], {"out": rel(ctx, out), "spec": spec}, {})
     return Plan({k: v for k, v in inputs.items() if v is not None},
-                {k: (rel(ctx, v) if isinstance(v, Path) else v) for k, v in opts.items()},
-                {"indicators": out}, call)
+                {"spec": spec if isinstance(spec, str) else opts}, {"indicators": out}, call)
 
 
 def plan_panel(ctx: Context) -> Plan | None:
