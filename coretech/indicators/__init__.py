@@ -16,6 +16,7 @@ from coretech.indicators.entropy import EntropyIndex, entropy_index, entropy_wei
 from coretech.indicators.lag import lag_adjust, lag_distribution
 from coretech.indicators.lq import location_quotient
 from coretech.indicators.pca import PCAIndex, pca_index
+from coretech.indicators.run import run_indicators
 from coretech.indicators.spec import load_spec, pillar_weights
 from coretech.indicators.structure import (
     advanced_structure,
@@ -49,6 +50,7 @@ __all__ = [
     "pca_index",
     "perpetual_inventory",
     "pillar_weights",
+    "run_indicators",
     "structure_upgrading",
     "theil_rationalization",
     "to_numeric",

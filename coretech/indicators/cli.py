@@ -1,9 +1,47 @@
-"""Commands of this stage (registered on the ``coretech`` app by :mod:`coretech.cli`)."""
+"""The ``coretech indicators`` command (registered on the app by :mod:`coretech.cli`)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
 
 def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
-    """Add this stage's commands to ``app`` / ``ipc_app`` (none yet)."""
+    """Add ``coretech indicators`` to ``app``."""
+
+    @app.command("indicators")
+    def indicators(
+        panel: Path = typer.Argument(
+            ..., help="City panel, long form (one row per city-year): CSV (UTF-8/GBK), "
+            "xlsx, parquet or .dta."),
+        spec: Path = typer.Option(
+            ..., "--spec", help="TOML spec naming the indicators and their options (see "
+            "coretech/data/indicators_example.toml), or a CSV indicator spec in the format of "
+            "coretech/data/nycives_spec.csv (computes Nycives only)."),
+        out: Path = typer.Option(
+            ..., "--out", help="Output panel (format by extension); provenance goes to "
+            "<stem>.meta.json beside it."),
+    ) -> None:
+        """Compute Cialomy (eq. 4), Nycives (entropy + PCA), Actros (eqs. 6-10), Irading (eq. 11) and logged controls on a city panel, as the spec says.
+
+        Writes the panel with the new columns and a provenance record (input hashes, every option with its default filled in, entropy weights per indicator and pillar, PCA loadings, translog coefficients).
+        """
+        from coretech.indicators.run import run_indicators
+        from coretech.provenance import meta_path
+
+        rec = run_indicators(panel, spec=spec, out=out)
+        cols = rec["outputs"]["columns"]
+        typer.echo(f"wrote {out} ({rec['counts']['rows']} rows; new columns: {', '.join(cols)})")
+        res = rec.get("results", {})
+        if "nycives" in res:
+            for name, w in res["nycives"]["pillars"].get("level1", {}).items():
+                typer.echo(f"  Nycives pillar weight {name}: {w:.4f}")
+        if "actros" in res:
+            m = res["actros"]["model"]
+            typer.echo(f"  Actros: translog fe={m['fe']}, R2={m['rsquared']:.4f}, "
+                       f"transform={m['transform']}")
+        for key, vals in rec["counts"].items():
+            if isinstance(vals, dict) and any(vals.values()):
+                typer.echo(f"  {key}: " + ", ".join(f"{k} {v}" for k, v in vals.items() if v))
+        typer.echo(f"provenance: {meta_path(out)}")

@@ -296,6 +296,7 @@ def interpolate_panel(
     check_finite(df, [year], city=city, year=year)
     out = df.copy()
     out[year] = original[year]
+    flags: dict[str, np.ndarray] = {}
     filled: dict[str, int] = {}
     unfilled: dict[str, int] = {}
     groups = df.groupby(city, sort=False, dropna=False).indices
@@ -327,9 +328,12 @@ def interpolate_panel(
         was = np.isnan(v) & ~np.isnan(new)
         out[col] = new
         if flag:
-            out[f"{col}_filled"] = was
+            flags[f"{col}_filled"] = was
         filled[col] = int(was.sum())
         unfilled[col] = int(np.isnan(new).sum())
+    if flags:
+        out = out.drop(columns=[c for c in flags if c in out.columns])
+        out = pd.concat([out, pd.DataFrame(flags, index=out.index)], axis=1)
     out.attrs = dict(df.attrs)
     out.attrs["filled"] = filled
     out.attrs["unfilled"] = unfilled
