@@ -304,6 +304,7 @@ TARGETS: dict[str, tuple[tuple[str, str], ...]] = {
         ("coretech.matching.cli", "run_match"),
     ),
     "audit": (
+        ("coretech.matching.audit_report", "run_audit"),
         ("coretech.matching.audit", "run_audit"),
         ("coretech.matching", "run_audit"),
         ("coretech.matching.audit_cli", "run_audit"),
@@ -339,6 +340,7 @@ ROLE_NAMES: dict[str, tuple[str, ...]] = {
     "lag_table": ("lag_table", "lags", "lag_table_out"),
     "spec": ("spec", "spec_path"),
     "study": ("study", "config", "models_config", "study_path"),
+    "catalogue": ("catalogue", "catalogue_path"),
 }
 
 
@@ -353,14 +355,20 @@ def bind(
     positional: list[Any],
     named: dict[str, Any],
     options: dict[str, Any],
+    optional: dict[str, Any] | None = None,
 ) -> Callable[[], Any]:
     """A call of ``func`` with ``positional``, each named role under the parameter name the
-    function uses for it (:data:`ROLE_NAMES`), and the study's options."""
+    function uses for it (:data:`ROLE_NAMES`), and the study's options. Roles in
+    ``optional`` are passed only when the function takes them."""
     import inspect
 
     params = inspect.signature(func).parameters
     var_kw = any(p.kind is p.VAR_KEYWORD for p in params.values())
     kwargs: dict[str, Any] = {}
+    for role, value in (optional or {}).items():
+        name = next((n for n in ROLE_NAMES.get(role, (role,)) if n in params), None)
+        if value is not None and name is not None:
+            kwargs[name] = value
     for role, value in named.items():
         if value is None:
             continue
@@ -387,7 +395,7 @@ def reserved_names(roles: tuple[str, ...]) -> tuple[str, ...]:
 STAGE_ROLES: dict[str, tuple[str, ...]] = {
     "ipc": ("out", "sources", "default"),
     "match": ("scheme", "out", "candidates", "overrides", "catalogue"),
-    "audit": ("dictionary", "gold", "candidates", "out", "json"),
+    "audit": ("dictionary", "gold", "candidates", "out", "json", "scheme", "catalogue"),
     "breakthrough": ("patents", "dictionary", "scheme", "out", "lag_table"),
     "indicators": ("panel", "out"),
     "models": ("panel", "out", "study"),
@@ -532,10 +540,13 @@ def plan_audit(ctx: Context) -> Plan | None:
     opts = st.stage_options("audit")
     html = ctx.path("audit", "audit.html")
     metrics = ctx.path("audit", "metrics.json")
-    inputs = {"dictionary": dictionary, "candidates": candidates, "gold": st.gold}
+    scheme = ctx.output("ipc", "scheme")
+    inputs = {"dictionary": dictionary, "candidates": candidates, "gold": st.gold,
+              "scheme": scheme, "catalogue": st.catalogue}
     call = bind(fn, "audit", [rel(ctx, dictionary)],
                 {"gold": rel(ctx, st.gold), "candidates": rel(ctx, candidates),
-                 "out": rel(ctx, html), "json": rel(ctx, metrics)}, opts)
+                 "out": rel(ctx, html), "json": rel(ctx, metrics)}, opts,
+                optional={"scheme": rel(ctx, scheme), "catalogue": rel(ctx, st.catalogue)})
     return Plan({k: v for k, v in inputs.items() if v is not None}, opts,
                 {"html": html, "metrics": metrics}, call)
 
