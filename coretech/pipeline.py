@@ -177,6 +177,11 @@ def run_study(
         head = f"[{names.index(name) + 1}/{len(names)}] {name:<16}"
         t0 = time.perf_counter()
         entry: dict[str, Any] = {}
+        if not study.is_enabled(name):
+            prov["stages"][name] = {"status": "disabled", "message": f"[{name}] enabled = false"}
+            timings["stages"][name] = {"status": "disabled", "seconds": 0.0}
+            ctx.say(f"{head} disabled in the study file")
+            continue
         try:
             plan = planner(ctx)
         except StageUnavailable as exc:
@@ -515,9 +520,9 @@ def plan_ipc(ctx: Context) -> Plan | None:
 
 def plan_match(ctx: Context) -> Plan | None:
     st = ctx.study
-    fn = resolve(TARGETS["match"], "match")
     if st.catalogue is None:
         raise StageSkipped("no [inputs] catalogue given")
+    fn = resolve(TARGETS["match"], "match")
     scheme = require(ctx.output("ipc", "scheme"), "the IPC scheme table (stage ipc)")
     opts = st.stage_options("match")
     dictionary = ctx.path("match", "dictionary.csv")

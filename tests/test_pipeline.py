@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from coretech import pipeline
@@ -190,3 +191,63 @@ def test_bind_maps_roles_to_parameter_names() -> None:
     assert seen == {"src": "a.csv", "scheme": "s.parquet", "output": "o.csv", "lang": "en"}
     with pytest.raises(StageUnavailable, match="no parameter for 'gold'"):
         pipeline.bind(run_thing, "thing", [], {"gold": "g.csv"}, {})
+
+
+# --------------------------------------------------------------------------- real stages
+PANEL = """city,year,E_dig,E_all,Nycives
+南京市,2020,30,1000,1.5
+南京市,2021,36,1200,1.7
+兰州市,2020,10,1000,0.9
+兰州市,2021,12,1200,1.0
+"""
+
+
+def real_study(tmp: Path, name: str = "Cialomy") -> Path:
+    (tmp / "panel.csv").write_text(PANEL, encoding="utf-8")
+    p = tmp / "study.toml"
+    p.write_text(
+        "[study]\nout = 'out'\n[inputs]\npanel = 'panel.csv'\n[ipc]\nenabled = false\n"
+        "[models]\nenabled = false\n"
+        f"[indicators.lq]\ndigital = 'E_dig'\ntotal = 'E_all'\nname = '{name}'\n",
+        encoding="utf-8")
+    return p
+
+
+def test_coretech_run_skips_unchanged_and_reruns_downstream(tmp_path: Path) -> None:
+    from coretech.cli import main
+
+    study = real_study(tmp_path)
+    assert main(["run", str(study), "--quiet"]) == 0
+    out = tmp_path / "out"
+    st = statuses(out)
+    assert st["ipc"] == "disabled" and st["models"] == "disabled"
+    assert st["indicators"] == "ran" and st["panel"] == "ran" and st["report"] == "ran"
+    assert st["match"] == "not run"  # no catalogue in this study
+    panel = pd.read_csv(out / "panel" / "panel.csv")
+    # eq. (4): national share 2020 = 40/2000 = 0.02; 南京 0.03/0.02 = 1.5, 兰州 0.5
+    lq = panel.set_index(["city", "year"])["Cialomy"]
+    assert lq[("南京市", 2020)] == pytest.approx(1.5)
+    assert lq[("兰州市", 2020)] == pytest.approx(0.5)
+    prov = (out / "provenance.json").read_bytes()
+
+    assert main(["run", str(study), "--quiet"]) == 0
+    ran = {k for k, v in statuses(out).items() if v == "ran"}
+    assert ran == set()
+    assert (out / "provenance.json").read_bytes() == prov
+
+    real_study(tmp_path, name="LQ")  # one option of one stage changes
+    assert main(["run", str(study), "--quiet"]) == 0
+    st = statuses(out)
+    assert {k for k, v in st.items() if v == "ran"} == {"indicators", "panel", "report"}
+    assert "LQ" in pd.read_csv(out / "panel" / "panel.csv").columns
+
+
+def test_coretech_run_bad_study_exits_2_naming_the_key(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from coretech.cli import main
+
+    p = tmp_path / "study.toml"
+    p.write_text("[inputs]\npanel = 'missing.csv'\n", encoding="utf-8")
+    assert main(["run", str(p)]) == 2
+    err = capsys.readouterr().err
+    assert "row 2" in err and "inputs.panel" in err and "file not found" in err
