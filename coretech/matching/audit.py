@@ -452,3 +452,25 @@ def summarize_levels(metrics: Mapping) -> pd.DataFrame:
         "precision", "recall", "f1", "n_codes", "n_correct", "n_gold", "n_gold_covered")}}
         for lv in LEVELS]
     return pd.DataFrame(rows)
+
+
+def label_codes(
+    codes: pd.DataFrame | str | Path,
+    gold: pd.DataFrame | str | Path,
+    level: str = "subclass",
+    hierarchy: Hierarchy | None = None,
+    scheme_codes: Iterable[str] | None = None,
+) -> pd.Series:
+    """Per row of a dictionary or candidates table: is its code correct at ``level``?
+
+    True/False by the definition above (the row's code truncated to ``level``), ``pd.NA``
+    where the technology is not evaluated (absent from the gold, or no gold pattern in the
+    scheme). Index = the table's index.
+    """
+    df = as_codes(codes, accepted_only=False)
+    evals, _, _ = _evaluate_all(df, as_gold(gold), level, hierarchy, scheme_codes)
+    verdict = {(e.tech_id, c): bool(ok) for e in evals
+               for c, ok in zip(e.codes, e.correct, strict=True)}
+    out = [verdict.get((t, _truncate(c, level)), pd.NA)
+           for t, c in zip(df["tech_id"], df["ipc_code"], strict=True)]
+    return pd.Series(out, index=df.index, dtype="boolean")

@@ -1,9 +1,75 @@
-"""Commands of this stage (registered on the ``coretech`` app by :mod:`coretech.cli`)."""
+"""Commands of the audit stage: ``audit``, ``review export``, ``review apply``, ``diff``,
+``migrate`` (registered on the ``coretech`` app by :mod:`coretech.cli`).
+
+Each is a thin wrapper around a file-level function (``run_audit``, ``run_review_export``,
+``run_review_apply``, ``run_diff``, ``run_migrate``); heavy imports happen inside the
+commands so that ``coretech --help`` stays fast.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+review_app = typer.Typer(
+    help="Human review of a dictionary: export candidates to Excel, apply the decisions.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def audit(
+    dictionary: Path = typer.Argument(..., help="Dictionary CSV/XLSX from `coretech match` "
+                                      "(tech_id, ipc_code, score, decision, ...)."),
+    gold: Path = typer.Option(..., "--gold", help="Gold concordance: tech_id,pattern[,exclude] "
+                              "table, JSON Lines (e.g. key_digital_2023.jsonl) or the WIPO "
+                              "technology concordance CSV."),
+    candidates: Path | None = typer.Option(None, "--candidates", help="Candidates file of "
+                                           "`coretech match --candidates`: gives hit@1, "
+                                           "recall@10 and the full PR curve."),
+    ipc: Path | None = typer.Option(None, "--ipc", help="IPC scheme table (`coretech ipc "
+                                    "load`); default: the embedded English scheme. Gold codes "
+                                    "it lacks are counted apart, not as misses."),
+    catalogue: Path | None = typer.Option(None, "--catalogue", help="Technology catalogue: "
+                                          "its field/category columns group the coverage "
+                                          "tables (default: the gold's groups)."),
+    level: str = typer.Option("subclass", "--level", help="Level of the worst-miss table, the "
+                              "coverage recall and the threshold panel: subclass, main_group "
+                              "or subgroup."),
+    out: Path | None = typer.Option(None, "--out", help="Write the HTML report here "
+                                    "(one self-contained file)."),
+    json_out: Path | None = typer.Option(None, "--json", help="Write the metrics here (JSON)."),
+) -> None:
+    """Measure a dictionary against an expert concordance: precision, recall and F1 at
+    subclass, main-group and subgroup level, hit@1 and recall@10 of the candidates, a
+    precision-recall curve over the score threshold, coverage by field, the worst misses."""
+    from coretech.matching.audit_report import run_audit
+
+    rec = run_audit(dictionary, gold=gold, candidates=candidates, ipc=ipc, catalogue=catalogue,
+                    level=level, out=out, json_out=json_out)
+    m = rec["metrics"]
+
+    def f(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:.3f}"
+
+    for lv in ("subclass", "main_group", "subgroup"):
+        d = m["levels"][lv]
+        typer.echo(f"{lv:<11} precision {f(d['precision'])}  recall {f(d['recall'])}  "
+                   f"f1 {f(d['f1'])}")
+    typer.echo(f"hit@1 {f(m['hit_at_1'])}  recall@10 {f(m['recall_at_10'])}  technologies "
+               f"{m['n_technologies']}  no match {m['n_technologies_no_match']}  gold codes not "
+               f"in scheme {m['n_gold_codes_not_in_scheme']}")
+    for p in (out, json_out):
+        if p is not None:
+            typer.echo(f"wrote {p}")
 
 
 def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
-    """Add this stage's commands to ``app`` / ``ipc_app`` (none yet)."""
+    """Add this stage's commands to ``app``."""
+    app.command("audit")(audit)
+    _register_more(app)
+
+
+def _register_more(app: typer.Typer) -> None:
+    """review / diff / migrate (added below as they exist)."""
