@@ -84,21 +84,22 @@ def _canon(sym: str) -> str | None:
 
 def extract_symbols(text: str) -> list[str]:
     """Canonical symbols and ranges (``A-B``) mentioned in ``text``, in order, no repeats."""
-    out: list[str] = []
+    found: list[tuple[int, str]] = []
     spans: list[tuple[int, int]] = []
     for m in _RANGE.finditer(text):
         a, b = _canon(m.group(1)), _canon(m.group(2))
         if a and b:
-            out.append(f"{a}-{b}")
+            found.append((m.start(), f"{a}-{b}"))
             spans.append(m.span())
     for m in _ANY_SYM.finditer(text):
         if any(s <= m.start() < e for s, e in spans):
             continue
         c = _canon(m.group(0))
         if c:
-            out.append(c)
+            found.append((m.start(), c))
+    found.sort()
     seen: set[str] = set()
-    return [x for x in out if not (x in seen or seen.add(x))]
+    return [x for _, x in found if not (x in seen or seen.add(x))]
 
 
 def _is_reference(text: str) -> bool:
