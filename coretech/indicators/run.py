@@ -183,15 +183,20 @@ def compute_indicators(df: pd.DataFrame, spec: Mapping[str, Any]) -> tuple[pd.Da
             cols = _input_columns(df, spec)
         elif isinstance(cols, str):
             cols = [cols]
+        if o["flag"] not in (True, False, "all"):
+            raise InputError(f'[interpolate] flag must be true, false or "all", got {o["flag"]!r}')
         df = tf.interpolate_panel(df, list(cols), city=city, year=year,
                                   extrapolate=o["extrapolate"], flag=bool(o["flag"]))
         if o["flag"]:
-            flags = [f"{c}_filled" for c in cols]
-            df = df.astype(dict.fromkeys(flags, "int8"))
+            # flag columns for the columns with a filled cell (every column with flag = "all")
+            keep = [c for c in cols if o["flag"] == "all" or df.attrs["filled"][c] > 0]
+            drop = [f"{c}_filled" for c in cols if c not in keep]
+            attrs = dict(df.attrs)
+            df = df.drop(columns=drop).astype(dict.fromkeys([f"{c}_filled" for c in keep], "int8"))
+            df.attrs = attrs
+            record["new_columns"] += [f"{c}_filled" for c in keep]
         record["counts"]["interpolated"] = dict(df.attrs["filled"])
         record["counts"]["still_missing_after_interpolation"] = dict(df.attrs["unfilled"])
-        if o["flag"]:
-            record["new_columns"] += [f"{c}_filled" for c in cols]
 
     new: dict[str, pd.Series] = {}
     if "lq" in spec:

@@ -74,3 +74,28 @@ def test_directions_from_spec_feed_entropy():
     w = entropy_weights(X, dict(zip(s["column"], s["direction"], strict=True)))
     w_flip = entropy_weights(X.assign(pop_no_school=-X.pop_no_school))
     assert w.tolist() == pytest.approx(w_flip.tolist())
+
+
+def test_spec_matches_the_papers_table_1(shared):
+    """Every indicator name, unit and direction against the rows of Table 1 in the paper."""
+    text = (shared / "reference" / "000_849c5e49bec892e4.txt").read_text(encoding="utf-8")
+    start = text.index("表1 新质生产力评价指标体系")
+    end = text.index("设定数字经济核心产业集聚为解释变量")
+    rows = []
+    for line in text[start:end].splitlines():
+        cells = [c.strip() for c in line.split("\t") if c.strip()]
+        if cells and cells[-1] in ("正向", "负向"):
+            rows.append(cells)
+    assert len(rows) == 41
+    s = load_spec()
+
+    def norm(x: str) -> str:
+        return x.replace(" ", "")
+
+    assert [norm(r[-3]) for r in rows] == [norm(n) for n in s["name_zh"]]
+    assert [r[-2] for r in rows] == s["unit"].tolist()
+    assert [1 if r[-1] == "正向" else -1 for r in rows] == s["direction"].tolist()
+    # third-level groups, where a row names one, are those of the spec
+    for r, l3 in zip(rows, s["level3_zh"], strict=True):
+        if len(r) >= 4:
+            assert r[-4] == l3

@@ -149,3 +149,25 @@ def test_log_rules():
         log_column(df, "x", zeros="zero")
     with pytest.raises(InputError, match="shift constant"):
         log_column(df, "x", zeros="shift=0")
+
+
+def test_winsorize_edge_cases():
+    df = pd.DataFrame({"year": [1, 1, 2, 2], "x": [np.nan, np.nan, 3.0, 3.0], "y": [1.0, 2, 3, 4]})
+    out = winsorize(df, ["x", "y"], lower=0.0, upper=1.0, by="year")
+    assert out["y"].tolist() == [1, 2, 3, 4] and out.attrs["winsorized"] == {"x": 0, "y": 0}
+    assert np.isnan(out["x"].iloc[0]) and out["x"].iloc[2] == 3.0  # an all-missing group
+    one = winsorize(pd.Series([7.0], name="z"))
+    assert one.tolist() == [7.0]
+
+
+def test_interpolate_edge_cases():
+    complete = pd.DataFrame({"city": ["A", "A"], "year": [2013, 2014], "x": [1.0, 2.0]})
+    out = interpolate_panel(complete, ["x"])
+    assert out["x"].tolist() == [1.0, 2.0] and out.attrs["filled"] == {"x": 0}
+    assert out["x_filled"].tolist() == [False, False]
+    noyear = complete.assign(year=[2013.0, np.nan])
+    with pytest.raises(InputError, match="row 3"):
+        interpolate_panel(noyear, ["x"])
+    text = complete.assign(x=["1", "abc"])
+    with pytest.raises(InputError, match="'abc'"):
+        interpolate_panel(text, ["x"])
