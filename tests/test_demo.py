@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -110,3 +113,53 @@ def test_bad_simulation_arguments(symbols: list[str]) -> None:
         simulate_patents(symbols, ["H01L"], ["a"], n_patents=0)
     with pytest.raises(InputError, match="no cities"):
         simulate_patents(symbols, ["H01L"], [])
+
+
+def test_cell_weights_drive_city_year_volumes(symbols: list[str]) -> None:
+    cw = pd.DataFrame({"city": ["A", "A", "B", "B"], "year": [2021, 2022, 2021, 2022],
+                       "weight": [100.0, 300.0, 100.0, 0.0]})
+    df = simulate_patents(symbols, ["H01L"], ["A", "B"], seed=1, n_patents=20_000,
+                          first_year=2019, last_year=2022, cell_weights=cw, growth=0.0)
+    y = df["app_date"].str[:4].astype(int)
+    n = pd.crosstab(df["city"], y)
+    # 2022: all of B's weight is zero
+    assert n.loc["B", 2022] == 0
+    # A 2022 has three times A 2021's weight
+    assert n.loc["A", 2022] / n.loc["A", 2021] == pytest.approx(3.0, rel=0.1)
+    # years outside the weights get the city's mean weight (A: 200, B: 50)
+    assert n.loc["A", 2019] / n.loc["B", 2019] == pytest.approx(4.0, rel=0.15)
+
+
+def _files(d: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(d)): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.slow
+def test_demo_twice_gives_byte_identical_outputs(tmp_path: Path) -> None:
+    """Two demo runs into two folders: every file equal except timings.json; a rerun skips."""
+    from coretech.cli import main
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert main(["demo", "--out", str(a), "--quiet"]) == 0
+    assert main(["demo", "--out", str(b), "--quiet"]) == 0
+    fa, fb = _files(a), _files(b)
+    assert set(fa) == set(fb)
+    assert "timings.json" in fa and "report/report.html" in fa and "provenance.json" in fa
+    differ = sorted(k for k in fa if fa[k] != fb[k])
+    assert differ == ["timings.json"]
+    # no machine path leaks into any output
+    for name, data in fa.items():
+        assert str(tmp_path).encode() not in data, name
+    timings = json.loads(fa["timings.json"])
+    ran = {k for k, v in timings["stages"].items() if v["status"] == "ran"}
+    assert {"ipc", "simulate_panel", "indicators", "panel", "report"} <= ran
+    prov = json.loads(fa["provenance.json"])
+    for name, entry in prov["stages"].items():
+        assert entry["status"] in ("ok", "not available yet", "not run"), (name, entry)
+    page = fa["report/report.html"].decode()
+    assert "NOT the official 685-item catalogue" in page and "SIMULATED" in page
+
+    assert main(["demo", "--out", str(a), "--quiet"]) == 0
+    again = json.loads((a / "timings.json").read_text())
+    assert all(v["status"] != "ran" for v in again["stages"].values())
+    assert (a / "provenance.json").read_bytes() == fa["provenance.json"]
