@@ -136,7 +136,10 @@ def read_panel(path: str | Path, city: str = "city", year: str = "year",
     from coretech.io import read_table
 
     df = read_table(path, sheet=sheet, required=(city, year))
-    df[city] = df[city].astype(str).str.strip()
+    c = df[city]
+    if pd.api.types.is_float_dtype(c) and bool(np.all(np.mod(c.dropna(), 1) == 0)):
+        c = c.astype("Int64")  # numeric city codes from .dta / parquet: 110100, not 110100.0
+    df[city] = c.astype(str).str.strip()
     num = to_numeric(df, [year], city=city, year=None)
     y = num[year].to_numpy()
     bad = ~np.isfinite(y) | (np.floor(y) != y)

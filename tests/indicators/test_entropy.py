@@ -109,3 +109,18 @@ def test_bad_input():
         entropy_weights(df[["a", "b"]], {"coal": -1})
     with pytest.raises(InputError, match="at least 2"):
         entropy_weights(df[["a", "b"]].iloc[:1])
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(a=st.floats(1e-3, 1e3), b=st.floats(-1e3, 1e3), col=st.sampled_from(["a", "b", "c", "coal"]),
+       seed=st.integers(0, 50))
+def test_property_weights_invariant_under_positive_affine_maps(a, b, col, seed):
+    df = _panel(seed)[["a", "b", "c", "coal"]]
+    w = entropy_weights(df, {"coal": -1})
+    w2 = entropy_weights(df.assign(**{col: a * df[col] + b}), {"coal": -1})
+    assert w.sum() == pytest.approx(1.0)
+    assert w2.tolist() == pytest.approx(w.tolist(), rel=1e-6, abs=1e-12)

@@ -206,3 +206,26 @@ def test_example_spec_documents_the_defaults():
     assert all(v == 1.0 for v in raw["actros"]["units"].values())
     resolved, _ = read_spec(EXAMPLE)
     assert resolved["logs"]["Fialevel"] == {"column": "fintech_firms", "zeros": "log1p"}
+
+
+def test_year_by_year_entropy_and_numeric_city_codes(tmp_path: Path):
+    df = make_panel(cities=6, years=3, seed=4)
+    df["city"] = np.repeat(np.arange(6) * 100 + 110100.0, 3)  # float codes, as Stata may store
+    p = tmp_path / "p.dta"
+    df.to_stata(p, write_index=False, version=118)
+    spec = tmp_path / "s.toml"
+    spec.write_text('[nycives]\npooled = false\nweights = "by_year"\npca = false\n'
+                    'include = ["N01", "N02", "N03"]\n')
+    rec = run_indicators(p, spec=spec, out=tmp_path / "o.csv")
+    ent = rec["results"]["nycives"]["entropy"]
+    assert ent["normalisation"] == "year-by-year min/max" and ent["weights_scope"] == "by_year"
+    assert set(ent["weights"]) == {"2013", "2014", "2015"}
+    for w in ent["weights"].values():
+        assert sum(w.values()) == pytest.approx(1.0)
+    o = pd.read_csv(tmp_path / "o.csv", dtype={"city": str})
+    assert o["city"].iloc[0] == "110100"
+    # the index of a year uses that year's min/max and weights only
+    y = df[df.year == 2014]
+    cols = ["edu_years", "pop_no_school", "pop_bachelor"]
+    expect = entropy_index(y[cols], {"pop_no_school": -1})
+    assert o.loc[o.year == 2014, "Nycives"].tolist() == pytest.approx(expect.tolist())
