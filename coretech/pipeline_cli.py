@@ -25,9 +25,14 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
         are unchanged; write all outputs, provenance.json and timings.json to the output folder."""
         import dataclasses
 
-        from coretech.pipeline import run_study
+        from coretech.errors import InputError
+        from coretech.pipeline import STAGE_PLANNERS, run_study
         from coretech.study import load_study
 
+        known = [n for n, _ in STAGE_PLANNERS]
+        for f in force:
+            if f != "all" and f not in known:
+                raise InputError(f"--force {f}: no such stage; stages: {', '.join(known)}, all")
         st = load_study(study)
         if out is not None:
             st = dataclasses.replace(st, out=out.resolve())
