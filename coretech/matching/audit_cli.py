@@ -72,4 +72,57 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
 
 
 def _register_more(app: typer.Typer) -> None:
-    """review / diff / migrate (added below as they exist)."""
+    """review / diff / migrate."""
+    app.add_typer(review_app, name="review")
+
+
+@review_app.command("export")
+def review_export(
+    dictionary: Path = typer.Argument(..., help="Dictionary from `coretech match`."),
+    candidates: Path = typer.Option(..., "--candidates", help="Candidates file of "
+                                    "`coretech match --candidates` (one sheet row each)."),
+    out: Path = typer.Option(..., "--out", help="The review workbook to write (.xlsx)."),
+    ipc: Path | None = typer.Option(None, "--ipc", help="Scheme table for path titles "
+                                    "(default: the path in the matcher's evidence)."),
+    catalogue: Path | None = typer.Option(None, "--catalogue", help="Catalogue, for the "
+                                          "technologies' names."),
+    blank_per_tech: int = typer.Option(2, "--blank-per-tech", help="Blank rows under each "
+                                       "technology for codes the reviewer adds."),
+    blank_rows: int = typer.Option(20, "--blank-rows", help="Blank rows at the end of the "
+                                   "sheet."),
+) -> None:
+    """Write an Excel workbook for reviewing a dictionary: one row per candidate with a
+    decision drop-down (accept / reject), frozen header, filters and blank rows for added
+    codes."""
+    from coretech.matching.review import run_review_export
+
+    rec = run_review_export(dictionary, candidates=candidates, out=out, ipc=ipc,
+                            catalogue=catalogue, blank_per_tech=blank_per_tech,
+                            blank_rows=blank_rows)
+    c = rec["counts"]
+    typer.echo(f"wrote {out}: {c['candidate_rows']} rows for {c['technologies']} technologies "
+               f"({c['prefilled_accept']} pre-filled accept), {c['blank_rows']} blank rows")
+
+
+@review_app.command("apply")
+def review_apply(
+    workbook: Path = typer.Argument(..., help="The review workbook, filled in."),
+    dictionary: Path = typer.Option(..., "--dictionary", help="The dictionary that was "
+                                    "exported."),
+    out: Path = typer.Option(..., "--out", help="Reviewed dictionary to write (CSV/XLSX/...); "
+                             "give it to `coretech match --overrides`."),
+    candidates: Path | None = typer.Option(None, "--candidates", help="Candidates file (score "
+                                           "and evidence of accepted candidates)."),
+    ipc: Path | None = typer.Option(None, "--ipc", help="Scheme to check codes against "
+                                    "(default: the one in the dictionary's .meta.json, else "
+                                    "the embedded English scheme)."),
+) -> None:
+    """Read a reviewed workbook back, validate every cell, and write the reviewed dictionary
+    (decisions accepted, rejected, added; auto where the reviewer left a row blank)."""
+    from coretech.matching.review import run_review_apply
+
+    rec = run_review_apply(workbook, dictionary=dictionary, out=out, candidates=candidates,
+                           ipc=ipc)
+    c = rec["counts"]
+    typer.echo(f"wrote {out}: accepted {c.get('accepted', 0)}, rejected {c.get('rejected', 0)}, "
+               f"added {c.get('added', 0)}, unchanged {c.get('auto', 0)}")

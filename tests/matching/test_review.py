@@ -1,0 +1,152 @@
+"""Review round trip: a real .xlsx written, edited with openpyxl as a reviewer would, read back."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from coretech.cli import main
+from coretech.errors import InputError
+from coretech.matching.review import display_width, run_review_apply, run_review_export
+
+FIX = Path(__file__).parent / "fixtures"
+DIC = FIX / "dictionary_small.csv"
+CAND = FIX / "candidates_small.csv"
+SCHEME = FIX / "tiny_scheme.csv"
+
+
+@pytest.fixture
+def workbook(tmp_path) -> Path:
+    cat = tmp_path / "catalogue.csv"
+    cat.write_text("tech_id,name_zh,name_en\nT1,神经网络芯片,\nT2,IGBT芯片,\nT3,,LED lighting\n",
+                   encoding="utf-8")
+    out = tmp_path / "review.xlsx"
+    rc = main(["review", "export", str(DIC), "--candidates", str(CAND), "--out", str(out),
+               "--catalogue", str(cat), "--blank-rows", "5"])
+    assert rc == 0
+    return out
+
+
+def _apply(tmp_path, wb_path, **kw):
+    return run_review_apply(wb_path, dictionary=DIC, out=tmp_path / "reviewed.csv",
+                            ipc=SCHEME, **kw)
+
+
+def test_export_layout(workbook):
+    wb = load_workbook(workbook)
+    assert wb.sheetnames == ["review", "readme"]
+    ws = wb["review"]
+    assert [c.value for c in ws[1]] == ["tech_id", "name", "ipc_code", "path", "score", "rank",
+                                        "evidence", "decision", "note", "key"]
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == "A1:I22"  # 10 candidates + 3x2 blank + 5 blank + header
+    dv = ws.data_validations.dataValidation
+    assert len(dv) == 1 and dv[0].formula1 == '"accept,reject"'
+    assert str(dv[0].sqref) == "H2:H22"
+    # T1: 5 candidates in rank order, then two blank rows carrying only tech_id and name
+    assert [ws.cell(r, 3).value for r in range(2, 7)] == [
+        "G06N3/08", "G06N3/12", "H04L9/32", "G06F17/10", "G06N20/00"]
+    assert [ws.cell(r, 8).value for r in range(2, 7)] == ["accept"] * 4 + [None]
+    assert (ws["A7"].value, ws["B7"].value, ws["C7"].value) == ("T1", "神经网络芯片", None)
+    assert ws["B14"].value == "LED lighting"
+    assert ws["D2"].value == "基于生物学模型的计算机系统 > 神经网络 > 学习方法"  # from the evidence
+    assert ws["G2"].value == "神经网络"
+    assert ws["E2"].value == 0.9 and ws["E2"].number_format == "0.000"
+    assert ws.column_dimensions["J"].hidden is True
+    # widths count CJK characters double: the longest path is 2 x its characters
+    longest = max(display_width(ws.cell(r, 4).value or "") for r in range(2, 17))
+    assert ws.column_dimensions["D"].width == min(longest, 70) + 2
+    assert ws.column_dimensions["B"].width == display_width("神经网络芯片") + 2 == 14
+
+
+def test_export_is_deterministic(workbook, tmp_path):
+    again = tmp_path / "again.xlsx"
+    run_review_export(DIC, candidates=CAND, out=again, catalogue=tmp_path / "catalogue.csv",
+                      blank_rows=5)
+    assert again.read_bytes() == workbook.read_bytes()
+    z = zipfile.ZipFile(workbook)
+    assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    assert b"2000-01-01T00:00:00Z</dcterms:modified>" in z.read("docProps/core.xml")
+
+
+def test_round_trip(workbook, tmp_path):
+    wb = load_workbook(workbook)
+    ws = wb["review"]
+    ws["H3"] = "reject"  # T1 G06N3/12: the matcher accepted it, the reviewer does not
+    ws["H4"] = None  # T1 H04L9/32: left blank -> stays auto
+    ws["I3"] = "遗传算法不是神经网络"
+    ws["C7"], ws["H7"] = "G06N 3/04", "accept"  # a new code under T1
+    ws["H11"] = "reject"  # T2 H02J7/00: a candidate the matcher had not accepted
+    ws["H14"] = "accept"  # T3 F21V23/00: a candidate -> added
+    ws["A18"], ws["C18"], ws["H18"] = "T2", "H10D", "Accept"  # at the end, any case
+    wb.save(workbook)
+    rec = _apply(tmp_path, workbook, candidates=CAND)
+    assert rec["counts"] == {"accepted": 4, "rejected": 2, "added": 3, "auto": 1,
+                             "review_rows": 12}
+    out = pd.read_csv(tmp_path / "reviewed.csv", dtype=str, keep_default_na=False)
+    got = {(t, c): d for t, c, d in zip(out.tech_id, out.ipc_code, out.decision, strict=True)}
+    assert got == {
+        ("T1", "G06N3/08"): "accepted", ("T1", "G06N3/12"): "rejected",
+        ("T1", "H04L9/32"): "auto", ("T1", "G06F17/10"): "accepted",
+        ("T1", "G06N3/04"): "added",
+        ("T2", "B60L53/00"): "accepted", ("T2", "H10D12/00"): "accepted",
+        ("T2", "H02J7/00"): "rejected", ("T2", "H10D"): "added",
+        ("T3", "F21V23/00"): "added",
+    }
+    row = out.set_index(["tech_id", "ipc_code"])
+    assert row.loc[("T1", "G06N3/12"), "review_cell"] == "review!H3"
+    assert row.loc[("T1", "G06N3/12"), "review_note"] == "遗传算法不是神经网络"
+    assert row.loc[("T1", "G06N3/04"), "method"] == "review"
+    assert row.loc[("T1", "G06N3/04"), "kind"] == "subgroup"
+    assert row.loc[("T3", "F21V23/00"), "score"] == "0.25"  # from the candidates file
+    assert (tmp_path / "reviewed.meta.json").exists()
+    # the matcher's --overrides reader takes the file as it is
+    from coretech.matching.dictionary import read_overrides
+
+    ov = read_overrides(tmp_path / "reviewed.csv")
+    assert len(ov) == 9  # every row but the one left auto
+    assert set(ov["decision"]) == {"accepted", "rejected", "added"}
+
+
+@pytest.mark.parametrize(
+    ("edits", "message"),
+    [
+        ({"A3": "T2"}, r"cell A3: tech_id was edited \(exported as 'T1', now 'T2'\)"),
+        ({"C4": "H04L9/33"}, r"cell C4: IPC code was edited"),
+        ({"C7": "G06N3/0x", "H7": "accept"}, r"cell C7: 'G06N3/0x' is not an IPC symbol"),
+        ({"C7": "G06N99/00", "H7": "accept"}, r"cell C7: G06N99/00 is a valid symbol but not in "
+                                              r"the IPC scheme"),
+        ({"H2": "maybe"}, r"cell H2: decision 'maybe' is not one of accept, reject"),
+        ({"A18": "T7", "C18": "G06N3/04", "H18": "accept"},
+         r"cell A18: tech_id 'T7' is not in the dictionary"),
+        ({"A18": "T1", "H18": "accept"}, r"cell C18: decision 'accept' but no IPC code"),
+        ({"C18": "G06N3/04", "H18": "accept"}, r"cell A18: tech_id is empty"),
+        ({"A18": "T1", "C18": "G06N3/08", "H18": "reject"},
+         r"cell H18: T1 G06N3/08: 'reject' contradicts 'accept' in cell H2"),
+    ],
+)
+def test_bad_cells_are_named(workbook, tmp_path, edits, message):
+    wb = load_workbook(workbook)
+    for cell, value in edits.items():
+        wb["review"][cell] = value
+    wb.save(workbook)
+    with pytest.raises(InputError, match=f"review.xlsx, sheet review, {message}"):
+        _apply(tmp_path, workbook)
+    assert not (tmp_path / "reviewed.csv").exists()
+
+
+def test_bad_workbooks(tmp_path):
+    p = tmp_path / "x.xlsx"
+    pd.DataFrame({"a": [1]}).to_excel(p, index=False, sheet_name="Sheet1")
+    with pytest.raises(InputError, match="no sheet 'review' \\(sheets: Sheet1\\)"):
+        _apply(tmp_path, p)
+    q = tmp_path / "y.xlsx"
+    q.write_text("not a zip", encoding="utf-8")
+    with pytest.raises(InputError, match="cannot read the workbook"):
+        _apply(tmp_path, q)
+    with pytest.raises(InputError, match="must be an .xlsx"):
+        run_review_export(DIC, candidates=CAND, out=tmp_path / "r.csv")
