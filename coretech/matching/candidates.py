@@ -1,0 +1,97 @@
+"""Candidate generation: technology queries against a :class:`SchemeIndex`, sparse top-k.
+
+A technology yields one query per text: its name, and each catalogue keyword (keywords widen
+the query, they do not dilute it). With s(q, d) the index similarity (index.py), the
+technology's retrieval score of entry d is
+
+    s_t(d) = max( s(name_t, d),  w_k · max_j s(keyword_tj, d) )          (w_k = keyword_weight)
+
+and the ``pool`` entries with the largest s_t go to re-ranking. Query-by-entry scores come
+from ``sparse_dot_topn.sp_matmul_topn`` (top ``pool`` per query row), never a dense matrix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from coretech.matching.index import SchemeIndex
+from coretech.matching.tokenize import Tokenizer
+
+
+@dataclass
+class Query:
+    """One query row: which technology, from which text, and its tokens."""
+
+    tech: int  # position of the technology in the catalogue
+    source: str  # "name" or "keyword"
+    text: str
+    tokens: list[str]  # plain cut (char view, coverage, fuzzy)
+    search_tokens: list[str]  # search-mode cut (word view, evidence)
+    weight: float
+
+
+def build_queries(
+    names: list[str], keywords: list[list[str]], tok: Tokenizer, keyword_weight: float
+) -> list[Query]:
+    """Query rows of technologies (``names[i]`` and ``keywords[i]`` of technology i)."""
+    out: list[Query] = []
+    for i, (name, kws) in enumerate(zip(names, keywords, strict=True)):
+        texts = [("name", name, 1.0)] if name else []
+        texts += [("keyword", k, keyword_weight) for k in kws if keyword_weight > 0]
+        seen: set[str] = set()
+        for source, text, w in texts:
+            toks = tok.cut(text)
+            if not toks:
+                toks = tok.cut(text, keep_stopwords=True)  # a name made only of stop words
+            key = " ".join(toks)
+            if not toks or key in seen:
+                continue
+            seen.add(key)
+            out.append(Query(i, source, text, toks, tok.cut(text, search=True) or toks, w))
+    return out
+
+
+def top_k_sparse(index: SchemeIndex, queries: list[Query], pool: int):  # -> csr_matrix
+    """Queries x entries similarity, keeping the ``pool`` best entries of each query row."""
+    from sparse_dot_topn import sp_matmul_topn
+
+    q = index.transform_queries(
+        [" ".join(x.tokens) for x in queries], [" ".join(x.search_tokens) for x in queries]
+    )
+    return sp_matmul_topn(q, index.matrix_t_, top_n=pool, threshold=1e-9, sort=True)
+
+
+def pool_candidates(
+    index: SchemeIndex, queries: list[Query], n_tech: int, pool: int
+) -> dict[int, list[tuple[int, float, int]]]:
+    """Per technology: ``[(entry row, s_t, query position)]``, best first, at most ``pool``.
+
+    Ties are broken by scheme order, so the result does not depend on the sparse kernel.
+    """
+    out: dict[int, list[tuple[int, float, int]]] = {i: [] for i in range(n_tech)}
+    if not queries:
+        return out
+    m = top_k_sparse(index, queries, pool)
+    best: dict[int, dict[int, tuple[float, int]]] = {i: {} for i in range(n_tech)}
+    indptr, indices, data = m.indptr, m.indices, m.data
+    for qi, q in enumerate(queries):
+        lo, hi = indptr[qi], indptr[qi + 1]
+        b = best[q.tech]
+        for j, v in zip(indices[lo:hi], data[lo:hi], strict=True):
+            s = float(v) * q.weight
+            cur = b.get(int(j))
+            if cur is None or s > cur[0] + 1e-12:
+                b[int(j)] = (s, qi)
+    for t, b in best.items():
+        items = sorted(b.items(), key=lambda kv: (-round(kv[1][0], 9), kv[0]))[:pool]
+        out[t] = [(j, s, qi) for j, (s, qi) in items]
+    return out
+
+
+def as_arrays(cands: list[tuple[int, float, int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if not cands:
+        return np.zeros(0, int), np.zeros(0), np.zeros(0, int)
+    j, s, q = zip(*cands, strict=True)
+    return np.asarray(j), np.asarray(s, dtype=float), np.asarray(q)

@@ -1,0 +1,254 @@
+"""From ranked candidates to the dictionary: threshold, roll-up, cap, and human overrides.
+
+Decision rule, per technology, on its re-ranked candidates (score = the calibrated score of
+scoring.py, rank 1 = best):
+
+1. accept every candidate with ``score >= threshold``; if fewer than ``min_codes`` pass, accept
+   the ``min_codes`` best anyway (``min_codes=0``: a technology may get no code);
+2. roll-up (``rollup="main_group"`` or ``"subclass"``; ``"none"`` turns it off): when the
+   accepted codes under a main group M number at least ``rollup_min`` and cover at least
+   ``rollup_share`` of M's entries in the scheme, they are replaced by M; with
+   ``"subclass"`` the same is then done for a subclass S with the share of S's main groups
+   that hold an accepted code. The rolled-up row takes the best score and rank of its
+   members, ``method`` says ``rollup(k/n)``;
+3. cap: keep the ``max_codes`` best (by score, then scheme order).
+
+Overrides (``--overrides``, a reviewed dictionary with ``decision`` accepted / rejected /
+added, as ``coretech review apply`` writes it): a rejected (technology, code) never enters
+the dictionary; an accepted or added one always does, marked with its decision.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from coretech.errors import InputError, data_row
+from coretech.io import read_table
+from coretech.ipc import kind as ipc_kind
+from coretech.ipc import sort_key, truncate, try_normalize
+
+OUTPUT_COLUMNS = ["tech_id", "ipc_code", "kind", "score", "rank", "method", "evidence", "decision"]
+DECISIONS = ("auto", "accepted", "rejected", "added")
+ROLLUPS = ("none", "main_group", "subclass")
+
+
+@dataclass(frozen=True)
+class DecisionRule:
+    """Options of the decision rule (module docstring)."""
+
+    threshold: float = 0.5
+    max_codes: int = 20
+    min_codes: int = 1
+    rollup: str = "main_group"
+    rollup_share: float = 0.5
+    rollup_min: int = 2
+
+    def validate(self) -> DecisionRule:
+        if not (isinstance(self.threshold, (int, float)) and 0.0 <= self.threshold <= 1.0):
+            raise ValueError(f"threshold must be in [0, 1], got {self.threshold!r}")
+        for name, lo in (("max_codes", 1), ("min_codes", 0), ("rollup_min", 1)):
+            v = getattr(self, name)
+            if not (isinstance(v, int) and not isinstance(v, bool) and v >= lo):
+                raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+        if self.min_codes > self.max_codes:
+            raise ValueError(f"min_codes ({self.min_codes}) exceeds max_codes ({self.max_codes})")
+        if self.rollup not in ROLLUPS:
+            raise ValueError(f"rollup must be one of {', '.join(ROLLUPS)}, got {self.rollup!r}")
+        if not (isinstance(self.rollup_share, (int, float)) and 0.0 < self.rollup_share <= 1.0):
+            raise ValueError(f"rollup_share must be in (0, 1], got {self.rollup_share!r}")
+        return self
+
+
+class SchemeCounts:
+    """Sizes the roll-up needs: entries per main group, main groups per subclass."""
+
+    def __init__(self, codes: list[str] | tuple[str, ...]) -> None:
+        self.codes = set(codes)
+        self.per_main: dict[str, int] = defaultdict(int)
+        self.mains_per_subclass: dict[str, int] = defaultdict(int)
+        for c in codes:
+            k = ipc_kind(c)
+            if k in ("main_group", "subgroup"):
+                self.per_main[truncate(c, "main_group")] += 1
+            if k == "main_group":
+                self.mains_per_subclass[truncate(c, "subclass")] += 1
+
+
+def decide(tech: pd.DataFrame, rule: DecisionRule, counts: SchemeCounts) -> pd.DataFrame:
+    """Apply the decision rule to one technology's candidates (columns of OUTPUT_COLUMNS,
+    sorted best first); returns the accepted rows, ``decision='auto'``."""
+    if tech.empty:
+        return tech.iloc[0:0]
+    ok = tech["score"] >= rule.threshold
+    n_ok = int(ok.sum())
+    if n_ok < rule.min_codes:
+        ok = pd.Series(False, index=tech.index)
+        ok.iloc[: rule.min_codes] = True
+    acc = tech[ok].copy()
+    if rule.rollup != "none":
+        acc = _rollup(acc, "main_group", rule, counts)
+        if rule.rollup == "subclass":
+            acc = _rollup(acc, "subclass", rule, counts)
+    acc = acc.assign(_k=[sort_key(c) for c in acc["ipc_code"]])
+    acc = acc.sort_values(["score", "_k"], ascending=[False, True], kind="mergesort")
+    acc = acc.drop(columns="_k").head(rule.max_codes)
+    acc["decision"] = "auto"
+    return acc
+
+
+def _rollup(acc: pd.DataFrame, level: str, rule: DecisionRule, counts: SchemeCounts) -> pd.DataFrame:
+    if acc.empty:
+        return acc
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, c in zip(acc.index, acc["ipc_code"], strict=True):
+        k = ipc_kind(c)
+        if level == "main_group" and k in ("main_group", "subgroup"):
+            groups[truncate(c, "main_group")].append(i)
+        elif level == "subclass" and k in ("subclass", "main_group"):
+            groups[truncate(c, "subclass")].append(i)
+    drop: list[int] = []
+    new_rows = []
+    for node, idx in sorted(groups.items()):
+        if node not in counts.codes:
+            continue
+        members = acc.loc[idx]
+        if level == "main_group":
+            n_all = counts.per_main.get(node, 0)
+            n_hit = len(members)
+        else:
+            n_all = counts.mains_per_subclass.get(node, 0)
+            n_hit = len({truncate(c, "main_group") for c in members["ipc_code"] if c != node})
+        if n_all == 0 or n_hit < rule.rollup_min or n_hit / n_all < rule.rollup_share:
+            continue
+        if len(members) == 1 and members["ipc_code"].iloc[0] == node:
+            continue
+        best = members.sort_values(["score", "rank"], ascending=[False, True]).iloc[0]
+        row = best.copy()
+        row["ipc_code"] = node
+        row["kind"] = level
+        row["rank"] = members["rank"].min()
+        row["method"] = f"rollup({n_hit}/{n_all})+{best['method']}"
+        row["evidence"] = f"rolled up from {len(members)} codes; best {best['ipc_code']}: {best['evidence']}"
+        drop.extend(idx)
+        new_rows.append(row)
+    if not new_rows:
+        return acc
+    return pd.concat([acc.drop(index=drop), pd.DataFrame(new_rows)], ignore_index=True)
+
+
+# ---------------------------------------------------------------------------- overrides
+def read_overrides(path: str | Path) -> pd.DataFrame:
+    """Read a reviewed dictionary: ``tech_id``, ``ipc_code``, ``decision`` (+ optional columns).
+
+    Rows with ``decision`` auto or empty are not human decisions and are skipped. Errors name
+    the file, row and column: an unknown decision, a bad IPC code, two different decisions on
+    the same (technology, code).
+    """
+    df = read_table(path, required=("tech_id", "ipc_code", "decision"))
+    rows = []
+    seen: dict[tuple[str, str], tuple[str, int]] = {}
+    for i, rec in enumerate(df.to_dict("records")):
+        row = data_row(i)
+        dec = str(rec.get("decision", "") or "").strip().lower()
+        if dec in ("", "auto"):
+            continue
+        if dec not in DECISIONS:
+            raise InputError(
+                f"decision {rec['decision']!r} is not one of accepted, rejected, added, auto",
+                file=path, row=row, column="decision",
+            )
+        tid = str(rec.get("tech_id", "") or "").strip()
+        if not tid:
+            raise InputError("empty tech_id", file=path, row=row, column="tech_id")
+        code = try_normalize(str(rec.get("ipc_code", "") or ""))
+        if code is None:
+            raise InputError(f"{rec.get('ipc_code')!r} is not an IPC symbol", file=path, row=row,
+                             column="ipc_code")
+        key = (tid, code)
+        if key in seen and seen[key][0] != dec:
+            raise InputError(
+                f"{tid} {code}: decision {dec!r} contradicts {seen[key][0]!r} on row {seen[key][1]}",
+                file=path, row=row, column="decision",
+            )
+        seen[key] = (dec, row)
+        score = pd.to_numeric(pd.Series([rec.get("score", "")]), errors="coerce").iloc[0]
+        rows.append({"tech_id": tid, "ipc_code": code, "decision": dec, "score": score,
+                     "evidence": str(rec.get("evidence", "") or ""), "row": row})
+    out = pd.DataFrame(rows, columns=["tech_id", "ipc_code", "decision", "score", "evidence", "row"])
+    out = out.drop_duplicates(["tech_id", "ipc_code"], keep="first").reset_index(drop=True)
+    out.attrs["source"] = str(path)
+    return out
+
+
+def apply_overrides(
+    dictionary: pd.DataFrame,
+    candidates: pd.DataFrame,
+    overrides: pd.DataFrame,
+    tech_ids: list[str],
+    path_title_of: dict[str, str],
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
+    """Keep human decisions: returns (dictionary, candidates, counts)."""
+    src = overrides.attrs.get("source")
+    known = set(tech_ids)
+    for tid, row in zip(overrides["tech_id"], overrides["row"], strict=True):
+        if tid not in known:
+            raise InputError(f"tech_id {tid!r} is not in the catalogue", file=src, row=int(row),
+                             column="tech_id")
+    dec = {(t, c): d for t, c, d in zip(overrides["tech_id"], overrides["ipc_code"],
+                                         overrides["decision"], strict=True)}
+    rejected = {k for k, d in dec.items() if d == "rejected"}
+    keys = list(zip(dictionary["tech_id"], dictionary["ipc_code"], strict=True))
+    keep = [k not in rejected for k in keys]
+    n_removed = len(keep) - sum(keep)
+    out = dictionary[keep].copy()
+    present = set(zip(out["tech_id"], out["ipc_code"], strict=True))
+    out["decision"] = [dec.get(k, "auto") if dec.get(k) in ("accepted", "added") else "auto"
+                       for k in zip(out["tech_id"], out["ipc_code"], strict=True)]
+    cand_by_key = {
+        (t, c): r for t, c, r in zip(candidates["tech_id"], candidates["ipc_code"],
+                                     candidates.to_dict("records"), strict=True)
+    }
+    added = []
+    for rec in overrides.to_dict("records"):
+        k = (rec["tech_id"], rec["ipc_code"])
+        if rec["decision"] not in ("accepted", "added") or k in present:
+            continue
+        c = cand_by_key.get(k)
+        if c is not None:
+            r = dict(c)
+        else:
+            path = path_title_of.get(rec["ipc_code"], "")
+            ev = rec["evidence"] or (f"reviewer's decision | path: {path}" if path else "reviewer's decision")
+            r = {"tech_id": rec["tech_id"], "ipc_code": rec["ipc_code"],
+                 "kind": ipc_kind(rec["ipc_code"]), "score": rec["score"], "rank": pd.NA,
+                 "method": "review", "evidence": ev}
+        r["decision"] = rec["decision"]
+        added.append(r)
+    if added:
+        out = pd.concat([out, pd.DataFrame(added, columns=OUTPUT_COLUMNS)], ignore_index=True)
+    cand = candidates.copy()
+    cand["decision"] = [
+        dec.get(k) if k in dec else d
+        for k, d in zip(zip(cand["tech_id"], cand["ipc_code"], strict=True), cand["decision"], strict=True)
+    ]
+    counts = {"overrides_rejected_removed": n_removed, "overrides_added": len(added),
+              "overrides_rows": len(overrides)}
+    return out, cand, counts
+
+
+def order_rows(df: pd.DataFrame, tech_order: list[str]) -> pd.DataFrame:
+    """Catalogue order, then rank (empty last), score (high first), scheme order of the code."""
+    pos = {t: i for i, t in enumerate(tech_order)}
+    d = df.copy()
+    d["_t"] = [pos.get(t, len(pos)) for t in d["tech_id"]]
+    d["_r"] = pd.to_numeric(d["rank"], errors="coerce").fillna(10**9)
+    d["_s"] = -pd.to_numeric(d["score"], errors="coerce").fillna(-1.0)
+    d["_k"] = [sort_key(c) for c in d["ipc_code"]]
+    d = d.sort_values(["_t", "_r", "_s", "_k"], kind="mergesort")
+    d = d.drop(columns=["_t", "_r", "_s", "_k"]).reset_index(drop=True)
+    d["rank"] = pd.array(pd.to_numeric(d["rank"], errors="coerce"), dtype="Int64")
+    return d[OUTPUT_COLUMNS]

@@ -1,0 +1,262 @@
+"""A TF-IDF index of one language of an IPC scheme, over path titles, built once and cached.
+
+Documents. Entry *d* (a subclass, main group or subgroup) has its own title ``t_d`` and its
+path title ``p_d`` (subclass title > main-group title > ... > own title, column ``path_title``
+of the scheme table), because a subgroup's own title is often a fragment whose meaning is in
+its parents (METHODS.md §1: H01L29/739 is "controlled by field effect" under "Bipolar junction
+transistors"). Both are normalised and tokenised (:mod:`coretech.matching.tokenize`).
+
+Two TF-IDF spaces, each fitted on the path titles (scikit-learn ``TfidfVectorizer``,
+``sublinear_tf``: tf -> 1 + ln tf, smooth idf, rows L2-normalised):
+
+* ``C``: character n-grams within words (``char_wb``, ``ngram_range`` default 2-4),
+* ``W``: jieba / English word tokens.
+
+With ``x̂`` the L2-normalised TF-IDF row, the index matrix has, for entry d, the row
+
+    D_d = [ β (α Ĉ(t_d) + (1-α) Ĉ(p_d)),  (1-β) (α Ŵ(t_d) + (1-α) Ŵ(p_d)) ]
+
+(α = ``own_title_weight``, β = ``char_weight``), so that for a query q with rows
+``[Ĉ(q), Ŵ(q)]`` one sparse product gives exactly
+
+    s(q, d) = β [α cos_C(q, t_d) + (1-α) cos_C(q, p_d)] + (1-β) [α cos_W(q, t_d) + (1-α) cos_W(q, p_d)]
+
+in [0, 1]. The top k per query come from ``sparse_dot_topn.sp_matmul_topn`` (never a dense
+query x scheme matrix). The fitted index is pickled in a cache directory under a key made of
+the SHA-256 of the scheme rows it was built from and the index options (:func:`cached_index`),
+written atomically, so concurrent runs cannot leave a half-written file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from coretech.errors import InputError
+from coretech.matching.normalize import DEFAULT_STOPWORDS
+from coretech.matching.tokenize import Tokenizer, title_terms
+
+INDEX_FORMAT = 1
+DEFAULT_KINDS = ("subclass", "main_group", "subgroup")
+PATH_SEPARATOR = " > "
+
+
+@dataclass(frozen=True)
+class IndexOptions:
+    """Options that change the fitted index (part of its cache key)."""
+
+    ngram_range: tuple[int, int] = (2, 4)
+    char_weight: float = 0.5
+    own_title_weight: float = 0.35
+    kinds: tuple[str, ...] = DEFAULT_KINDS
+    term_min_df: int = 5
+    stopwords: tuple[str, ...] = field(default_factory=lambda: tuple(sorted(DEFAULT_STOPWORDS)))
+
+    def validate(self) -> IndexOptions:
+        lo, hi = self.ngram_range
+        if not (isinstance(lo, int) and isinstance(hi, int) and 1 <= lo <= hi <= 8):
+            raise ValueError(f"ngram_range must be (lo, hi) with 1 <= lo <= hi <= 8, got {self.ngram_range}")
+        for name in ("char_weight", "own_title_weight"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and 0.0 <= v <= 1.0):
+                raise ValueError(f"{name} must be a number in [0, 1], got {v!r}")
+        bad = [k for k in self.kinds if k not in ("section", "class", *DEFAULT_KINDS)]
+        if bad or not self.kinds:
+            raise ValueError(f"kinds must be a non-empty subset of IPC kinds, got {self.kinds}")
+        if not (isinstance(self.term_min_df, int) and self.term_min_df >= 1):
+            raise ValueError(f"term_min_df must be an integer >= 1, got {self.term_min_df!r}")
+        return self
+
+    def key(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["stopwords"] = hashlib.sha256("\n".join(self.stopwords).encode()).hexdigest()[:16]
+        return d
+
+
+def scheme_rows(scheme: pd.DataFrame, lang: str, kinds: tuple[str, ...]) -> pd.DataFrame:
+    """The rows of ``scheme`` in ``lang`` and ``kinds`` with a title, in the scheme's order."""
+    need = {"code", "kind", "title", "path_title", "lang"}
+    missing = need - set(scheme.columns)
+    if missing:
+        raise InputError(
+            f"the IPC scheme table lacks column(s) {', '.join(sorted(missing))} "
+            "(build it with `coretech ipc load`)",
+            file=scheme.attrs.get("source"),
+        )
+    df = scheme[(scheme["lang"] == lang) & scheme["kind"].isin(kinds)]
+    title = df["title"].fillna("").astype(str).str.strip()
+    path = df["path_title"].fillna("").astype(str).str.strip()
+    path = path.where(path != "", title)
+    out = pd.DataFrame(
+        {"code": df["code"].astype(str).to_numpy(), "kind": df["kind"].astype(str).to_numpy(),
+         "title": title.to_numpy(), "path_title": path.to_numpy()}
+    )
+    out = out[(out["title"] != "") | (out["path_title"] != "")]
+    # one row per code (a source may repeat a code): keep the first with the longest path
+    out = out.drop_duplicates("code", keep="first").reset_index(drop=True)
+    return out
+
+
+def scheme_hash(rows: pd.DataFrame) -> str:
+    """SHA-256 of the rows an index is built from (code, kind, title, path title)."""
+    h = hashlib.sha256()
+    for rec in zip(rows["code"], rows["kind"], rows["title"], rows["path_title"], strict=True):
+        h.update("\x1f".join(rec).encode("utf-8"))
+        h.update(b"\x1e")
+    return h.hexdigest()
+
+
+def _l2(m: sp.csr_matrix) -> sp.csr_matrix:
+    from sklearn.preprocessing import normalize
+
+    return normalize(m, norm="l2", axis=1, copy=False)
+
+
+class SchemeIndex:
+    """TF-IDF index of one language of a scheme (see the module docstring for the math).
+
+    Fitted attributes: ``codes_``, ``kinds_``, ``titles_``, ``path_titles_`` (arrays in scheme
+    order), ``path_tokens_`` (word tokens of each path title, for evidence),
+    ``char_vectorizer_``, ``word_vectorizer_``, ``matrix_t_`` (features x entries, CSR, the
+    transposed D), ``user_words_`` (jieba user dictionary {word: frequency}), ``scheme_hash_``.
+    """
+
+    def __init__(self, options: IndexOptions | None = None, *, lang: str = "en") -> None:
+        self.options = (options or IndexOptions()).validate()
+        if lang not in ("en", "zh"):
+            raise ValueError(f"lang must be 'en' or 'zh', got {lang!r}")
+        self.lang = lang
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, scheme: pd.DataFrame) -> SchemeIndex:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        o = self.options
+        rows = scheme_rows(scheme, self.lang, o.kinds)
+        if rows.empty:
+            raise InputError(
+                f"the IPC scheme table has no {self.lang!r} titles of kind "
+                f"{', '.join(o.kinds)}", file=scheme.attrs.get("source"),
+            )
+        self.scheme_hash_ = scheme_hash(rows)
+        stop = frozenset(o.stopwords)
+        segments_of = [p.split(PATH_SEPARATOR) for p in rows["path_title"]]
+        unique = sorted({s for segs in segments_of for s in segs} | set(rows["title"]))
+        terms = title_terms(unique, min_df=o.term_min_df) if self.lang == "zh" else []
+        tok = Tokenizer(terms, stopwords=stop)
+        cut = {s: tok.cut(s) for s in unique}
+        self.user_words_ = tok.word_frequencies() if self.lang == "zh" else {}
+        own_tokens = [cut[t] for t in rows["title"]]
+        path_tokens = [[w for s in segs for w in cut[s]] for segs in segments_of]
+        own_docs = [" ".join(t) for t in own_tokens]
+        path_docs = [" ".join(t) for t in path_tokens]
+
+        cv = TfidfVectorizer(analyzer="char_wb", ngram_range=o.ngram_range, sublinear_tf=True,
+                             lowercase=False, dtype=np.float32)
+        c_path = cv.fit_transform(path_docs)
+        c_own = cv.transform(own_docs)
+        wv = TfidfVectorizer(analyzer="word", tokenizer=str.split, token_pattern=None,
+                             sublinear_tf=True, lowercase=False, dtype=np.float32)
+        w_path = wv.fit_transform(path_docs)
+        w_own = wv.transform(own_docs)
+        a, b = float(o.own_title_weight), float(o.char_weight)
+        c_mix = (a * c_own + (1 - a) * c_path) * b
+        w_mix = (a * w_own + (1 - a) * w_path) * (1 - b)
+        d = sp.hstack([c_mix, w_mix], format="csr", dtype=np.float32)
+        self.matrix_t_ = d.T.tocsr()
+        self.matrix_t_.sort_indices()
+        self.char_vectorizer_ = cv
+        self.word_vectorizer_ = wv
+        self.codes_ = rows["code"].to_numpy(dtype=object)
+        self.kinds_ = rows["kind"].to_numpy(dtype=object)
+        self.titles_ = rows["title"].to_numpy(dtype=object)
+        self.path_titles_ = rows["path_title"].to_numpy(dtype=object)
+        self.path_tokens_ = [frozenset(t) for t in path_tokens]
+        self.own_len_ = np.array([len(t) for t in own_tokens], dtype=np.int32)
+        self.row_of_ = {c: i for i, c in enumerate(self.codes_)}
+        return self
+
+    @property
+    def n_entries(self) -> int:
+        return len(self.codes_)
+
+    def tokenizer(self, extra_words: list[str] | None = None) -> Tokenizer:
+        """A tokenizer with this index's user dictionary, plus ``extra_words`` (catalogue terms)."""
+        tok = Tokenizer(dict(self.user_words_), stopwords=frozenset(self.options.stopwords))
+        if extra_words:
+            tok.add_words(extra_words)
+        return tok
+
+    def transform_queries(self, char_docs: list[str], word_docs: list[str]) -> sp.csr_matrix:
+        """Rows ``[Ĉ(q), Ŵ(q)]`` for space-joined token strings (char and word views)."""
+        c = _l2(self.char_vectorizer_.transform(char_docs))
+        w = _l2(self.word_vectorizer_.transform(word_docs))
+        return sp.hstack([c, w], format="csr", dtype=np.float32)
+
+    def idf(self, token: str) -> float:
+        """The word space's idf of ``token`` (the largest idf for a token never seen)."""
+        wv = self.word_vectorizer_
+        j = wv.vocabulary_.get(token)
+        return float(wv.idf_[j] if j is not None else wv.idf_.max())
+
+
+# ---------------------------------------------------------------------- the disk cache
+def default_cache_dir() -> Path:
+    """``$CORETECH_CACHE`` or ``~/.cache/coretech``."""
+    env = os.environ.get("CORETECH_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "coretech"
+
+
+def cache_key(rows_hash: str, lang: str, options: IndexOptions) -> str:
+    import sklearn
+
+    from coretech import __version__
+
+    blob = json.dumps(
+        {"format": INDEX_FORMAT, "scheme": rows_hash, "lang": lang, "options": options.key(),
+         "coretech": __version__, "sklearn": sklearn.__version__},
+        sort_keys=True,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def cached_index(
+    scheme: pd.DataFrame, lang: str, options: IndexOptions, cache_dir: str | Path | None | bool
+) -> tuple[SchemeIndex, dict[str, Any]]:
+    """Load the index of (scheme, lang, options) from the cache, or fit and store it.
+
+    ``cache_dir=False`` turns the cache off; ``None`` means :func:`default_cache_dir`. Returns
+    the index and a record ``{"key", "path", "hit"}``. An unreadable cache file is rebuilt.
+    """
+    from coretech.io import atomic_write_bytes
+
+    rows = scheme_rows(scheme, lang, options.kinds)
+    key = cache_key(scheme_hash(rows), lang, options)
+    if cache_dir is False:
+        return SchemeIndex(options, lang=lang).fit(scheme), {"key": key, "path": None, "hit": False}
+    base = Path(cache_dir) if cache_dir not in (None, True) else default_cache_dir()
+    path = base / f"ipc-index-{lang}-{key}.pkl"
+    if path.is_file():
+        try:
+            with open(path, "rb") as fh:
+                idx = pickle.load(fh)
+            if isinstance(idx, SchemeIndex):
+                return idx, {"key": key, "path": str(path), "hit": True}
+        except Exception:  # noqa: BLE001 - a damaged cache file is rebuilt, never trusted
+            pass
+    idx = SchemeIndex(options, lang=lang).fit(scheme)
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, pickle.dumps(idx, protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError as exc:
+        raise InputError(f"cannot write the index cache: {exc}", file=path) from exc
+    return idx, {"key": key, "path": str(path), "hit": False}

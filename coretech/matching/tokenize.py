@@ -1,0 +1,194 @@
+"""Word tokens for Chinese and English text: jieba with a domain dictionary, never the global one.
+
+Text is normalised first (:func:`coretech.matching.normalize.normalize_text`), so brackets and
+Latin runs inside Chinese are already apart (``碳化硅(SiC)`` -> ``碳化硅 sic``). Each Chinese run
+is then cut by a *private* :class:`jieba.Tokenizer` (the global one is never touched, paddle
+mode is never enabled, jieba's log messages are silenced) with HMM off, so the result depends
+only on the dictionary; Latin runs are split on spaces and reduced by a light plural rule
+(``transistors`` -> ``transistor``, ``batteries`` -> ``battery``). Stop words are dropped last.
+
+The user dictionary holds domain terms that jieba's general dictionary splits wrongly
+(``溅射靶材`` -> ``溅/射靶/材``): the catalogue's names and keywords, and frequent terms of the
+IPC titles (:func:`title_terms`). Each word gets the smallest frequency that keeps it whole
+(jieba's ``suggest_freq``); words are added in sorted order, so two runs cut alike.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+
+from coretech.matching.normalize import (
+    DEFAULT_STOPWORDS,
+    has_cjk,
+    is_cjk_word,
+    normalize_text,
+)
+
+_SPLIT_ZH = re.compile(
+    r"专门适用于|适用于|专门|特别|用于|以及|或者|例如|其他|其它|包括|具有|"
+    r"[的或和与及其用中在对以为由等入即如所之并一种个]"
+)
+_CJK_RUN = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
+
+
+@lru_cache(maxsize=1)
+def _base_tokenizer():  # -> jieba.Tokenizer
+    """jieba's general dictionary, loaded once per process (private instance, quiet)."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    tk = jieba.Tokenizer()
+    tk.initialize()
+    return tk
+
+
+def _fresh_tokenizer():  # -> jieba.Tokenizer
+    """A private tokenizer with its own copy of the general dictionary (cheap: a dict copy)."""
+    import jieba
+
+    base = _base_tokenizer()
+    tk = jieba.Tokenizer()
+    tk.FREQ = dict(base.FREQ)
+    tk.total = base.total
+    tk.initialized = True
+    return tk
+
+
+def stem_en(token: str) -> str:
+    """Light English plural rule: ``-ies`` -> ``-y``, ``-es`` after s/x/z/ch/sh, else ``-s``."""
+    if len(token) <= 3 or not token.isalpha():
+        return token
+    if token.endswith("ies") and len(token) > 4:
+        return token[:-3] + "y"
+    if token.endswith(("sses", "xes", "zes", "ches", "shes")):
+        return token[:-2]
+    if token.endswith(("ss", "us", "is", "ys")):
+        return token
+    if token.endswith("s"):
+        return token[:-1]
+    return token
+
+
+def title_terms(
+    texts: Iterable[str], *, min_df: int = 5, min_len: int = 2, max_len: int = 6
+) -> list[str]:
+    """Frequent Chinese terms of IPC titles, for the user dictionary.
+
+    Each normalised title is split at function words (的, 或, 和, 用于, 专门适用于, ...) and
+    spaces; a Chinese segment of ``min_len``..``max_len`` characters that occurs in at least
+    ``min_df`` titles is a term. Returned sorted.
+    """
+    df: Counter[str] = Counter()
+    for text in texts:
+        seen = set()
+        for chunk in normalize_text(text).split(" "):
+            if not has_cjk(chunk):
+                continue
+            for seg in _SPLIT_ZH.split(chunk):
+                if min_len <= len(seg) <= max_len and _CJK_RUN.match(seg):
+                    seen.add(seg)
+        df.update(seen)
+    return sorted(t for t, n in df.items() if n >= min_df)
+
+
+class Tokenizer:
+    """Cut normalised text into word tokens (Chinese by jieba, Latin runs by spaces).
+
+    Parameters
+    ----------
+    user_words : words to keep whole, or a ``{word: frequency}`` map (frequencies as
+        returned by :meth:`word_frequencies`, so a cached dictionary is restored exactly).
+    stopwords : words dropped from the output (default
+        :data:`coretech.matching.normalize.DEFAULT_STOPWORDS`).
+    hmm : let jieba guess unknown words with its HMM (default False: the dictionary decides).
+    """
+
+    def __init__(
+        self,
+        user_words: Iterable[str] | Mapping[str, int] = (),
+        *,
+        stopwords: frozenset[str] | None = None,
+        hmm: bool = False,
+    ) -> None:
+        self.stopwords = DEFAULT_STOPWORDS if stopwords is None else frozenset(stopwords)
+        self.hmm = bool(hmm)
+        self._jieba = None
+        self._user: dict[str, int] = {}
+        self._pending: list[str] | dict[str, int] = (
+            dict(user_words) if isinstance(user_words, Mapping) else list(user_words)
+        )
+
+    # jieba is loaded on first Chinese text only: an English catalogue never pays for it.
+    @property
+    def jieba(self):  # -> jieba.Tokenizer
+        if self._jieba is None:
+            self._jieba = _fresh_tokenizer()
+            pending, self._pending = self._pending, []
+            if isinstance(pending, dict):
+                for w in sorted(pending):
+                    self._jieba.add_word(w, pending[w])
+                    self._user[w] = pending[w]
+            else:
+                self._add(pending)
+        return self._jieba
+
+    def _add(self, words: Iterable[str]) -> None:
+        tk = self._jieba
+        cands = set()
+        for w in words:
+            for chunk in normalize_text(w).split(" "):
+                if len(chunk) >= 2 and _CJK_RUN.match(chunk):
+                    cands.add(chunk)
+        for w in sorted(cands):
+            if w in self._user:
+                continue
+            f = tk.suggest_freq(w, False)
+            tk.add_word(w, f)
+            self._user[w] = f
+
+    def add_words(self, words: Iterable[str]) -> None:
+        """Add words to keep whole (Chinese runs of two characters or more), in sorted order."""
+        words = list(words)
+        if self._jieba is None:
+            if isinstance(self._pending, dict):
+                self._pending = [*self._pending, *words]  # pragma: no cover - rare path
+            else:
+                self._pending.extend(words)
+            return
+        self._add(words)
+
+    def word_frequencies(self) -> dict[str, int]:
+        """The user dictionary as ``{word: frequency}`` (after Chinese text has been cut once)."""
+        _ = self.jieba
+        return dict(self._user)
+
+    def cut(self, text: object, *, search: bool = False, keep_stopwords: bool = False) -> list[str]:
+        """Tokens of ``text`` (normalised here), stop words dropped unless ``keep_stopwords``.
+
+        ``search=True`` also yields the dictionary words inside a long word, after them in
+        jieba's search mode (``溅射靶材`` -> ``溅射``, ``靶材``, ``溅射靶材``), so that a
+        catalogue term finds titles that use its parts.
+        """
+        norm = normalize_text(text)
+        out: list[str] = []
+        for chunk in norm.split(" ") if norm else []:
+            if is_cjk_word(chunk) and _CJK_RUN.match(chunk):
+                tk = self.jieba
+                pieces = (
+                    tk.cut_for_search(chunk, HMM=self.hmm)
+                    if search
+                    else tk.cut(chunk, HMM=self.hmm)
+                )
+                out.extend(p for p in pieces if p.strip())
+            elif has_cjk(chunk):  # mixed script inside a word (rare after normalisation)
+                out.extend(p for p in self.jieba.cut(chunk, HMM=self.hmm) if p.strip())
+            else:
+                out.append(stem_en(chunk))
+        if not keep_stopwords:
+            out = [t for t in out if t not in self.stopwords]
+        return out
