@@ -156,15 +156,21 @@ class BreakthroughCounter:
         def col(name: str) -> str:
             return name if name in cols else "NULL"
 
+        def raw(name: str) -> str:
+            t = types[name].upper()
+            typed = t.startswith("DATE") or t.startswith("TIMESTAMP")
+            return "NULL" if typed else f"CAST({name} AS VARCHAR)"
+
         say("parsing dates and IPC symbols")
         app = date_sql("app_date", types["app_date"])
         grant = date_sql("grant_date", types["grant_date"])
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE base AS SELECT row,
             CAST({col('patent_id')} AS VARCHAR) AS patent_id,
-            CAST(app_date AS VARCHAR) AS app_raw, {app} AS app, {_missing_sql('app_date')} AS app_missing,
-            CAST(grant_date AS VARCHAR) AS grant_raw, {grant} AS grant_d,
-            {_missing_sql('grant_date')} AS grant_missing,
+            {raw('app_date')} AS app_raw, {app} AS app,
+            {_missing_sql('app_date', types['app_date'])} AS app_missing,
+            {raw('grant_date')} AS grant_raw, {grant} AS grant_d,
+            {_missing_sql('grant_date', types['grant_date'])} AS grant_missing,
             nullif(trim(CAST({col('main_ipc')} AS VARCHAR)), '') AS main_raw,
             nullif(trim(CAST({col('city')} AS VARCHAR)), '') AS city_raw,
             nullif(trim(CAST({col('applicant_address')} AS VARCHAR)), '') AS addr_raw,
@@ -189,6 +195,10 @@ class BreakthroughCounter:
             OR m."class" IN (SELECT key FROM cover WHERE level = 'class')
             OR m.section IN (SELECT key FROM cover WHERE level = 'section')"""
         )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE symmap AS SELECT m.*, (c.raw IS NOT NULL) AS core "
+            "FROM symmap m LEFT JOIN covered c USING (raw)"
+        )
         # Per row: number of symbols, first invalid one, main symbol, any covered.
         main_expr = "coalesce(b.main_raw, f.first_raw)"
         if self.main_only:
@@ -197,33 +207,35 @@ class BreakthroughCounter:
             core_expr = "f.any_core"
         con.execute(
             """CREATE OR REPLACE TEMP TABLE symrow AS SELECT s.row,
-            count(*) AS n_sym,
-            arg_min(s.raw, s.pos) FILTER (WHERE m.code IS NULL) AS bad_raw,
-            arg_min(m.error, s.pos) FILTER (WHERE m.code IS NULL) AS bad_reason,
-            arg_min(s.raw, s.pos) AS first_raw,
-            bool_or(c.raw IS NOT NULL) AS any_core
-            FROM sym s LEFT JOIN symmap m USING (raw) LEFT JOIN covered c USING (raw)
+            count(*) FILTER (WHERE NOT m.skip) AS n_sym,
+            arg_min(s.raw, s.pos) FILTER (WHERE m.code IS NULL AND NOT m.skip) AS bad_raw,
+            arg_min(m.error, s.pos) FILTER (WHERE m.code IS NULL AND NOT m.skip) AS bad_reason,
+            arg_min(s.raw, s.pos) FILTER (WHERE NOT m.skip) AS first_raw,
+            bool_or(m.core) AS any_core
+            FROM sym s LEFT JOIN symmap m USING (raw)
             GROUP BY s.row"""
         )
-        section_expr = "(SELECT section FROM symmap WHERE raw = " + main_expr + ")"
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE chk AS SELECT b.*, f.n_sym, f.bad_raw, f.bad_reason,
-            {main_expr} AS main_sym, mm.code AS main_code, mm.error AS main_error, mm.section AS main_section,
-            coalesce({core_expr}, false) AS core,
-            CASE WHEN b.patent_id IS NULL OR trim(b.patent_id) = '' THEN NULL
-                 ELSE first_value(b.row) OVER (PARTITION BY b.patent_id ORDER BY b.row) END AS first_row
-            FROM base b LEFT JOIN symrow f USING (row)
-            LEFT JOIN symmap mm ON mm.raw = {main_expr}"""
+            "CREATE OR REPLACE TEMP TABLE dups AS SELECT patent_id, min(row) AS first_row "
+            "FROM base WHERE patent_id IS NOT NULL AND trim(patent_id) <> '' "
+            "GROUP BY patent_id HAVING count(*) > 1"
         )
-        del section_expr
         con.execute(
-            """CREATE OR REPLACE TEMP TABLE chk2 AS SELECT *,
+            f"""CREATE OR REPLACE TEMP VIEW chk AS SELECT b.*, f.n_sym, f.bad_raw, f.bad_reason,
+            {main_expr} AS main_sym, mm.code AS main_code, mm.error AS main_error, mm.section AS main_section,
+            coalesce({core_expr}, false) AS core, d.first_row
+            FROM base b LEFT JOIN symrow f USING (row)
+            LEFT JOIN symmap mm ON mm.raw = {main_expr}
+            LEFT JOIN dups d ON d.patent_id = b.patent_id"""
+        )
+        con.execute(
+            """CREATE OR REPLACE TEMP VIEW chk2 AS SELECT *,
             CASE
               WHEN app_missing THEN 'app_date'
               WHEN app IS NULL THEN 'app_date'
               WHEN NOT grant_missing AND grant_d IS NULL THEN 'grant_date'
               WHEN grant_d < app THEN 'grant_date'
-              WHEN n_sym IS NULL THEN 'ipc'
+              WHEN coalesce(n_sym, 0) = 0 THEN 'ipc'
               WHEN bad_raw IS NOT NULL THEN 'ipc'
               WHEN main_raw IS NOT NULL AND main_code IS NULL THEN 'main_ipc'
               WHEN first_row IS NOT NULL AND first_row <> row THEN 'patent_id'
@@ -233,16 +245,16 @@ class BreakthroughCounter:
               WHEN app IS NULL THEN 'unreadable application date (expected a date such as 2002-03-06, 2002.03.06, 20020306 or an Excel date number)'
               WHEN NOT grant_missing AND grant_d IS NULL THEN 'unreadable grant date (expected a date such as 2002-03-06, 2002.03.06, 20020306 or an Excel date number)'
               WHEN grant_d < app THEN 'grant date ' || CAST(grant_d AS VARCHAR) || ' precedes application date ' || CAST(app AS VARCHAR)
-              WHEN n_sym IS NULL THEN 'no IPC symbol'
+              WHEN coalesce(n_sym, 0) = 0 THEN 'no IPC symbol'
               WHEN bad_raw IS NOT NULL THEN 'invalid IPC symbol ''' || bad_raw || ''': ' || bad_reason
-              WHEN main_raw IS NOT NULL AND main_code IS NULL THEN 'invalid main IPC symbol: ' || main_error
+              WHEN main_raw IS NOT NULL AND main_code IS NULL THEN 'invalid main IPC symbol: ' || coalesce(main_error, 'not a classification symbol')
               WHEN first_row IS NOT NULL AND first_row <> row THEN 'duplicate patent_id (first seen in row ' || CAST(first_row AS VARCHAR) || ')'
             END AS rej_reason,
             CASE
               WHEN app_missing OR app IS NULL THEN app_raw
               WHEN NOT grant_missing AND grant_d IS NULL THEN grant_raw
-              WHEN grant_d < app THEN grant_raw
-              WHEN n_sym IS NULL THEN ''
+              WHEN grant_d < app THEN coalesce(grant_raw, CAST(grant_d AS VARCHAR))
+              WHEN coalesce(n_sym, 0) = 0 THEN ''
               WHEN bad_raw IS NOT NULL THEN bad_raw
               WHEN main_raw IS NOT NULL AND main_code IS NULL THEN main_raw
               WHEN first_row IS NOT NULL AND first_row <> row THEN patent_id
@@ -255,7 +267,7 @@ class BreakthroughCounter:
         use_city = "city" in cols
         loc_col = "city_raw" if use_city else "addr_raw"
         locs = [r[0] for r in con.sql(
-            f"SELECT DISTINCT {loc_col} FROM chk2 WHERE rej_column IS NULL AND {loc_col} IS NOT NULL"
+            f"SELECT DISTINCT {loc_col} FROM base WHERE {loc_col} IS NOT NULL"
         ).fetchall()]
         locs.sort()
         if use_city:

@@ -17,6 +17,7 @@ Row numbers count the header as row 1 (the first data row is row 2), as a spread
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +71,7 @@ PATENT_TYPES: dict[str, str] = {
     "design": "design", "外观设计": "design", "外观设计专利": "design", "3": "design",
 }
 IPC_SEPARATORS = r"[;,；，、|]"
+SEPARATOR_CHARS = ",；，、|"  # translated to ';' before splitting
 
 
 def parse_column_map(items: Iterable[str] | Mapping[str, str] | None) -> dict[str, str]:
@@ -204,7 +206,9 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _missing_sql(expr: str) -> str:
+def _missing_sql(expr: str, dtype: str = "VARCHAR") -> str:
+    if not dtype.upper().startswith("VARCHAR"):
+        return f"({expr} IS NULL)"
     toks = ", ".join(_lit(t) for t in MISSING_TOKENS)
     return f"({expr} IS NULL OR lower(trim(CAST({expr} AS VARCHAR))) IN ({toks}))"
 
@@ -258,10 +262,16 @@ def normalize_symbols(raw: Iterable[str]) -> pd.DataFrame:
     """Map each distinct raw symbol to ``code`` and its section/class/subclass/main group keys.
 
     Runs once per distinct string (not per patent row). Invalid strings get ``code`` None and
-    the reason in ``error``.
+    the reason in ``error``; empty pieces and colon-notation indexing codes get ``skip``.
     """
     out = []
+    skip = []
     for r in raw:
+        if not r.strip() or _INDEXING.fullmatch(r.strip()):
+            out.append((r, None, None, None, None, None, None))
+            skip.append(True)
+            continue
+        skip.append(False)
         try:
             p = parse(r)
         except IPCSymbolError as exc:
@@ -272,13 +282,16 @@ def normalize_symbols(raw: Iterable[str]) -> pd.DataFrame:
         mg = str(p.truncate("main_group")) if k in ("main_group", "subgroup") else None
         cl = str(p.truncate("class")) if k != "section" else None
         out.append((r, str(p), p.section, cl, sub, mg, None))
-    return pd.DataFrame(
+    df = pd.DataFrame(
         out, columns=["raw", "code", "section", "class", "subclass", "main_group", "error"]
     ).astype({c: "object" for c in ["raw", "code", "section", "class", "subclass", "main_group", "error"]})
+    df["skip"] = pd.Series(skip, dtype=bool)
+    return df
 
 
 #: An unlinked indexing code in the colon notation of IPC editions 1-7 (``B29L31:52``).
 INDEXING_CODE = r"[A-Ha-h]\d{2}[A-Za-z]?\s*\d+\s*:\s*\d+"
+_INDEXING = re.compile(INDEXING_CODE)
 
 
 def explode_symbols_sql(src: str = "src", column: str = "ipc") -> str:
@@ -289,13 +302,14 @@ def explode_symbols_sql(src: str = "src", column: str = "ipc") -> str:
     31:045)``) and colon-notation indexing codes (``B29L31:52``). Rows that carried any are
     counted (``rows_with_indexing_codes``).
     """
+    text = f"CAST({column} AS VARCHAR)"
+    odd = " OR ".join(f"contains({text}, '{c}')" for c in ["//", *SEPARATOR_CHARS])
     return (
-        f"SELECT row, pos, trim(raw) AS raw FROM ("
         f"SELECT row, generate_subscripts(parts, 1) AS pos, unnest(parts) AS raw FROM ("
-        f"SELECT row, string_split_regex(split_part(CAST({column} AS VARCHAR), '//', 1), "
-        f"'{IPC_SEPARATORS}') AS parts "
-        f"FROM {src} WHERE {column} IS NOT NULL)) WHERE trim(raw) <> '' "
-        f"AND NOT regexp_full_match(trim(raw), '{INDEXING_CODE}')"
+        f"SELECT row, CASE WHEN {odd} THEN string_split(translate(split_part({text}, '//', 1), "
+        f"'{SEPARATOR_CHARS}', '{';' * len(SEPARATOR_CHARS)}'), ';') "
+        f"ELSE string_split({text}, ';') END AS parts "
+        f"FROM {src} WHERE {column} IS NOT NULL)"
     )
 
 
