@@ -74,6 +74,7 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
 def _register_more(app: typer.Typer) -> None:
     """review / diff / migrate."""
     app.add_typer(review_app, name="review")
+    app.command("diff")(diff)
 
 
 @review_app.command("export")
@@ -126,3 +127,40 @@ def review_apply(
     c = rec["counts"]
     typer.echo(f"wrote {out}: accepted {c.get('accepted', 0)}, rejected {c.get('rejected', 0)}, "
                f"added {c.get('added', 0)}, unchanged {c.get('auto', 0)}")
+
+
+def diff(
+    old: Path = typer.Argument(..., help="The older dictionary."),
+    new: Path = typer.Argument(..., help="The newer dictionary."),
+    out: Path | None = typer.Option(None, "--out", help="Write the changed (technology, code) "
+                                    "rows here (CSV/XLSX/...)."),
+    include_unchanged: bool = typer.Option(False, "--all", help="Also write unchanged rows."),
+    tolerance: float = typer.Option(1e-9, "--tolerance", help="Score changes up to this are "
+                                    "not a re-score."),
+    top: int = typer.Option(15, "--top", help="Technologies to list in the printed summary."),
+) -> None:
+    """Compare two dictionaries: codes added, removed and re-scored per technology, with a
+    summary (rejected rows do not count as codes)."""
+    from coretech.matching.diff import run_diff
+
+    rec = run_diff(old, new, out=out, include_unchanged=include_unchanged, tolerance=tolerance)
+    s = rec["summary"]
+    c = s["codes"]
+    typer.echo(f"codes: {s['codes_old']} -> {s['codes_new']}  added {c['added']}  removed "
+               f"{c['removed']}  rescored {c['rescored']}  redecided {c['redecided']}  "
+               f"unchanged {c['unchanged']}")
+    jac = "n/a" if s["jaccard"] is None else f"{s['jaccard']:.3f}"
+    typer.echo(f"technologies: {s['technologies_old']} -> {s['technologies_new']}  changed "
+               f"{s['technologies_changed']}  only in OLD {len(s['technologies_only_old'])}  "
+               f"only in NEW {len(s['technologies_only_new'])}  Jaccard {jac}")
+    changed = [r for r in rec["per_technology"]
+               if r["added"] or r["removed"] or r["rescored"] or r["redecided"]]
+    if changed:
+        typer.echo(f"{'tech_id':<20} {'old':>5} {'new':>5} {'+':>4} {'-':>4} {'~':>4}")
+        for r in changed[:top]:
+            typer.echo(f"{str(r['tech_id'])[:20]:<20} {r['n_old']:>5} {r['n_new']:>5} "
+                       f"{r['added']:>4} {r['removed']:>4} {r['rescored']:>4}")
+        if len(changed) > top:
+            typer.echo(f"... and {len(changed) - top} more changed technologies")
+    if out is not None:
+        typer.echo(f"wrote {out}")
