@@ -29,8 +29,10 @@ def codes_of(values: pd.Series | np.ndarray) -> np.ndarray:
 
 def is_nested(inner: np.ndarray, outer: np.ndarray) -> bool:
     """True when every level of ``inner`` lies within a single level of ``outer``."""
-    pairs = pd.DataFrame({"i": inner, "o": outer}).drop_duplicates()
-    return bool(pairs["i"].is_unique)
+    inner = np.asarray(inner, dtype=np.int64)
+    outer = np.asarray(outer, dtype=np.int64)
+    pairs = np.unique(inner * (int(outer.max()) + 1) + outer)
+    return bool(len(pairs) == len(np.unique(inner)))
 
 
 @dataclass

@@ -49,6 +49,12 @@ def stock_yogo(n_endog: int, n_instruments: int, *, test: str = "size", level: i
     return float(hit.critical_value.iloc[0]) if len(hit) else float("nan")
 
 
+def partial_out(a: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Residuals of the columns of ``a`` on ``x`` (least squares)."""
+    xtx = x.T @ x
+    return a - x @ np.linalg.solve(xtx, x.T @ a)
+
+
 def first_stage_statistics(
     endog: np.ndarray,
     instr: np.ndarray,
@@ -66,10 +72,15 @@ def first_stage_statistics(
     """
     n = endog.shape[0]
     k1, l1 = endog.shape[1], instr.shape[1]
-    nl = n - l1 - exog.shape[1]
+    target = n - l1 - exog.shape[1] - dofminus
+    if exog.shape[1]:
+        # partial the exogenous regressors out here (small normal equations; linearmodels'
+        # pinv-based annihilator is slow on tall arrays); linearmodels then counts N - L1
+        endog, instr = partial_out(endog, exog), partial_out(instr, exog)
+    nl = n - l1
     fam = "clustered" if clusters is not None else ("unadjusted" if cov == "unadjusted" else "robust")
     cfg = {"clusters": clusters} if clusters is not None else None
-    exog_arg = exog if exog.shape[1] else np.zeros((n, 0))
+    exog_arg = np.zeros((n, 0))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cd = cragg_donald_f(endog, instr, exog_arg)
@@ -78,10 +89,10 @@ def first_stage_statistics(
     lm_stat = float(getattr(lm, "stat", np.nan))
     lm_df = int(getattr(lm, "df", l1 - k1 + 1) or (l1 - k1 + 1))
     out = {
-        "cd_f": float(cd) * (nl - dofminus) / nl,
+        "cd_f": float(cd) * target / nl,
         "kp_lm": lm_stat * (n - dofminus) / n,
         "kp_lm_df": lm_df,
-        "kp_f": float(kpf) * (nl - dofminus) / nl,
+        "kp_f": float(kpf) * target / nl,
         "n_endog": k1,
         "n_instruments": l1,
     }

@@ -55,6 +55,9 @@ def prepare_sample(
     Returns the frame (numeric columns as float, group columns as they are) and counts of
     the rows used and dropped, per reason.
     """
+    source = df.attrs.get("source")
+    df = df.copy(deep=False)
+    df.attrs = {"source": source} if source else {}  # pandas deep-copies attrs on every op
     require_columns(df, list(numeric) + list(groups))
     num = numeric_frame(df, list(numeric))
     out = num.copy()
@@ -172,11 +175,18 @@ def _check_rank(xt: np.ndarray, names: Sequence[str]) -> None:
                 "(it is constant within the absorbed groups)",
                 column=nm,
             )
-    q, r = np.linalg.qr(xt / np.where(scale > 0, scale, 1))
-    diag = np.abs(np.diag(r))
-    if (diag < 1e-9).any():
-        j = int(np.flatnonzero(diag < 1e-9)[0])
-        raise InputError("the regressor is collinear with the other regressors and the fixed effects", column=names[j])
+    xs = xt / np.where(scale > 0, scale, 1)
+    gram = xs.T @ xs
+    for j in range(1, len(names)):
+        # squared distance of column j from the span of the columns before it
+        a = gram[:j, :j]
+        bvec = gram[:j, j]
+        resid = gram[j, j] - bvec @ np.linalg.lstsq(a, bvec, rcond=None)[0]
+        if resid < 1e-9:
+            raise InputError(
+                "the regressor is collinear with the other regressors and the fixed effects",
+                column=names[j],
+            )
 
 
 def t_pvalue(t: float, df: int) -> float:

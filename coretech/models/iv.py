@@ -32,7 +32,7 @@ from scipy import stats
 from coretech.errors import InputError
 from coretech.models.absorb import Absorber, codes_of, is_nested, singleton_mask
 from coretech.models.covariance import cluster_meat
-from coretech.models.diagnostics import first_stage_statistics
+from coretech.models.diagnostics import first_stage_statistics, partial_out
 from coretech.models.fe import CONST, _as_list, _check_rank, prepare_sample
 from coretech.models.results import RegressionResult
 from coretech.models.validate import check_unique_panel, numeric_column, require_columns
@@ -221,9 +221,7 @@ def _first_stage_f(xe, zi, xx, cl, n_star, names):
     out = {}
     n = xe.shape[0]
     if xx.shape[1]:
-        q, _ = np.linalg.qr(xx)
-        xe = xe - q @ (q.T @ xe)
-        zi = zi - q @ (q.T @ zi)
+        xe, zi = partial_out(xe, xx), partial_out(zi, xx)
     zz = np.linalg.inv(zi.T @ zi)
     for j, nm in enumerate(names):
         pi = zz @ (zi.T @ xe[:, j])
