@@ -127,11 +127,16 @@ class Progress:
         if isinstance(item, SchemeEntry):
             self.entries += 1
         elif isinstance(item, PageDone):
+            if item.links:  # an index page
+                print(f"[coretech fetch] index {item.url}: {len(item.links)} files to fetch",
+                      file=sys.stderr, flush=True)
+                return
             self.pages += 1
             st = self.crawler.stats
             expected = len(getattr(self.crawler.spider, "expected_pages", ()) or ())
+            expected -= len(getattr(self.crawler.spider, "skipped_done", ()) or ())
             print(
-                f"[coretech fetch] {self.pages}/{expected or '?'} files done "
+                f"[coretech fetch] {self.pages}/{expected or '?'} files fetched "
                 f"({item.n_items} entries from {item.url}); entries {self.entries}, "
                 f"requests {st.get_value('downloader/request_count', 0)}, "
                 f"retries {st.get_value('retry/count', 0)}, "

@@ -146,8 +146,14 @@ def entries_frame(entries: list[SchemeEntry]):  # -> pd.DataFrame
     """The scheme table of ``entries``: SCHEME_COLUMNS (then extras), in scheme order."""
     import pandas as pd
 
-    from coretech.ipc.scheme import coerce_scheme, scheme_order
+    from coretech.ipc.scheme import EXTRA_COLUMNS, coerce_scheme, scheme_order, with_paths
 
     rows = [e.row() for e in entries]
     df = pd.DataFrame(rows) if rows else pd.DataFrame({c: [] for c in ENTRY_COLUMNS})
-    return scheme_order(coerce_scheme(df))
+    extras = [c for c in df.columns if c not in ENTRY_COLUMNS]
+    extras.sort(key=lambda c: (EXTRA_COLUMNS.index(c) if c in EXTRA_COLUMNS else 99, c))
+    df = coerce_scheme(df[list(ENTRY_COLUMNS) + extras])
+    if len({e.page for e in entries}) > 1:
+        # as when `coretech ipc load` merges several files: paths rebuilt on the whole table
+        df = with_paths(df)
+    return scheme_order(df)
