@@ -75,6 +75,7 @@ def _register_more(app: typer.Typer) -> None:
     """review / diff / migrate."""
     app.add_typer(review_app, name="review")
     app.command("diff")(diff)
+    app.command("migrate")(migrate)
 
 
 @review_app.command("export")
@@ -164,3 +165,32 @@ def diff(
             typer.echo(f"... and {len(changed) - top} more changed technologies")
     if out is not None:
         typer.echo(f"wrote {out}")
+
+
+def migrate(
+    dictionary: Path = typer.Argument(..., help="Dictionary in the old IPC edition."),
+    concordance: Path = typer.Option(..., "--concordance", help="WIPO's revision concordance "
+                                     "list, ipc_concordancelist_<edition>.xml."),
+    out: Path = typer.Option(..., "--out", help="Migrated dictionary to write."),
+    report: Path | None = typer.Option(None, "--report", help="Write one row per changed "
+                                       "(technology, old code): moved, split, narrowed, "
+                                       "merged, deleted."),
+    split: str = typer.Option("default", "--split", help="Targets of a split code: 'default' "
+                              "(those WIPO marks default-reclassification; all if none) or "
+                              "'all'."),
+    ipc: Path | None = typer.Option(None, "--ipc", help="The new edition's scheme table: flag "
+                                    "migrated codes it lacks."),
+) -> None:
+    """Move a dictionary to the next IPC edition with WIPO's concordance list, reporting
+    codes moved, split, merged and deleted."""
+    from coretech.matching.migrate import run_migrate
+
+    rec = run_migrate(dictionary, concordance=concordance, out=out, report=report, split=split,
+                      ipc=ipc)
+    c = rec["counts"]
+    typer.echo(f"{rec['from_version']} -> {rec['to_version']}: moved {c['moved']}, split "
+               f"{c['split']}, merged {c['merged']}, narrowed {c['narrowed']}, deleted "
+               f"{c['deleted']}; rows {c['rows_in']} -> {c['rows_out']}, technologies affected "
+               f"{c['technologies_affected']}"
+               + (f"; not in the new scheme {c['not_in_new_scheme']}" if ipc else ""))
+    typer.echo(f"wrote {out}" + (f" and {report}" if report else ""))
