@@ -325,8 +325,8 @@ TARGETS: dict[str, tuple[tuple[str, str], ...]] = {
         ("coretech.indicators.cli", "run_indicators"),
     ),
     "models": (
-        ("coretech.models", "run_models"),
         ("coretech.models.study", "run_models"),
+        ("coretech.models", "run_models"),
         ("coretech.models.cli", "run_models"),
     ),
     "simulate_panel": (("coretech.models.simulate", "simulate_panel"),),
@@ -704,10 +704,12 @@ def plan_panel(ctx: Context) -> Plan | None:
 def plan_models(ctx: Context) -> Plan | None:
     fn = resolve(TARGETS["models"], "models")
     panel = require(ctx.output("panel", "panel"), "the assembled panel (stage panel)")
-    opts = ctx.study.stage_options("models")
+    raw = ctx.study.stage_options("models")
+    opts = {k: (rel(ctx, v) if isinstance(v, Path) else v) for k, v in raw.items()}
+    files = {f"models.{k}": v for k, v in raw.items() if isinstance(v, Path)}
     out = ctx.out / "models"
     call = bind(fn, "models", [rel(ctx, panel)], {"out": rel(ctx, out), "study": opts}, {})
-    return Plan({"panel": panel}, opts, {"tables": out}, call)
+    return Plan({"panel": panel, **files}, opts, {"tables": out}, call)
 
 
 def plan_report(ctx: Context) -> Plan | None:

@@ -272,7 +272,7 @@ def study_from_mapping(
     # path-valued options are resolved against the study folder
     for table, key in PATH_OPTIONS:
         v = options.get(table, {}).get(key)
-        if v is None:
+        if v is None or (isinstance(v, list) and key in LIST_OR_PATH):
             continue
         if not isinstance(v, str):
             raise err("expected a path (a string)", table, key)
@@ -294,6 +294,8 @@ def study_from_mapping(
     )
 
 
+#: Options that may be a list instead of a file.
+LIST_OR_PATH = {"pilot_cities"}
 #: Options that name an input file (resolved against the study folder and content-hashed).
 PATH_OPTIONS = (("indicators", "spec"), ("breakthrough", "cities"), ("models", "pilot_cities"))
 
