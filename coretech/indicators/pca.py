@@ -113,7 +113,8 @@ class PCAIndex:
                 f"indicator {flat[0]!r} is constant: it cannot be z-scored for the PCA index; "
                 "drop it from the spec", column=flat[0])
         Z = self._standardise(X)
-        pca = PCA(svd_solver="full").fit(Z)
+        # eigen-decomposition of the covariance (= correlation) matrix: exact, fast for n >> p
+        pca = PCA(svd_solver="covariance_eigh" if Z.shape[0] > Z.shape[1] else "full").fit(Z)
         ev = pca.explained_variance_
         self.explained_variance_ = pd.Series(ev, index=[f"PC{k + 1}" for k in range(ev.size)])
         self.explained_variance_ratio_ = self.explained_variance_ / self.explained_variance_.sum()

@@ -200,6 +200,8 @@ def compute_indicators(df: pd.DataFrame, spec: Mapping[str, Any]) -> tuple[pd.Da
             record["new_columns"] += [f"{c}_filled" for c in keep]
         record["counts"]["interpolated"] = dict(df.attrs["filled"])
         record["counts"]["still_missing_after_interpolation"] = dict(df.attrs["unfilled"])
+        # keep only the source in attrs: pandas deep-copies attrs on every operation
+        df.attrs = {k: v for k, v in df.attrs.items() if k == "source"}
 
     new: dict[str, pd.Series] = {}
     if "lq" in spec:

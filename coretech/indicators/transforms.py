@@ -299,13 +299,15 @@ def interpolate_panel(
     flags: dict[str, np.ndarray] = {}
     filled: dict[str, int] = {}
     unfilled: dict[str, int] = {}
-    groups = df.groupby(city, sort=False, dropna=False).indices
     yr = df[year].to_numpy()
+    codes = pd.factorize(df[city], use_na_sentinel=False)[0]
+    groups = {k: idx[np.argsort(yr[idx], kind="stable")]
+              for k, idx in pd.Series(codes).groupby(codes).indices.items()}
     for col in columns:
         v = df[col].to_numpy(dtype="float64")
         new = v.copy()
-        for _, idx in groups.items():
-            idx = idx[np.argsort(yr[idx], kind="stable")]
+        for k in np.unique(codes[np.isnan(v)]):  # only the cities with a gap in this column
+            idx = groups[k]
             t = yr[idx]
             x = v[idx]
             obs = ~np.isnan(x)
