@@ -27,7 +27,7 @@ from importlib import resources
 
 import pandas as pd
 
-NAME_KINDS = ("rename", "merge", "split", "abolish", "alias")
+NAME_KINDS = ("rename", "merge", "split", "abolish", "alias", "new")
 UNRESOLVED = {"", "国外"}
 
 
