@@ -106,7 +106,14 @@ def read_spec(spec: str | Path | Mapping[str, Any]) -> tuple[dict[str, Any], Pat
         if bad:
             raise InputError(f"unknown key {bad[0]!r} in [{table}]; allowed: "
                              f"{', '.join(defaults)}", file=path)
-        out[table] = {**defaults, **given}
+        merged = {**defaults, **given}
+        for key, default in defaults.items():
+            # a single name where a list is expected: ["N08"], not the characters of "N08"
+            if isinstance(default, list) and isinstance(merged[key], str):
+                merged[key] = [merged[key]]
+            if isinstance(default, list) and not isinstance(merged[key], list):
+                raise InputError(f"[{table}] {key} must be a list, got {merged[key]!r}", file=path)
+        out[table] = merged
     if "nycives" in out:
         s = out["nycives"]["spec"]
         if s not in (None, "builtin"):

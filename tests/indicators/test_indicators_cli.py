@@ -184,6 +184,12 @@ def test_bad_panels_and_specs(tmp_path: Path, capsys):
     assert "names no indicator" in err
     err = _run_err(p, '[actros]\ntransform = "inverse"\n', tmp_path, capsys)
     assert "transform must be one of" in err
+    err = _run_err(p, '[irading]\nweights = 0.5\n', tmp_path, capsys)
+    assert "[irading] weights must be a list" in err
+    # a single id where a list is expected is read as a one-element list
+    rec = run_indicators(p, spec={"nycives": {"include": "N01", "pca": False}},
+                         out=tmp_path / "one.csv")
+    assert [i["id"] for i in rec["results"]["nycives"]["indicators"]] == ["N01"]
 
 
 def test_example_spec_documents_the_defaults():
