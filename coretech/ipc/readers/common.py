@@ -47,6 +47,8 @@ def count_cleaning(col: Collector, cleaned: Cleaned) -> None:
     """Count the cleaning steps that changed a title (one count per title)."""
     if cleaned.removed_stamps:
         col.defects["edition_stamps_removed"] += 1
+    if cleaned.note_cut:
+        col.defects["notes_cut_from_titles"] += 1
     if cleaned.han_spaces:
         col.defects["cjk_line_break_spaces_removed"] += 1
     elif cleaned.removed_cjk_spaces:
@@ -56,8 +58,9 @@ def count_cleaning(col: Collector, cleaned: Cleaned) -> None:
 def finish(col: Collector) -> ReadResult:
     """Build the ReadResult of a collector: table with path_title, stats, rejects."""
     if col.rows:
-        df = pd.DataFrame(col.rows)
-        df = coerce_scheme(df)
+        df = pd.DataFrame(col.rows, dtype=object)  # str or None in every cell
+        df["depth"] = pd.array(df["depth"].tolist(), dtype="Int64")
+        df = coerce_scheme(df, clean=True)
         df = with_paths(df)
     else:
         df = empty_scheme()

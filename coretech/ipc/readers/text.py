@@ -43,12 +43,16 @@ _REF_CLASS = re.compile(r"[入见][A-H]\d{2}(?![A-Za-z0-9/])")
 _RANGE = re.compile(rf"({_SYM})\s*[-–—~～]\s*({_SYM})")
 _STRONG_RANGE = re.compile(rf"({_STRONG})\s*[-–—~～]\s*({_STRONG})")
 _ANY_SYM = re.compile(_SYM)
+_DASH = re.compile(r"[-–—~～]")
 # edition stamps: [2006.01] (2006.01) [20250101] [4] 〔2〕 〔b,e〕
 _STAMP = re.compile(
     r"[\[\(（〔［]\s*(\d{4}\.\d{2}|\d{8})\s*[\]\)）〕］]"
-    r"|[\[〔［]\s*(\d{1,2})\s*[\]〕］]"
+    r"|〔\s*(\d{1,2})\s*〕"
+    rf"|(?<=[{_CJK}])[\[［]\s*(\d{{1,2}})\s*[\]］]"
+    r"|[\[［]\s*(\d{1,2})\s*[\]］]\s*$"
     r"|〔\s*([a-z](?:\s*,\s*[a-z])*)\s*〕"
 )
+_NOTE = re.compile(r"\s+注意?(?:[:：]|\s+(?=\d|[^\x00-\x7f]))")
 _NEEDS_WORK = re.compile(rf"[\(（\[〔［{_CJK}]|[A-H]\d{{2}}")
 _OPEN = "(（"
 _CLOSE = ")）"
@@ -59,6 +63,7 @@ class Cleaned:
     title: str
     references: list[str] = field(default_factory=list)
     stamp: str | None = None  # e.g. "2006.01" (last numeric edition stamp found)
+    note_cut: bool = False  # a CNIPA note ("注意：...") was cut off the title
     moved_references: bool = False
     removed_stamps: int = 0
     removed_cjk_spaces: int = 0  # spaces between CJK characters or CJK punctuation
@@ -86,7 +91,7 @@ def extract_symbols(text: str) -> list[str]:
     """Canonical symbols and ranges (``A-B``) mentioned in ``text``, in order, no repeats."""
     found: list[tuple[int, str]] = []
     spans: list[tuple[int, int]] = []
-    for m in _RANGE.finditer(text):
+    for m in (_RANGE.finditer(text) if _DASH.search(text) else ()):
         a, b = _canon(m.group(1)), _canon(m.group(2))
         if a and b:
             found.append((m.start(), f"{a}-{b}"))
@@ -160,6 +165,12 @@ def clean_title(raw: str | None, *, cjk_spaces: bool = True) -> Cleaned:
         return Cleaned(" ".join(raw.split()).strip(" ;,"))
     text = raw.replace("\r", " ").replace("\n", " ")
     out = Cleaned("")
+    # 0b. a CNIPA note appended to the title ("... 注意： 本小类不涵盖 ...")
+    if HAN.search(text):
+        m = _NOTE.search(text)
+        if m:
+            text = text[: m.start()]
+            out.note_cut = True
     # 0. PDF line-break spaces between CJK characters (counted on the raw title)
     if cjk_spaces and CJK_CHAR.search(text):
         out.han_spaces = len(_HAN_SPACE.findall(text))

@@ -28,7 +28,7 @@ from coretech.errors import InputError
 from coretech.io import read_text
 from coretech.ipc.readers.common import count_cleaning, finish, make_row
 from coretech.ipc.readers.result import Collector, ReadResult, fast_symbol
-from coretech.ipc.readers.text import clean_title, detect_lang
+from coretech.ipc.readers.text import clean_title, detect_lang, is_fragment
 from coretech.ipc.symbols import IPCSymbolError
 
 
@@ -40,8 +40,16 @@ def read_wipo_titles(
     edition: str | None = None,
     source_name: str | None = None,
     strict: bool = False,
+    fragment_context: bool = False,
 ) -> ReadResult:
     """Read a WIPO title list (``symbol<TAB>title``) into a scheme table.
+
+    ``fragment_context`` (off by default) adds a ``context`` column, a *heuristic*: for a
+    subgroup whose title starts in lower case (a fragment), the title of the nearest
+    capitalised subgroup above it in the same main group (or the main group's title). It is
+    often, not always, the fragment's dotted parent (``H01L29/739 controlled by field effect``
+    gets ``Hetero-junction transistors``, while its true parent is ``Bipolar junction
+    transistors``), so it never enters ``parent``, ``depth`` or ``path_title``.
 
     ``text`` gives the content directly (else ``path`` is read, encoding detected).
     ``lang`` defaults to the script of the titles. A line whose symbol is no IPC symbol is
@@ -123,4 +131,25 @@ def read_wipo_titles(
         i += 1
     if not col.rows and not col.rejects:
         raise InputError("no symbol<TAB>title line found", file=source, row=1)
+    if fragment_context:
+        add_fragment_context(col.rows)
+        col.stats["fragments_given_context"] = sum(1 for r in col.rows if r.get("context"))
     return finish(col)
+
+
+def add_fragment_context(rows: list[dict]) -> None:
+    """Fill ``context`` of fragment subgroups (see :func:`read_wipo_titles`), in list order."""
+    last_main: str | None = None
+    last_title: str | None = None
+    for r in rows:
+        title = r["title"] or ""
+        r["context"] = None
+        if r["kind"] == "main_group":
+            last_main, last_title = r["code"], title
+        elif r["kind"] == "subgroup" and r["parent"] == last_main:
+            if is_fragment(title):
+                r["context"] = last_title
+            else:
+                last_title = title
+        else:
+            last_main = last_title = None
