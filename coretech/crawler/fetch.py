@@ -122,12 +122,7 @@ def run_fetch(
         summary_path.unlink()
 
     cmd = [sys.executable, "-m", "coretech.crawler.run", str(cfg)]
-    proc = subprocess.Popen(cmd)
-    try:
-        code = proc.wait()
-    except KeyboardInterrupt:
-        proc.send_signal(signal.SIGINT)
-        code = proc.wait()
+    code = _run_child(cmd)
     if summary_path.exists():
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
     else:
@@ -143,6 +138,47 @@ def run_fetch(
         shutil.rmtree(job_dir, ignore_errors=True)
         summary["job_dir"] = None
     return summary
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Linux: the crawl gets SIGKILL when the process that started it dies (kill -9)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _run_child(cmd: list[str]) -> int:
+    """Run the crawl process; relay Ctrl-C / SIGTERM to it once (it then stops gracefully).
+
+    The child has its own session, so a signal to the terminal's process group reaches it
+    only through this relay (Scrapy treats a second signal as "stop now, uncleanly").
+    """
+    proc = subprocess.Popen(
+        cmd, start_new_session=True,
+        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
+    )
+    relayed = False
+
+    def relay(signum: int, _frame: Any) -> None:
+        nonlocal relayed
+        if not relayed and proc.poll() is None:
+            relayed = True
+            proc.send_signal(signum)
+
+    old: dict[int, Any] = {}
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                old[sig] = signal.signal(sig, relay)
+            except ValueError:  # not the main thread: no relay
+                pass
+        return proc.wait()
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
 
 
 def _check_job(job_dir: Path, opts: CrawlOptions) -> None:

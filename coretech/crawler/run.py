@@ -72,7 +72,10 @@ def finish(
             if link not in expected:
                 expected.append(link)
     reason = str(stats.get("finish_reason", "unknown"))
-    interrupted = reason not in ("finished",)
+    # stopped by a signal: interrupted unless every expected file was stored before it stopped
+    interrupted = reason != "finished" and (
+        not expected or any(u not in a.done for u in expected)
+    )
     failures: list[dict[str, Any]] = []
     validation: list[dict[str, Any]] = []
     for p in a.problems:

@@ -66,7 +66,7 @@ def scrapy_settings(opts: CrawlOptions) -> dict[str, Any]:
         "BOT_NAME": "coretech",
         "USER_AGENT": user_agent(opts.contact),
         "ROBOTSTXT_OBEY": True,
-        "CONCURRENT_REQUESTS": 4,
+        "CONCURRENT_REQUESTS": 2,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
         "DOWNLOAD_DELAY": opts.delay if opts.throttle else 0.0,
         "DOWNLOAD_DELAY_JITTER": 0.5 if opts.throttle else 0.0,
