@@ -43,7 +43,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "pca_min_components": 1,
     },
     "actros": {
-        "output": "M", "labour": "E", "capital": None, "investment": "I", "price_index": "P",
+        "output": "M", "output_deflator": None, "output_deflator_scale": 1.0,
+        "labour": "E", "capital": None, "investment": "I", "price_index": "P",
         "delta": 0.096, "g": 0.1384, "base_year": None, "chained": False, "price_scale": 1.0,
         "capital_name": "Actros_C", "wage": "w", "rate": "r", "rate_by_year": None,
         "fe": "none", "transform": "negate", "mp_output": "observed", "units": {},
@@ -292,6 +293,7 @@ def _input_columns(df: pd.DataFrame, spec: Mapping[str, Any]) -> list[str]:
     if "actros" in spec:
         o = spec["actros"]
         cols += [o["output"], o["labour"], o["wage"]]
+        cols += [o["output_deflator"]] if o["output_deflator"] else []
         cols += [o["capital"]] if o["capital"] else [o["investment"], o["price_index"]]
         if isinstance(o["rate"], str) and not o["rate_by_year"]:
             cols.append(o["rate"])
@@ -378,8 +380,28 @@ def _actros(df: pd.DataFrame, o: Mapping[str, Any], city: str, year: str):
         rec["capital"] = (f"perpetual inventory of {o['investment']} deflated by "
                           f"{o['price_index']}: C_t = I_t/P_t + (1-{o['delta']}) C_(t-1), "
                           f"C_0 = (I_0/P_0)/({o['g']}+{o['delta']})")
+    output = o["output"]
+    if o["output_deflator"]:
+        from coretech.indicators.transforms import check_finite, check_positive, to_numeric
+
+        cols = [o["output"], o["output_deflator"]]
+        num = to_numeric(df, cols, city=city, year=year)
+        check_finite(num, cols, what="deflating output", city=city, year=year)
+        check_positive(num, [o["output_deflator"]], what="deflating output", city=city,
+                       year=year)
+        scale = float(o["output_deflator_scale"])
+        if not scale > 0:
+            raise InputError(f"[actros] output_deflator_scale must be > 0, got {scale!r}")
+        output = f"{o['name']}_M_real"
+        real = num[o["output"]] / (num[o["output_deflator"]] / scale)
+        out[output] = real.rename(output)
+        work = pd.concat([work.drop(columns=[output], errors="ignore"), out[output]], axis=1)
+        rec["output"] = (f"{o['output']} / ({o['output_deflator']} / {scale:g}) "
+                         "(deflator level, base year = 1)")
+    else:
+        rec["output"] = f"panel column {o['output']} (real output as given)"
     rate = o["rate_by_year"] if o["rate_by_year"] else o["rate"]
-    m = TranslogDistortion(output=o["output"], labour=o["labour"], capital=capital,
+    m = TranslogDistortion(output=output, labour=o["labour"], capital=capital,
                            wage=o["wage"], rate=rate, city=city, year=year, fe=o["fe"],
                            transform=o["transform"], mp_output=o["mp_output"],
                            units=o["units"], name=o["name"])

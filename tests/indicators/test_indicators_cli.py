@@ -202,7 +202,7 @@ def test_example_spec_documents_the_defaults():
 
     text = (resources.files("coretech") / "data" / "indicators_example.toml").read_text("utf-8")
     raw = tomllib.loads(text)
-    shown = {"actros": {"capital", "units"}, "logs": set()}
+    shown = {"actros": {"capital", "output_deflator", "units"}, "logs": set()}
     for table, keys in raw.items():
         for key, value in keys.items():
             if key in shown.get(table, set()) or table == "logs":
@@ -235,3 +235,28 @@ def test_year_by_year_entropy_and_numeric_city_codes(tmp_path: Path):
     cols = ["edu_years", "pop_no_school", "pop_bachelor"]
     expect = entropy_index(y[cols], {"pop_no_school": -1})
     assert o.loc[o.year == 2014, "Nycives"].tolist() == pytest.approx(expect.tolist())
+
+
+def test_xlsx_panel_nominal_output_and_bad_years(tmp_path: Path, capsys):
+    df = make_panel(cities=5, years=4, seed=8)
+    df["deflator"] = np.tile([100.0, 102.0, 105.0, 109.0], 5)
+    df["M_nominal"] = df["M"] * df["deflator"] / 100
+    x = tmp_path / "panel.xlsx"
+    df.to_excel(x, index=False)
+    real = run_indicators(x, spec={"actros": {"fe": "twoway"}}, out=tmp_path / "real.csv")
+    nom = run_indicators(x, spec={"actros": {"fe": "twoway", "output": "M_nominal",
+                                             "output_deflator": "deflator",
+                                             "output_deflator_scale": 100}},
+                         out=tmp_path / "nom.csv")
+    a, b = pd.read_csv(tmp_path / "real.csv"), pd.read_csv(tmp_path / "nom.csv")
+    assert b["Actros_M_real"].tolist() == pytest.approx(df["M"].tolist())
+    assert b["Actros"].tolist() == pytest.approx(a["Actros"].tolist())
+    assert nom["results"]["actros"]["model"]["params"] == pytest.approx(
+        real["results"]["actros"]["model"]["params"])
+    assert nom["options"]["actros"]["fe"] == "twoway"
+    bad = df.assign(year=df["year"].astype(float))
+    bad.loc[3, "year"] = 2016.5
+    p = tmp_path / "bad.csv"
+    bad.to_csv(p, index=False)
+    err = _run_err(p, "[lq]\n", tmp_path, capsys)
+    assert "row 5" in err and "whole number" in err and "column 'year'" in err
