@@ -257,16 +257,17 @@ def gold_catalogue(gold: pd.DataFrame, *, lang: str = "auto") -> pd.DataFrame:
     """A technology catalogue (INTERFACES columns) holding only the gold's names.
 
     For evaluating a matcher on a gold set: ``tech_id``, ``name_zh`` or ``name_en`` (by
-    ``lang``; ``auto`` puts a name with any CJK character in ``name_zh``), ``field``,
-    ``category``. Patterns and keywords are never copied: the matcher must not see them.
+    ``lang``; ``auto``: every name goes to ``name_zh`` when most names hold a CJK character --
+    so that ``GPU`` in a Chinese list stays a Chinese-list name -- else to ``name_en``),
+    ``field``, ``category``. Patterns and keywords are never copied: the matcher must not
+    see them.
     """
     names = gold["name"].astype(str)
     if lang == "auto":
-        is_zh = names.str.contains(r"[\u3400-\u9fff]", regex=True)
-    elif lang in {"zh", "en"}:
-        is_zh = pd.Series(lang == "zh", index=gold.index)
-    else:
+        lang = "zh" if names.str.contains(r"[\u3400-\u9fff]", regex=True).mean() > 0.5 else "en"
+    if lang not in {"zh", "en"}:
         raise InputError(f"lang must be zh, en or auto, got {lang!r}")
+    is_zh = pd.Series(lang == "zh", index=gold.index)
     return pd.DataFrame({
         "tech_id": gold["tech_id"].astype(str),
         "name_zh": names.where(is_zh, ""),

@@ -143,7 +143,16 @@ def test_gold_catalogue_has_names_only(tmp_path):
                              "keywords": ["photoresist"]}) + "\n"
                  + json.dumps({"tech_id": "b", "name": "Bearings", "patterns": ["F16C*"]}) + "\n",
                  encoding="utf-8")
-    cat = gold_catalogue(read_gold(p))
+    cat = gold_catalogue(read_gold(p), lang="zh")
     assert list(cat.columns) == ["tech_id", "name_zh", "name_en", "field", "category"]
-    assert list(cat["name_zh"]) == ["光刻胶", ""]
-    assert list(cat["name_en"]) == ["", "Bearings"]
+    assert list(cat["name_zh"]) == ["光刻胶", "Bearings"]
+    assert list(cat["name_en"]) == ["", ""]
+    assert list(gold_catalogue(read_gold(p), lang="en")["name_en"]) == ["光刻胶", "Bearings"]
+
+
+def test_gold_catalogue_auto_language(shared):
+    kd = gold_catalogue(read_gold(shared / "data/gold/key_digital_2023.jsonl"))
+    assert (kd["name_en"] == "").all()
+    assert kd.set_index("tech_id").loc["KD-AI-1.1.1", "name_zh"] == "GPU"  # a Chinese-list name
+    wipo = gold_catalogue(read_gold(shared / "data/gold/wipo_ipc_technology_concordance.csv"))
+    assert (wipo["name_zh"] == "").all() and wipo["name_en"].iloc[0].startswith("Electrical")
