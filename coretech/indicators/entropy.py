@@ -203,6 +203,17 @@ class EntropyIndex:
             vals = (Xn * W.to_numpy()).sum(axis=1)
         return pd.Series(vals, index=X.index, name=self.name)
 
+    def contributions(self, X: pd.DataFrame, *, year: Any = None) -> pd.DataFrame:
+        """w_j x'_ij per indicator (columns of X); each row sums to the index. Summed over a
+        group of indicators (a pillar of Table 1) it is that group's part of the index."""
+        if not hasattr(self, "weights_"):
+            raise InputError("EntropyIndex is not fitted: call fit(X) first")
+        Xn = self.normalised(X, year=year)
+        if self.weights == "pooled":
+            return Xn * self.weights_.to_numpy()
+        _, years = _split_year(pd.DataFrame(X), year)
+        return Xn * self.weights_.reindex(years).to_numpy()
+
     def fit_transform(self, X: pd.DataFrame, y: Any = None, *, year: Any = None) -> pd.Series:
         return self.fit(X, year=year).transform(X, year=year)
 

@@ -40,7 +40,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "spec": "builtin", "columns": {}, "include": [], "exclude": [], "pooled": True,
         "shift": 1e-4, "weights": "pooled", "constant": "zero", "name": "Nycives",
         "pca": True, "pca_name": "Nycives_pca", "pca_threshold": 1.0, "pca_weights": "retained",
-        "pca_min_components": 1,
+        "pca_min_components": 1, "subindices": "none",
     },
     "actros": {
         "output": "M", "output_deflator": None, "output_deflator_scale": 1.0,
@@ -336,6 +336,26 @@ def _nycives(df: pd.DataFrame, o: Mapping[str, Any], city: str, year: str):
     need_year = (not o["pooled"]) or o["weights"] == "by_year"
     out = {o["name"]: ent.fit_transform(X, year=yrs if need_year else None)}
     rec: dict[str, Any] = {"spec": o["spec"], "entropy": ent.provenance()}
+    level = {"none": None, "level1": 1, "level2": 2, "level3": 3}.get(o["subindices"], -1)
+    if level == -1:
+        raise InputError(f"[nycives] subindices must be none, level1, level2 or level3, got "
+                         f"{o['subindices']!r}")
+    if level:
+        contrib = ent.contributions(X, year=yrs if need_year else None)
+        en, zh = spec[f"level{level}_en"], spec[f"level{level}_zh"]
+        labels = [e or z for e, z in zip(en, zh, strict=True)]
+        if any(not lab for lab in labels):
+            raise InputError(f"the indicator spec has no level{level} names for subindices",
+                             file=spec.attrs.get("source"))
+        names = {}
+        for lab in dict.fromkeys(labels):
+            slug = "".join(ch if ch.isalnum() else "_" for ch in lab).strip("_")
+            col = f"{o['name']}_{slug}"
+            members = [c for c, g in zip(cols, labels, strict=True) if g == lab]
+            out[col] = contrib[members].sum(axis=1).rename(col)
+            names[col] = lab
+        rec["subindices"] = {"level": level, "columns": names,
+                             "note": "sum of w_j x'_ij over the group; they add up to the index"}
     w = ent.weights_
     wid = (w if isinstance(w, pd.Series) else w.mean(axis=0)).copy()
     wid.index = list(spec["id"])

@@ -260,3 +260,22 @@ def test_xlsx_panel_nominal_output_and_bad_years(tmp_path: Path, capsys):
     bad.to_csv(p, index=False)
     err = _run_err(p, "[lq]\n", tmp_path, capsys)
     assert "row 5" in err and "whole number" in err and "column 'year'" in err
+
+
+def test_pillar_subindices_add_up(tmp_path: Path):
+    df = make_panel(cities=6, years=3, seed=9)
+    p = tmp_path / "p.csv"
+    df.to_csv(p, index=False)
+    rec = run_indicators(p, spec={"nycives": {"subindices": "level1", "pca": False}},
+                         out=tmp_path / "o.csv")
+    o = pd.read_csv(tmp_path / "o.csv")
+    parts = ["Nycives_Factor_structure", "Nycives_Value_leap"]
+    assert list(rec["results"]["nycives"]["subindices"]["columns"]) == parts
+    assert (o[parts[0]] + o[parts[1]]).tolist() == pytest.approx(o["Nycives"].tolist())
+    # a pillar's part is its weight times its indicators' normalised values: bounded by the
+    # pillar's weight (+ shift)
+    w1 = rec["results"]["nycives"]["pillars"]["level1"]["要素结构"]
+    assert o[parts[0]].max() <= w1 * (1 + 1e-4) + 1e-12
+    rec3 = run_indicators(p, spec={"nycives": {"subindices": "level3", "pca": False}},
+                          out=tmp_path / "o3.csv")
+    assert len(rec3["results"]["nycives"]["subindices"]["columns"]) == 19
