@@ -80,12 +80,8 @@ def load_hierarchy(ipc: str | Path | pd.DataFrame | None):  # noqa: ANN201 - Hie
     if isinstance(ipc, pd.DataFrame):
         return Hierarchy.from_scheme(ipc)
     if ipc is not None:
-        try:
-            from coretech.ipc.scheme import read_scheme
-
-            scheme = read_scheme(ipc)
-        except ImportError:  # pragma: no cover - scheme module absent
-            scheme = read_table(ipc, required=("code", "parent"))
+        # any table with columns code and parent (a scheme written by `coretech ipc load`)
+        scheme = read_table(ipc, required=("code", "parent"))
         return Hierarchy.from_scheme(scheme)
     from coretech.ipc.scheme import default_scheme
 
