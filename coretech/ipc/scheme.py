@@ -182,6 +182,23 @@ def _order_key(code: str) -> tuple[str, str, str, int, str]:
     return (sec, cls or "", letter or "", int(main) if main else -1, sub or "")
 
 
+def _fast_kind(code: str) -> str | None:
+    """Kind of a canonical code (None when ``code`` is not canonical)."""
+    m = _CODE_PARTS.fullmatch(code)
+    if m is None:
+        return None
+    _sec, cls, letter, main, sub = m.groups()
+    if not cls:
+        return "section"
+    if not letter:
+        return "class" if main is None else None
+    if main is None:
+        return "subclass"
+    if main.startswith("0") or len(sub) < 2 or (len(sub) > 2 and sub.endswith("0")):
+        return None  # H01L029/00, H01L29/7, H01L29/7390: not canonical
+    return "main_group" if sub == "00" else "subgroup"
+
+
 def scheme_order(df: pd.DataFrame) -> pd.DataFrame:
     """Rows sorted by ``lang``, then scheme order of ``code`` (as :func:`coretech.ipc.sort_key`:
     subgroup digits compare as decimal fractions), then ``source``."""
@@ -224,6 +241,13 @@ def validate_scheme(df: pd.DataFrame, *, file: str | Path | None = None) -> pd.D
     for i, (code, kind, ds, lang) in enumerate(
         zip(out["code"], out["kind"], out["depth_source"], out["lang"], strict=True)
     ):
+        if (
+            isinstance(code, str)
+            and ds in DEPTH_SOURCES
+            and lang in LANGS
+            and _fast_kind(code) == kind
+        ):
+            continue  # the common case, checked without the full parser
         if not isinstance(code, str):
             raise InputError("the code is empty", file=file, row=data_row(i), column="code")
         try:

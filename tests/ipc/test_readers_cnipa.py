@@ -77,6 +77,13 @@ def test_skipped_and_rejected_lines_are_counted_with_reasons(cnipa) -> None:
     assert cnipa.defects["edition_stamps_removed"] == 2
 
 
+def test_section_line() -> None:
+    res = parse_cnipa_lines(["A部——人类生活必需", "A01  农业；林业", "A01B  整地"], source_name="x")
+    t = res.table.set_index("code")
+    assert t.loc["A", "title"] == "人类生活必需" and t.loc["A", "kind"] == "section"
+    assert t.loc["A01", "parent"] == "A" and t.loc["A01B", "path_title"] == "整地"
+
+
 def test_without_edition_the_entry_stamp_is_the_edition() -> None:
     res = parse_cnipa_lines(["A01B1/00  手动工具", "A01B1/02  .  锹；铲[2006.01]"], source_name="x")
     t = res.table.set_index("code")

@@ -135,3 +135,34 @@ def test_default_scheme_disk_cache_gives_the_same_table(tmp_path: Path, monkeypa
         assert cached.defects == built.defects and cached.stats == built.stats
     finally:
         default_read_result.cache_clear()
+
+
+def test_fragment_context_is_an_explicit_heuristic_column() -> None:
+    plain = default_scheme()
+    assert "context" not in plain.columns  # off by default
+    res = load_sources([], fragment_context=True)
+    t = res.table.set_index("code")
+    assert t.loc["A01B1/04", "context"] == "Spades; Shovels"
+    assert t.loc["A01B1/12", "context"] == "Hoes; Hand cultivators"
+    # a guess, not the scheme: the true parent of H01L29/739 is H01L29/73
+    assert t.loc["H01L29/739", "context"] == "Hetero-junction transistors"
+    assert pd.isna(t.loc["A01B1/02", "context"])  # capitalised: no context needed
+    # it never touches the levels
+    assert t.loc["H01L29/739", "parent"] == "H01L29/00"
+    assert t.loc["H01L29/739", "path_title"] == plain.set_index("code").loc["H01L29/739", "path_title"]
+    assert res.stats["fragments_given_context"] > 36_000
+
+
+@pytest.mark.parametrize(
+    ("raw", "title", "note_cut"),
+    [
+        ("using comparison of [1] the phase", "using comparison of [1] the phase", False),
+        ("微观结构技术[7] 注意 1.本大类涵盖微结构装置", "微观结构技术", True),
+        ("烟草；雪茄烟 注意： 此类术语的含义如下", "烟草；雪茄烟", True),
+        ("使假死者获救或引人注意的装置", "使假死者获救或引人注意的装置", False),
+    ],
+)
+def test_stamps_and_notes(raw: str, title: str, note_cut: bool) -> None:
+    c = clean_title(raw)
+    assert c.title == title
+    assert c.note_cut is note_cut

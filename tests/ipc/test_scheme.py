@@ -122,6 +122,7 @@ def test_cli_load_default_prints_counts_and_reruns_byte_identical(tmp_path: Path
     assert len(meta["inputs"]["default"]["sha256"]) == 64
 
 
+@pytest.mark.slow
 def test_cli_load_chinese_shared_file_with_rejects(shared: Path, tmp_path: Path, capsys) -> None:
     src = shared / "data" / "ipc" / "ipc_zh_2026_flat.tsv"
     out = tmp_path / "zh.parquet"

@@ -37,9 +37,11 @@ _FULLWIDTH = str.maketrans(
 )
 # a line that starts like an IPC symbol (maybe a broken one): letter, 2 digits, letter ...
 _LEAD = re.compile(
-    r"^\s*(?P<sym>[A-Za-z]\d{2}[A-Za-z](?:\s*\d+\s*/\s*[0-9A-Za-z]+|\s*\d+(?=\s|$))?)"
+    r"^\s*(?P<sym>[A-Za-z]\d{2}[A-Za-z](?:\s*\d+\s*/\s*[0-9A-Za-z]+|\s*\d+(?=\s|$))?"
+    r"|[A-H]\d{2}(?=\s|$))"
     r"(?P<rest>.*)$"
 )
+_SECTION_LINE = re.compile(r"^\s*([A-H])\s*部\s*[—\-–―:：\s]*(\S.*)$")
 _DOTS = re.compile(r"^[\s.．·•・。]*")
 _DOT_CHARS = set(".．·•・。")
 _END_STAMP = re.compile(r"[\[［〔]\s*(\d{4}\.\d{2}|\d{8})\s*[\]］〕]\s*$")
@@ -73,6 +75,10 @@ def parse_cnipa_lines(
             continue
         m = _LEAD.match(raw.translate(_FULLWIDTH))
         if not m:
+            sec = _SECTION_LINE.match(raw.translate(_FULLWIDTH))
+            if sec and len(raw) < 80:  # "A部——人类生活必需": the section's title
+                parsed.append((lineno, raw, parse(sec.group(1)), 0, raw[sec.start(2):].strip()))
+                continue
             col.stats["skipped_lines"] += 1
             continue
         sym_text, rest = m.group("sym"), m.group("rest")
