@@ -10,10 +10,10 @@ their provinces and NBS regions (``coretech/data/regions_nbs.csv``: 85 east, 80 
 The structural model (i city, t year, all shocks independent normal unless stated):
 
     X_k,it  = mu_k + c_ik + e_kit                                       controls (paper names)
-    D_it    = 2 + a_i + l_t + g_i (t - tbar) + 0.1 Fprises_it + v_it     Cialomy (regressor)
+    D_it    = 3 + s (a_i + l_t + g_i (t - tbar) + 0.1 Fprises_it + v_it)  Cialomy, s = 0.2
     M_j,it  = m_j + b_ij + l^M_t + delta_j D_it + 0.1 Mentel_it + w_jit  Sicoughs, Actros, Irading
     Y_it    = 0.5 + alpha_i + lambda_t + beta D_it + sum_j theta_j M_j,it
-              + sum_k gamma_k X_k,it + kappa v_it + u_it                 Nycives
+              + sum_k gamma_k X_k,it + kappa s v_it + u_it               Nycives
     u_it    = rho u_i,t-1 + eta_it                                       (serially correlated)
 
 ``kappa`` (``effects["endogeneity"]``) makes D endogenous in the Y equation; D's lag is a
@@ -48,6 +48,9 @@ EXCLUDED_CITIES = ("克拉玛依市", "吐鲁番市", "日喀则市", "昌都市
 MUNICIPAL_AND_SAR = ("北京市", "天津市", "上海市", "重庆市", "香港特别行政区", "澳门特别行政区", "台湾省", "国外")
 FIRST_TIER = ("广州市", "深圳市", "成都市", "杭州市", "西安市", "武汉市", "苏州市", "郑州市",
               "南京市", "长沙市", "东莞市", "宁波市", "佛山市", "合肥市", "青岛市")
+
+#: D = 3 + SCALE_D * (a_i + l_t + g_i (t - tbar) + 0.1 Fprises + v): keeps Cialomy positive
+SCALE_D = 0.2
 
 DEFAULT_EFFECTS: dict[str, Any] = {
     "direct": 0.6,
@@ -152,7 +155,8 @@ def simulate_panel(
     ctrls = {k: ctrl_mu[k] + city(0.5) + 0.05 * tc + cell(0.3) for k in CONTROLS}
     v = cell(e["sd_v"])
     lam_d = rng.normal(0.0, 0.1, (1, t)) + 0.05 * tc
-    d = 2.0 + city(0.8) + lam_d + city(e["sd_trend"]) * tc + 0.1 * ctrls["Fprises"] + v
+    d_raw = city(0.8) + lam_d + city(e["sd_trend"]) * tc + 0.1 * ctrls["Fprises"] + v
+    d = 3.0 + SCALE_D * d_raw  # a positive, location-quotient-like scale
     shift = np.zeros((n, 1))
     for col, table in (("region", e["region_shift"]), ("tier", e["tier_shift"])):
         for key, val in table.items():
@@ -171,7 +175,7 @@ def simulate_panel(
     y = (0.5 + city(0.5) + rng.normal(0.0, 0.1, (1, t)) + 0.03 * tc + beta * d
          + sum(e["m_to_y"][m] * med[m] for m in MEDIATORS)
          + sum(e["controls"][k] * ctrls[k] for k in CONTROLS)
-         + e["endogeneity"] * v + u)
+         + e["endogeneity"] * SCALE_D * v + u)
     y_pca = e["pca_scale"] * y + cell(0.05)
     pilot_idx = rng.choice(n, min(int(e["n_pilot"]), n), replace=False)
     pilot = np.zeros(n, dtype=int)

@@ -1,0 +1,350 @@
+"""The paper's Tables 2-7 from one panel and one ``[models]`` configuration.
+
+``run_suite(df, config)`` estimates everything and returns the tables (``Table`` objects)
+with the results behind them; ``run_models(panel, study=, out=)`` reads the panel, runs the
+suite and writes every table in every requested format, plus ``estimates.json`` (the numbers
+behind the tables) and ``models.meta.json`` (provenance: input hash, options, versions, row
+counts).
+
+Table 2: descriptives. Table 3: two-way FE, controls added one at a time (7 columns), with
+the classic and the cluster-robust (Mundlak) Hausman tests in the notes. Table 4: D
+instrumented by its first lag, ivreg2 gmm2s with city and year effects partialled out; N is
+the true number of city-years with a lag. Table 5: winsorised sample, the PCA index as the
+outcome, pilot cities excluded. Table 6: NBS regions and city tiers, with the interaction
+and permutation tests of equal coefficients. Table 7: the Jiang (2022) two-step mechanism.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from coretech.errors import InputError, data_row
+from coretech.models.fe import twfe
+from coretech.models.hausman import hausman
+from coretech.models.heterogeneity import interaction_test, permutation_test, subsamples
+from coretech.models.iv import add_lag, iv_gmm
+from coretech.models.mechanism import mechanism
+from coretech.models.results import RegressionResult
+from coretech.models.simulate import regions_table
+from coretech.models.study import ModelsConfig, load_study
+from coretech.models.tables import Column, Table, descriptive_table, fmt, regression_table
+from coretech.models.validate import check_unique_panel, numeric_column, require_columns
+
+REGION_ORDER = ("east", "central", "west", "northeast")
+REGION_ZH = {"east": "东部", "central": "中部", "west": "西部", "northeast": "东北"}
+MEANINGS_ZH = {
+    "Nycives": "新质生产力发展", "Cialomy": "数字经济核心产业集聚", "Sicoughs": "科学技术突破",
+    "Actros": "生产要素配置", "Irading": "产业结构升级", "Idetion": "国际贸易合作",
+    "Eoryity": "环境规制强度", "Mentel": "市场发展水平", "Fialevel": "金融科技水平",
+    "Tinevel": "交通运输水平", "Fprises": "高新企业基础",
+}
+MEANINGS_EN = {
+    "Nycives": "New quality productive forces", "Cialomy": "Digital-economy core-industry agglomeration",
+    "Sicoughs": "S&T breakthrough", "Actros": "Factor allocation", "Irading": "Industrial-structure upgrading",
+    "Idetion": "International trade cooperation (ln FDI)", "Eoryity": "Environmental regulation",
+    "Mentel": "Marketisation", "Fialevel": "Fintech level", "Tinevel": "Transport level",
+    "Fprises": "High-tech firm base",
+}
+
+
+@dataclass
+class Suite:
+    tables: dict[str, Table]
+    results: dict[str, Any] = field(default_factory=dict)
+    counts: dict[str, Any] = field(default_factory=dict)
+
+
+def region_labels(df: pd.DataFrame, cfg: ModelsConfig) -> pd.Series:
+    """NBS region of every row: from ``cfg.region`` if given, else from ``cfg.province``."""
+    if cfg.region:
+        require_columns(df, [cfg.region], what="region column")
+        lab = df[cfg.region].astype("string").str.strip().str.lower()
+        zh = {v: k for k, v in REGION_ZH.items()}
+        lab = lab.map(lambda v: zh.get(v, v) if v is not pd.NA else v)
+        bad = ~lab.isin(REGION_ORDER)
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(f"unknown region {df[cfg.region].iloc[i]!r}; use east/central/west/northeast",
+                             file=df.attrs.get("source"), row=data_row(i), column=cfg.region)
+        return lab
+    require_columns(df, [cfg.province], what="province column (or set [models] region)")
+    t = regions_table()
+    lookup = {**dict(zip(t.province, t.region, strict=True)), **dict(zip(t.province_short, t.region, strict=True))}
+    prov = df[cfg.province].astype("string").str.strip()
+    lab = prov.map(lambda v: lookup.get(v) if isinstance(v, str) else None)
+    bad = lab.isna()
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"unknown province {prov.iloc[i]!r}: not one of the 31 provinces of "
+                         "coretech/data/regions_nbs.csv", file=df.attrs.get("source"), row=data_row(i),
+                         column=cfg.province)
+    return lab.astype("string")
+
+
+def prepare_panel(df: pd.DataFrame, cfg: ModelsConfig) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Check roles, numeric columns and unique city-years; numeric columns become float."""
+    source = df.attrs.get("source")
+    need = [cfg.y, cfg.d, *cfg.controls, *cfg.mediators]
+    require_columns(df, [cfg.city, cfg.year])
+    require_columns(df, need)
+    check_unique_panel(df, cfg.city, cfg.year)
+    out = df.copy()
+    out.attrs = {"source": source} if source else {}
+    numeric = list(dict.fromkeys([*need, cfg.year] + ([cfg.pca_index] if cfg.pca_index in df.columns else [])))
+    for c in numeric:
+        out[c] = numeric_column(df, c)
+    counts = {"rows": len(out), "cities": int(out[cfg.city].nunique()), "years": int(out[cfg.year].nunique())}
+    return out, counts
+
+
+
+def run_suite(df: pd.DataFrame, cfg: ModelsConfig | None = None, *, base: Path | None = None) -> Suite:
+    """Estimate Tables 2-7 of ``cfg.tables`` on ``df``."""
+    cfg = cfg or ModelsConfig()
+    panel, counts = prepare_panel(df, cfg)
+    zh = cfg.language == "zh"
+    lang = cfg.language
+    dec = cfg.decimals
+    y, d, ctrls, meds = cfg.y, cfg.d, list(cfg.controls), list(cfg.mediators)
+    fe = [cfg.city, cfg.year]
+    cl = cfg.cluster_arg
+    tables: dict[str, Table] = {}
+    results: dict[str, Any] = {}
+    se_note = (("标准误按城市聚类" if zh else f"Standard errors clustered by {cl}.") if isinstance(cl, str)
+               else ("稳健标准误" if zh else "Heteroskedasticity-robust standard errors.") if cl is None
+               else ("双向聚类标准误" if zh else f"Two-way clustered standard errors ({', '.join(cl)})."))
+    want = set(cfg.tables)
+
+    if 2 in want:
+        groups = [("被解释变量" if zh else "Dependent", [y]), ("解释变量" if zh else "Explanatory", [d]),
+                  ("中介变量" if zh else "Mediators", meds), ("控制变量" if zh else "Controls", ctrls)]
+        meanings = {**(MEANINGS_ZH if zh else MEANINGS_EN), **cfg.meanings}
+        tables["table2"] = descriptive_table(
+            panel, [(g, c) for g, c in groups if c], meanings=meanings, decimals=dec, lang=lang,
+            title="表2 变量描述性统计" if zh else "Table 2. Descriptive statistics")
+
+    if 3 in want:
+        cols = []
+        res3 = []
+        for k in range(len(ctrls) + 1):
+            r = twfe(panel, y, [d, *ctrls[:k]], fe=fe, cluster=cl)
+            res3.append(r)
+            cols.append(Column(r, y, controls=k > 0))
+        results["table3"] = res3
+        notes = [se_note, "Constant as reported by reghdfe / xtreg, fe: mean(Y) - mean(X)'b."]
+        if cfg.hausman:
+            try:
+                hc = hausman(panel, y, [d, *ctrls], unit=cfg.city, time=cfg.year, method="classic")
+                hm = hausman(panel, y, [d, *ctrls], unit=cfg.city, time=cfg.year, method="mundlak")
+                results["hausman"] = {"classic": hc, "mundlak": hm}
+                notes.append(f"Hausman FE vs RE (classic): chi2({hc.df}) = {hc.statistic:.{dec}f}, p = {hc.pvalue:.{dec}f}; "
+                             f"cluster-robust (Mundlak): chi2({hm.df}) = {hm.statistic:.{dec}f}, p = {hm.pvalue:.{dec}f}.")
+            except (np.linalg.LinAlgError, ValueError) as exc:  # pragma: no cover - reported, not fatal
+                notes.append(f"Hausman test not available: {exc}")
+        tables["table3"] = regression_table(
+            "table3", "表3 基准回归结果" if zh else "Table 3. Baseline two-way fixed effects",
+            cols, [d, *ctrls], decimals=dec, controls_row=False, notes=notes, lang=lang)
+
+    if 4 in want:
+        lagged = add_lag(panel, d, unit=cfg.city, time=cfg.year, name=f"L.{d}")
+        r4 = iv_gmm(lagged, y, d, f"L.{d}", exog=ctrls, fe=fe,
+                    cov="cluster" if cfg.iv_cov == "cluster" else "robust",
+                    cluster=cfg.city if cfg.iv_cov == "cluster" else None, fe_dof=cfg.iv_fe_dof)
+        results["table4"] = r4
+        g = r4.diagnostics
+        rows = {
+            "Cragg-Donald Wald F": fmt(g["cd_f"], dec),
+            "Kleibergen-Paap rk Wald F": fmt(g["kp_f"], dec),
+            "Stock-Yogo 10% critical value": fmt(g["stock_yogo_10"], 2),
+            "Kleibergen-Paap rk LM [p]": f"{fmt(g['kp_lm'], dec)} [{fmt(g['kp_lm_p'], dec)}]",
+        }
+        if g["hansen_j_df"] > 0:
+            rows["Hansen J [p]"] = f"{fmt(g['hansen_j'], dec)} [{fmt(g['hansen_j_p'], dec)}]"
+        rows["F [p]"] = f"{fmt(r4.fvalue, dec)} [{fmt(r4.f_pvalue, dec)}]"
+        tables["table4"] = regression_table(
+            "table4", "表4 内生性检验" if zh else "Table 4. Endogeneity: IV-GMM (two-step), instrument = first lag",
+            [Column(r4, y, extra=rows)], [d], labels={d: f"{d} (instrumented by L.{d})"}, decimals=dec,
+            constant=False, extra_rows=list(rows), lang=lang,
+            notes=[f"Two-step efficient GMM (ivreg2 gmm2s), city and year effects partialled out; "
+                   f"{'cluster-robust' if cfg.iv_cov == 'cluster' else 'heteroskedasticity-robust'} covariance; "
+                   f"N = city-years with the lag observed ({r4.info['dropped_missing']} rows without a lag dropped); "
+                   f"absorbed-effect degrees of freedom d = {g['dofminus']} ({cfg.iv_fe_dof})."])
+
+    if 5 in want:
+        from coretech.indicators import winsorize
+
+        spec = [d, *ctrls]
+        wcols = cfg.winsor_columns or list(dict.fromkeys([y, d, *meds, *ctrls]))
+        require_columns(panel, wcols)
+        wins = winsorize(panel, wcols, lower=cfg.winsor[0], upper=cfg.winsor[1])
+        r51 = twfe(wins, y, spec, fe=fe, cluster=cl)
+        require_columns(panel, [cfg.pca_index], what="PCA index column ([models] pca_index)")
+        r52 = twfe(panel, cfg.pca_index, spec, fe=fe, cluster=cl)
+        pilots = _pilot_mask(panel, cfg, base)
+        r53 = twfe(panel.loc[~pilots], y, spec, fe=fe, cluster=cl)
+        results["table5"] = [r51, r52, r53]
+        counts["pilot_cities_excluded"] = int(panel.loc[pilots, cfg.city].nunique())
+        heads = (["样本缩尾处理", "替换测算方法", "考虑政策外生冲击"] if zh
+                 else [f"Winsorised {cfg.winsor[0]:g}/{cfg.winsor[1]:g}", "PCA index", "Excluding pilot cities"])
+        tables["table5"] = regression_table(
+            "table5", "表5 稳健性检验" if zh else "Table 5. Robustness",
+            [Column(r51, y), Column(r52, cfg.pca_index), Column(r53, y)], [d], decimals=dec,
+            group_header=heads, lang=lang,
+            notes=[se_note, f"Column 3 drops {counts['pilot_cities_excluded']} pilot cities."])
+
+    if 6 in want:
+        regions = region_labels(panel, cfg)
+        work = panel.assign(_region=regions.to_numpy())
+        present = [r for r in REGION_ORDER if (work["_region"] == r).any()]
+        spec = [d, *ctrls]
+        reg_res = subsamples(work, y, spec, "_region", groups=present, fe=fe, cluster=cl)
+        require_columns(panel, [cfg.tier], what="tier column ([models] tier)")
+        tiers = cfg.tier_groups or sorted(panel[cfg.tier].astype("string").dropna().unique())
+        tier_res = subsamples(panel, y, spec, cfg.tier, groups=tiers, fe=fe, cluster=cl)
+        t_reg_i = interaction_test(work, y, d, ctrls, "_region", unit=cfg.city, fe=fe, cluster=cl, groups=present)
+        t_reg_p = permutation_test(work, y, d, ctrls, "_region", unit=cfg.city, fe=fe, groups=present,
+                                   n_perm=cfg.permutations, seed=cfg.seed)
+        t_tier_i = interaction_test(panel, y, d, ctrls, cfg.tier, unit=cfg.city, fe=fe, cluster=cl, groups=tiers)
+        t_tier_p = permutation_test(panel, y, d, ctrls, cfg.tier, unit=cfg.city, fe=fe, groups=tiers,
+                                    n_perm=cfg.permutations, seed=cfg.seed)
+        results["table6"] = {"regions": reg_res, "tiers": tier_res,
+                             "tests": {"region_interaction": t_reg_i, "region_permutation": t_reg_p,
+                                       "tier_interaction": t_tier_i, "tier_permutation": t_tier_p}}
+        r_int = "Equal-coefficient test, interaction F [p]"
+        r_perm = f"Permutation test [p] ({cfg.permutations} draws, seed {cfg.seed})"
+        cols = []
+        for i, r in enumerate(reg_res.values()):
+            ex = {} if i else {r_int: f"{fmt(t_reg_i.statistic, dec)} [{fmt(t_reg_i.pvalue, dec)}]",
+                               r_perm: f"{fmt(t_reg_p.statistic, dec)} [{fmt(t_reg_p.pvalue, dec)}]"}
+            cols.append(Column(r, y, extra=ex))
+        for i, r in enumerate(tier_res.values()):
+            ex = {} if i else {r_int: f"{fmt(t_tier_i.statistic, dec)} [{fmt(t_tier_i.pvalue, dec)}]",
+                               r_perm: f"{fmt(t_tier_p.statistic, dec)} [{fmt(t_tier_p.pvalue, dec)}]"}
+            cols.append(Column(r, y, extra=ex))
+        heads = [REGION_ZH[g] if zh else g for g in reg_res] + [str(g) for g in tier_res]
+        tables["table6"] = regression_table(
+            "table6", "表6 异质性检验" if zh else "Table 6. Heterogeneity: NBS regions and city tiers",
+            cols, [d], decimals=dec, group_header=heads, extra_rows=[r_int, r_perm], lang=lang,
+            notes=[se_note, "Tests of equal coefficients (beyond the paper): Wald F of the interaction model "
+                   "and a permutation test with group labels permuted across cities; each is shown in the "
+                   "first column of its group (regions; tiers)."])
+
+    if 7 in want:
+        chans = mechanism(panel, y, d, meds, ctrls, fe=fe, cluster=cl, alpha=cfg.alpha, rule=cfg.mechanism_rule)
+        results["table7"] = chans
+        cols = []
+        holds_row = "渠道成立" if zh else "Channel holds"
+        for ch in chans:
+            cols.append(Column(ch.y_on_m, y))
+            cols.append(Column(ch.m_on_d, ch.mediator, extra={holds_row: ("是" if zh else "Yes") if ch.holds else ("否" if zh else "No")}))
+        tables["table7"] = regression_table(
+            "table7", "表7 作用机制检验" if zh else "Table 7. Mechanisms (Jiang 2022 two-step)",
+            cols, [*meds, d], decimals=dec, extra_rows=[holds_row], lang=lang,
+            notes=[se_note, "Eq. (2): Y on M; eq. (3): M on D. Channel holds when "
+                   + ("both coefficients are" if cfg.mechanism_rule == "both" else "the M-on-D coefficient is")
+                   + f" significantly positive at {cfg.alpha:g}."])
+    return Suite(tables, results, counts)
+
+
+def _pilot_mask(panel: pd.DataFrame, cfg: ModelsConfig, base: Path | None) -> np.ndarray:
+    if cfg.pilot_column:
+        require_columns(panel, [cfg.pilot_column], what="pilot column ([models] pilot_column)")
+        v = numeric_column(panel, cfg.pilot_column).fillna(0).to_numpy()
+        return v != 0
+    names = set(cfg.pilot_list(base))
+    if not names:
+        return np.zeros(len(panel), dtype=bool)
+    cities = panel[cfg.city].astype("string").str.strip()
+    known = set(cities.dropna())
+    # accept names with or without the 市 suffix
+    norm = {n if n in known else (n + "市" if n + "市" in known else n) for n in names}
+    return cities.isin(norm).fillna(False).to_numpy()
+
+
+def _res_json(r: RegressionResult) -> dict[str, Any]:
+    out = {
+        "model": r.model, "dep_var": r.dep_var, "cov_type": r.cov_type, "nobs": r.nobs,
+        "df_resid": r.df_resid, "rsquared": r.rsquared, "rsquared_within": r.rsquared_within,
+        "params": {k: float(v) for k, v in r.params.items()},
+        "std_errors": {k: float(v) for k, v in r.std_errors.items()},
+        "pvalues": {k: float(v) for k, v in r.pvalues.items()},
+        "fvalue": r.fvalue,
+    }
+    diag = {k: v for k, v in r.diagnostics.items() if not isinstance(v, dict)}
+    if diag:
+        out["diagnostics"] = diag
+    return out
+
+
+def estimates_json(suite: Suite) -> dict[str, Any]:
+    """The numbers behind the tables, JSON-ready."""
+    res = suite.results
+    out: dict[str, Any] = {}
+    if "table3" in res:
+        out["table3"] = [_res_json(r) for r in res["table3"]]
+    if "hausman" in res:
+        out["hausman"] = {k: {"statistic": h.statistic, "df": h.df, "pvalue": h.pvalue} for k, h in res["hausman"].items()}
+    if "table4" in res:
+        out["table4"] = _res_json(res["table4"])
+    if "table5" in res:
+        out["table5"] = [_res_json(r) for r in res["table5"]]
+    if "table6" in res:
+        t6 = res["table6"]
+        out["table6"] = {
+            "regions": {k: _res_json(v) for k, v in t6["regions"].items()},
+            "tiers": {k: _res_json(v) for k, v in t6["tiers"].items()},
+            "tests": {k: {"method": t.method, "statistic": t.statistic, "pvalue": t.pvalue,
+                          "slopes": {g: float(s) for g, s in t.slopes.items()}, "n_perm": t.n_perm, "seed": t.seed}
+                      for k, t in t6["tests"].items()},
+        }
+    if "table7" in res:
+        out["table7"] = [{"mediator": c.mediator, "holds": c.holds, "rule": c.rule,
+                          "y_on_m": _res_json(c.y_on_m), "m_on_d": _res_json(c.m_on_d)} for c in res["table7"]]
+    return out
+
+
+def run_models(panel: Any, *, study: Any = None, out: str | Path = "tables") -> dict[str, Any]:
+    """Read ``panel`` (a path or a DataFrame), run Tables 2-7, write them to ``out``.
+
+    ``study`` is a study TOML path (its ``[models]`` table is used), a mapping (the
+    ``[models]`` table), a :class:`ModelsConfig`, or None (the paper's defaults). Returns the
+    provenance record written to ``<out>/models.meta.json``.
+    """
+    from coretech.io import read_table, write_json
+    from coretech.models.export import write_table_formats
+    from coretech.provenance import provenance, write_provenance
+
+    cfg, base = load_study(study)
+    if isinstance(panel, pd.DataFrame):
+        df, inputs = panel, {"panel": None}
+    else:
+        df, inputs = read_table(panel), {"panel": panel}
+    if isinstance(study, (str, Path)):
+        inputs["study"] = study
+    if isinstance(cfg.pilot_cities, str):
+        p = Path(cfg.pilot_cities)
+        inputs["pilot_cities"] = p if p.exists() or base is None else base / p
+    suite = run_suite(df, cfg, base=base)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, list[str]] = {}
+    for name, table in suite.tables.items():
+        paths = write_table_formats(table, out, cfg.formats)
+        written[name] = [p.name for p in paths.values()]
+    write_json(out / "estimates.json", estimates_json(suite))
+    record = provenance(
+        stage="models",
+        inputs=inputs,
+        options=cfg.as_dict(),
+        outputs={"tables": written, "estimates": "estimates.json"},
+        counts=suite.counts,
+        packages=("numpy", "pandas", "scipy", "linearmodels", "statsmodels", "openpyxl", "python-docx"),
+        simulated=bool(df.attrs.get("simulated", False)),
+    )
+    write_provenance(out / "models", record)
+    return record
