@@ -40,7 +40,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "spec": "builtin", "columns": {}, "include": [], "exclude": [], "pooled": True,
         "shift": 1e-4, "weights": "pooled", "constant": "zero", "name": "Nycives",
         "pca": True, "pca_name": "Nycives_pca", "pca_threshold": 1.0, "pca_weights": "retained",
-        "pca_min_components": 1, "subindices": "none",
+        "pca_min_components": 1, "subindices": "none", "weights_table": "",
     },
     "actros": {
         "output": "M", "output_deflator": None, "output_deflator_scale": 1.0,
@@ -367,6 +367,12 @@ def _nycives(df: pd.DataFrame, o: Mapping[str, Any], city: str, year: str):
     ]
     if not isinstance(w, pd.Series):
         rec["indicator_weights_note"] = "weights by year; 'weight' is their mean over years"
+    ent_e = ent.entropy_ if isinstance(ent.entropy_, pd.Series) else ent.entropy_.mean(axis=0)
+    table = spec[["id", "level1_zh", "level2_zh", "level3_zh", "name_zh", "name_en", "unit",
+                  "direction", "column"]].copy()
+    table["entropy"] = ent_e.reindex(cols).to_numpy()
+    table["weight"] = wid.reindex(list(spec["id"])).to_numpy()
+    rec["_weights_frame"] = table
     rec["pillars"] = {}
     for lvl in (1, 2, 3):
         if (spec[f"level{lvl}_zh"] != "").all():
@@ -445,6 +451,15 @@ def run_indicators(panel: str | Path, *, spec: str | Path | Mapping[str, Any],
     df = read_panel(panel, p["city"], p["year"], p["sheet"])
     result, record = compute_indicators(df, resolved)
     result = _numeric_or_text(result, keep={p["city"]})
+    extra_outputs = {}
+    if "nycives" in record:
+        frame = record["nycives"].pop("_weights_frame")
+        target = resolved["nycives"]["weights_table"]
+        if target:
+            wt = Path(target)
+            wt = wt if wt.is_absolute() else Path(out).parent / wt
+            write_table(frame, wt)
+            extra_outputs["nycives_weights"] = str(wt)
     write_table(result, out)
     inputs: dict[str, Any] = {"panel": panel, "spec": spec_path}
     if "nycives" in resolved:
@@ -452,7 +467,8 @@ def run_indicators(panel: str | Path, *, spec: str | Path | Mapping[str, Any],
         inputs["nycives_spec"] = builtin_spec_path() if s in (None, "builtin") else s
     counts = {"rows": len(result), **record.pop("counts")}
     rec = provenance(stage="indicators", inputs=inputs, options=resolved, counts=counts,
-                     outputs={"table": str(out), "columns": record.pop("new_columns")},
+                     outputs={"table": str(out), "columns": record.pop("new_columns"),
+                              **extra_outputs},
                      results=record)
     write_provenance(out, rec)
     return rec

@@ -276,6 +276,21 @@ def test_pillar_subindices_add_up(tmp_path: Path):
     # pillar's weight (+ shift)
     w1 = rec["results"]["nycives"]["pillars"]["level1"]["要素结构"]
     assert o[parts[0]].max() <= w1 * (1 + 1e-4) + 1e-12
-    rec3 = run_indicators(p, spec={"nycives": {"subindices": "level3", "pca": False}},
+    rec3 = run_indicators(p, spec={"nycives": {"subindices": "level3", "pca": False,
+                                               "weights_table": "w.xlsx"}},
                           out=tmp_path / "o3.csv")
+    wt = pd.read_excel(tmp_path / "w.xlsx")
+    assert len(wt) == 41 and wt["weight"].sum() == pytest.approx(1.0)
+    assert wt["weight"].tolist() == pytest.approx(
+        [i["weight"] for i in rec3["results"]["nycives"]["indicators"]])
+    assert ((wt["entropy"] > 0) & (wt["entropy"] < 1)).all()
+    assert rec3["outputs"]["nycives_weights"].endswith("w.xlsx")
     assert len(rec3["results"]["nycives"]["subindices"]["columns"]) == 19
+
+
+def test_example_spec_option_writes_a_working_spec(tmp_path: Path, capsys):
+    target = tmp_path / "my.toml"
+    assert main(["indicators", "--example-spec", str(target)]) == 0
+    assert target.read_bytes() == EXAMPLE.read_bytes()
+    assert main(["indicators", "--spec", str(target)]) == 2
+    assert "needs PANEL, --out" in capsys.readouterr().err
