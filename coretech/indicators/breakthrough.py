@@ -426,6 +426,7 @@ def bootstrap_interval(
     end_year: int,
     s_max: int | None,
     adjust_from: int | None,
+    fallback: Mapping[str, pd.DataFrame],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Percentile interval of K_adj from resampling the reference applications' lags.
 
@@ -455,10 +456,8 @@ def bootstrap_interval(
             try:
                 tab = shares_from_cells(resampled, method=method, reference=reference,
                                         end_year=end_year, s_max=s_max)
-            except ValueError:
-                tab = None
-            if tab is None:
-                continue
+            except ValueError:  # too few grants drawn in the group: keep its point estimate
+                tab = fallback.get(g, fallback["all"])
             den = _denominators(tab, yr, end_year, adjust_from)[year_idx]
             with np.errstate(divide="ignore", invalid="ignore"):
                 total += np.where(kg[g] > 0, kg[g] / den, 0.0)
@@ -572,7 +571,7 @@ def run_breakthrough(
         lo, hi = bootstrap_interval(
             counter.counts_, counter.cells_, table, n_boot=bootstrap, seed=seed, level=level,
             method=lag_method, reference=reference, end_year=end_year, s_max=s_max,
-            adjust_from=adjust_from,
+            adjust_from=adjust_from, fallback=shares,
         )
         table["k_adj_lo"] = lo
         table["k_adj_hi"] = hi

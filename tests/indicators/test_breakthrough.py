@@ -133,6 +133,15 @@ def test_lag_by_type_and_section(files):
     assert {"share_A", "share_G", "share_C"} <= set(ls.columns)
 
 
+def test_lag_sample_core_and_years(files):
+    rec, t = _run(files, lag_sample="core", years="2015-2017", lag_table=files["dir"] / "lc.csv")
+    lc = pd.read_csv(files["dir"] / "lc.csv")
+    # core reference grants: P1 (lag 1), P3 (lag 2), P7 (lag 1)
+    assert lc["share"].tolist() == pytest.approx([0, 2 / 3, 1 / 3])
+    assert sorted(set(t["year"])) == [2015, 2016, 2017]
+    assert rec["options"]["lag_sample"] == "core" and rec["options"]["years"] == [2015, 2017]
+
+
 def test_bootstrap_is_deterministic_with_a_seed(files):
     _, a = _run(files, bootstrap=199, seed=3, adjust_from=2015, name="a.csv")
     _, b = _run(files, bootstrap=199, seed=3, adjust_from=2015, name="b.csv")
