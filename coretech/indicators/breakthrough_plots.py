@@ -46,7 +46,9 @@ def write_plots(out_dir: Path, lag_table: pd.DataFrame, table: pd.DataFrame, *, 
     ax.set_ylabel("share of grants")
     ax2.set_ylabel("cumulative share")
     ax.set_title("Grant-lag distribution T_s (eq. 5)")
-    ax.legend(loc="center right", fontsize=8)
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, loc="center right", fontsize=8)
     fig.tight_layout()
     p = out_dir / f"lag_distribution.{fmt}"
     _save(fig, p, fmt)
