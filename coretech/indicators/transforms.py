@@ -195,6 +195,7 @@ def winsorize(
     upper: float = 0.99,
     by: str | pd.Series | None = None,
     method: str = "averaged_inverted_cdf",
+    exclude: Sequence[str] = ("city", "year"),
 ) -> pd.DataFrame | pd.Series:
     """Clip values at the ``lower`` and ``upper`` quantiles (Table 5 col. 1: 1% / 99%).
 
@@ -203,13 +204,16 @@ def winsorize(
     Parameters
     ----------
     data : DataFrame or Series. A Series is winsorised as one column.
-    columns : columns of a DataFrame to winsorise (default: every numeric column). Other
-        columns are returned unchanged.
+    columns : columns of a DataFrame to winsorise (default: every numeric column except
+        those in ``exclude`` and ``by``). Other columns are returned unchanged.
     lower, upper : quantiles in [0, 1], lower < upper (``lower=0`` clips the top only).
     by : None (pooled over all rows, default), or a column name / Series of group labels
         (e.g. ``"year"``) to take the quantiles within each group.
     method : numpy quantile definition. The default ``"averaged_inverted_cdf"`` is Stata's
         ``_pctile`` / ``winsor2`` definition; ``"linear"`` is numpy's and pandas' default.
+
+    exclude : identifiers never winsorised by default (``city``, ``year``); ignored when
+        ``columns`` is given.
 
     Missing values are ignored in the quantiles and stay missing. Returns a new object of the
     same type; ``result.attrs["winsorized"]`` holds the number of clipped cells per column.
@@ -224,10 +228,9 @@ def winsorize(
         return out_s
     df = data
     if columns is None:
+        skip = set(exclude) | ({by} if isinstance(by, str) else set())
         columns = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])
-                   and not pd.api.types.is_bool_dtype(df[c])]
-        if isinstance(by, str):
-            columns = [c for c in columns if c != by]
+                   and not pd.api.types.is_bool_dtype(df[c]) and c not in skip]
     columns = list(columns)
     require_columns(df, columns)
     if isinstance(by, str):

@@ -57,11 +57,14 @@ def test_winsorize_rejects_bad_limits_and_text_columns():
         winsorize(df, ["t"])
 
 
-def test_winsorize_default_columns_are_numeric_only():
-    df = pd.DataFrame({"city": ["a"] * 4, "x": [1.0, 2, 3, 4]})
+def test_winsorize_default_columns_are_numeric_only_and_not_identifiers():
+    df = pd.DataFrame({"city": ["a"] * 4, "year": [2013, 2014, 2015, 2016], "x": [1.0, 2, 3, 4]})
     out = winsorize(df, lower=0.25, upper=0.75)
     assert out["city"].tolist() == ["a"] * 4
+    assert out["year"].tolist() == [2013, 2014, 2015, 2016]
     assert out["x"].tolist() == [1.5, 2, 3, 3.5]
+    assert winsorize(df, lower=0.25, upper=0.75, exclude=())["year"].tolist() == [
+        2013.5, 2014, 2015, 2015.5]
 
 
 # --------------------------------------------------------------------------- interpolate
