@@ -211,7 +211,11 @@ def _evaluate(codes: pd.DataFrame, tg: _TechGold, level: str,
         s = -np.inf if pd.isna(score) else float(score)
         if t not in best or s > best[t]:
             best[t] = s
-    gold_nodes = list(dict.fromkeys(_node(p, level) for p in tg.include))
+    merged_nodes: dict[str, bool] = {}  # one node per symbol; subtree if any pattern says so
+    for p in tg.include:
+        nd = _node(p, level)
+        merged_nodes[nd.symbol] = merged_nodes.get(nd.symbol, False) or nd.subtree
+    gold_nodes = [_Node(sym, sub) for sym, sub in merged_nodes.items()]
     excl = [_Node(e.symbol, True) for e in tg.exclude if _level_of(e.symbol) <= lv]
     tcodes = list(best)
     scores = np.array([best[c] for c in tcodes], dtype=float)

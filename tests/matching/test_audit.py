@@ -220,3 +220,14 @@ def test_metrics_are_finite_on_shared_gold(shared):
     for lv in ("subclass", "main_group", "subgroup"):
         m = level_metrics(d, g, lv)
         assert m["recall"] == 1.0 and math.isclose(m["precision"], 1.0), lv
+
+
+def test_patterns_meeting_at_one_code_count_once(tmp_path):
+    """G06F* and G06F3* both truncate to G06F at subclass level: |G| = 1, not 2."""
+    p = tmp_path / "g.csv"
+    p.write_text("tech_id,pattern\nA,G06F*\nA,G06F3*\nA,G06F3/01\n", encoding="utf-8")
+    d = pd.DataFrame({"tech_id": ["A"], "ipc_code": ["G06F3/01"]})
+    m = level_metrics(d, read_gold(p), "subclass")
+    assert (m["n_gold"], m["n_gold_covered"], m["recall"]) == (1, 1, 1.0)
+    mg = level_metrics(d, read_gold(p), "main_group")
+    assert (mg["n_gold"], mg["recall"]) == (2, 1.0)  # G06F* and G06F3/00
