@@ -32,6 +32,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from coretech.errors import InputError, data_row
@@ -82,8 +83,14 @@ def coerce_scheme(df: pd.DataFrame, *, clean: bool = False) -> pd.DataFrame:
         if c == "depth":
             continue
         col = out[c]
-        if clean and col.dtype == object:
-            continue
+        if col.dtype == object:
+            if clean:
+                continue
+            vals = col.to_numpy()
+            is_none = vals == None  # noqa: E711 - elementwise
+            if not ((pd.isna(vals) & ~is_none).any() or (vals == "").any()):
+                if all(isinstance(v, str) for v in vals[~is_none]):
+                    continue  # str or None already
         if pd.api.types.is_numeric_dtype(col.dtype) and not col.isna().all():
             continue  # a numeric extra column stays as it is
         out[c] = pd.Series(
@@ -199,17 +206,32 @@ def _fast_kind(code: str) -> str | None:
     return "main_group" if sub == "00" else "subgroup"
 
 
+def _string_key(code: str) -> str | None:
+    """A string that sorts canonical codes in scheme order (None when not canonical-looking)."""
+    if "/" in code:
+        head, sub = code.split("/", 1)
+        main = head[4:]
+        if len(head) < 5 or not main.isdigit() or not sub.isdigit() or len(main) > 5:
+            return None
+        return f"{head[:4]}{main.zfill(5)}{sub}"
+    return code if len(code) <= 4 and code.isalnum() else None
+
+
 def scheme_order(df: pd.DataFrame) -> pd.DataFrame:
     """Rows sorted by ``lang``, then scheme order of ``code`` (as :func:`coretech.ipc.sort_key`:
     subgroup digits compare as decimal fractions), then ``source``."""
     if df.empty:
         return df.reset_index(drop=True)
-    keys = [
-        (lang if isinstance(lang, str) else "", _order_key(code), src if isinstance(src, str) else "")
-        for lang, code, src in zip(df["lang"].tolist(), df["code"].tolist(), df["source"].tolist(),
-                                   strict=True)
-    ]
-    order = sorted(range(len(df)), key=keys.__getitem__)
+    langs = [x if isinstance(x, str) else "" for x in df["lang"].tolist()]
+    srcs = [x if isinstance(x, str) else "" for x in df["source"].tolist()]
+    codes = df["code"].tolist()
+    skeys = [_string_key(c) if isinstance(c, str) else None for c in codes]
+    if None not in skeys:
+        keys = [f"{a}\x00{b}\x00{c}" for a, b, c in zip(langs, skeys, srcs, strict=True)]
+        order = np.argsort(np.array(keys, dtype=object), kind="stable")
+    else:  # something not canonical: the general (slower) key
+        tkeys = [(a, _order_key(str(b)), c) for a, b, c in zip(langs, codes, srcs, strict=True)]
+        order = sorted(range(len(df)), key=tkeys.__getitem__)
     return df.iloc[order].reset_index(drop=True)
 
 
