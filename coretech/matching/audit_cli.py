@@ -41,9 +41,12 @@ def audit(
                                     "(one self-contained file)."),
     json_out: Path | None = typer.Option(None, "--json", help="Write the metrics here (JSON)."),
 ) -> None:
-    """Measure a dictionary against an expert concordance: precision, recall and F1 at
-    subclass, main-group and subgroup level, hit@1 and recall@10 of the candidates, a
-    precision-recall curve over the score threshold, coverage by field, the worst misses."""
+    """Measure a dictionary against an expert concordance (HTML report + JSON metrics).
+
+    Precision, recall and F1 at subclass, main-group and subgroup level; hit@1 and recall@10
+    of the candidates; a precision-recall curve over the score threshold; coverage by field;
+    technologies with no match; the worst misses with their best candidates.
+    """
     from coretech.matching.audit_report import run_audit
 
     rec = run_audit(dictionary, gold=gold, candidates=candidates, ipc=ipc, catalogue=catalogue,
@@ -93,9 +96,11 @@ def review_export(
     blank_rows: int = typer.Option(20, "--blank-rows", help="Blank rows at the end of the "
                                    "sheet."),
 ) -> None:
-    """Write an Excel workbook for reviewing a dictionary: one row per candidate with a
-    decision drop-down (accept / reject), frozen header, filters and blank rows for added
-    codes."""
+    """Write an Excel workbook to review a dictionary's matches.
+
+    One row per candidate with a decision drop-down (accept / reject), frozen header,
+    filters, and blank rows where a reviewer adds codes.
+    """
     from coretech.matching.review import run_review_export
 
     rec = run_review_export(dictionary, candidates=candidates, out=out, ipc=ipc,
@@ -119,8 +124,11 @@ def review_apply(
                                     "(default: the one in the dictionary's .meta.json, else "
                                     "the embedded English scheme)."),
 ) -> None:
-    """Read a reviewed workbook back, validate every cell, and write the reviewed dictionary
-    (decisions accepted, rejected, added; auto where the reviewer left a row blank)."""
+    """Read a filled-in review workbook, check every cell, write the reviewed dictionary.
+
+    Decisions become accepted, rejected or added (auto where the reviewer left a row blank);
+    give the result to `coretech match --overrides`.
+    """
     from coretech.matching.review import run_review_apply
 
     rec = run_review_apply(workbook, dictionary=dictionary, out=out, candidates=candidates,
@@ -140,8 +148,10 @@ def diff(
                                     "not a re-score."),
     top: int = typer.Option(15, "--top", help="Technologies to list in the printed summary."),
 ) -> None:
-    """Compare two dictionaries: codes added, removed and re-scored per technology, with a
-    summary (rejected rows do not count as codes)."""
+    """Compare two dictionaries: codes added, removed and re-scored per technology.
+
+    Prints a summary (rejected rows do not count as codes); --out writes the changed rows.
+    """
     from coretech.matching.diff import run_diff
 
     rec = run_diff(old, new, out=out, include_unchanged=include_unchanged, tolerance=tolerance)
@@ -181,8 +191,10 @@ def migrate(
     ipc: Path | None = typer.Option(None, "--ipc", help="The new edition's scheme table: flag "
                                     "migrated codes it lacks."),
 ) -> None:
-    """Move a dictionary to the next IPC edition with WIPO's concordance list, reporting
-    codes moved, split, merged and deleted."""
+    """Move a dictionary to the next IPC edition with WIPO's concordance list.
+
+    Reports codes moved, split, narrowed, merged and deleted.
+    """
     from coretech.matching.migrate import run_migrate
 
     rec = run_migrate(dictionary, concordance=concordance, out=out, report=report, split=split,
