@@ -97,6 +97,9 @@ def format_counts(rec: dict) -> str:
     if defects:
         lines.append("  defects:")
         lines.extend(f"    {k}: {v:,}" for k, v in sorted(defects.items()))
+    for src, sc in sorted(c.get("per_source", {}).items()):
+        lines.append(f"  {src}: {sc['rows']:,} rows, {sc['rejected_rows']:,} rejected")
+        lines.extend(f"    {k}: {v:,}" for k, v in sc["defects"].items())
     rej = rec.get("outputs", {}).get("rejects", {})
     lines.append(f"  rejected rows: {c.get('rejected_rows', 0):,} -> {rej.get('path', '')}")
     return "\n".join(lines)

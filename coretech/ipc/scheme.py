@@ -515,6 +515,8 @@ def run_load(
         "defects": dict(res.defects),
         "rejected_rows": len(res.rejects),
     }
+    if res.per_source:
+        counts["per_source"] = res.per_source
     record = provenance(
         stage="ipc load",
         inputs=inputs,

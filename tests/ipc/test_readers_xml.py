@@ -164,6 +164,14 @@ def test_broken_xml_names_file_and_line(tmp_path: Path) -> None:
         read_wipo_xml(empty_zip)
 
 
+def test_other_language_is_refused_unless_given(tmp_path: Path) -> None:
+    p = tmp_path / "fr.xml"
+    p.write_text(FIXTURE.read_text(encoding="utf-8").replace('lang="EN"', 'lang="FR"'), encoding="utf-8")
+    with pytest.raises(InputError, match="language 'FR'"):
+        read_wipo_xml(p)
+    assert set(read_wipo_xml(p, lang="en").table["lang"]) == {"en"}
+
+
 def test_invalid_symbol_in_xml_is_rejected_with_reason(tmp_path: Path) -> None:
     text = FIXTURE.read_text(encoding="utf-8").replace('symbol="G06N0003120000"', 'symbol="G06N00031X0000"')
     p = tmp_path / "bad_symbol.xml"

@@ -155,7 +155,13 @@ def merge_results(results: list[ReadResult]) -> ReadResult:
             if not k.startswith("rows") and k not in {"headings", "fragments", "references", "depth_known"}:
                 stats[k] += v
     add_table_stats(stats, table)
+    per_source = {
+        ", ".join(r.sources): {"rows": len(r.table), "rejected_rows": len(r.rejects),
+                               "defects": dict(sorted(r.defects.items()))}
+        for r in results
+    }
     return ReadResult(
+        per_source=per_source,
         table=table,
         defects=dict(sorted(defects.items())),
         rejects=pd.concat(rejects, ignore_index=True) if rejects else empty_rejects(),

@@ -36,6 +36,8 @@ class ReadResult:
     rejects: pd.DataFrame = field(default_factory=empty_rejects)
     stats: dict[str, int] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
+    #: source -> {"rows", "rejected_rows", "defects"} when several sources were merged
+    per_source: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         """Counts as one JSON-ready dict (stats, defects, rejected rows)."""

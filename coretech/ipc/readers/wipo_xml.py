@@ -186,6 +186,11 @@ def _walk(stream: IO[bytes], col: Collector, *, lang: str | None, edition: str |
                 root_seen = True
                 if lang is None:
                     lang = (elem.get("lang") or "en").lower()[:2]
+                    if lang not in ("en", "zh"):
+                        raise InputError(
+                            f"the scheme is in language {elem.get('lang')!r}; the scheme table "
+                            "holds en or zh (give lang= / --lang to override)", file=col.source,
+                        )
                 if edition is None and elem.get("edition"):
                     edition = edition_of(elem.get("edition", "")) or elem.get("edition")
             tags.append(tag)
