@@ -33,9 +33,9 @@ from xml.etree import ElementTree as ET
 
 from coretech.errors import InputError
 from coretech.ipc.readers.common import count_cleaning, finish, make_row
-from coretech.ipc.readers.result import Collector, ReadResult
+from coretech.ipc.readers.result import Collector, ReadResult, fast_symbol
 from coretech.ipc.readers.text import clean_title, edition_of
-from coretech.ipc.symbols import IPCSymbolError, parse, sort_key
+from coretech.ipc.symbols import IPCSymbolError, sort_key
 
 NS = "http://www.wipo.int/classifications/ipc/masterfiles"
 _Q = f"{{{NS}}}"
@@ -108,9 +108,9 @@ def _ref_symbol(elem: ET.Element) -> str | None:
     if not a:
         return None
     try:
-        ca = str(parse(a))
+        ca = fast_symbol(a)[0]
         b = elem.get("endRef")
-        return f"{ca}-{parse(b)}" if b else ca
+        return f"{ca}-{fast_symbol(b)[0]}" if b else ca
     except IPCSymbolError:
         return None
 
@@ -172,15 +172,20 @@ def read_wipo_xml(
     return finish(col)
 
 
+_ENTRY = {f"{_Q}ipcEntry", "ipcEntry"}
+_TITLE = {f"{_Q}title", "title"}
+_BODY = {f"{_Q}textBody", "textBody"}
+
+
 def _walk(stream: IO[bytes], col: Collector, *, lang: str | None, edition: str | None) -> None:
-    tags: list[str] = []
-    # stack of open ipcEntry: dict(kind, symbol, sym, classifying, title, refs, parent...)
+    tags: list[str] = []  # open elements (full tags)
+    # stack of open ipcEntry: dict(kind, symbol, code, ckind, title, refs, parent ...)
     entries: list[dict[str, Any]] = []
     headings: list[tuple[tuple, tuple, str]] = []  # (start key, end key, text) in this subclass
     root_seen = False
     order: list[Any] = []  # document (pre-)order of entries; rows are emitted at their end
     for event, elem in ET.iterparse(stream, events=("start", "end")):
-        tag = _local(elem.tag)
+        tag = elem.tag
         if event == "start":
             if not root_seen:
                 root_seen = True
@@ -194,29 +199,29 @@ def _walk(stream: IO[bytes], col: Collector, *, lang: str | None, edition: str |
                 if edition is None and elem.get("edition"):
                     edition = edition_of(elem.get("edition", "")) or elem.get("edition")
             tags.append(tag)
-            if tag != "ipcEntry":
+            if tag not in _ENTRY:
                 continue
             kind = elem.get("kind", "")
             symbol = elem.get("symbol", "")
             e: dict[str, Any] = {"kind": kind, "symbol": symbol, "title": None, "refs": [],
-                                 "sym": None, "edition": elem.get("edition"),
+                                 "code": None, "edition": elem.get("edition"),
                                  "end_symbol": elem.get("endSymbol"), "order": len(order)}
             order.append(None)
             if kind in CLASSIFYING:
                 try:
-                    e["sym"] = parse(symbol)
+                    e["code"], e["ckind"], _ = fast_symbol(symbol)
                 except IPCSymbolError as exc:
                     col.reject(None, f'<ipcEntry kind="{kind}" symbol="{symbol}">',
                                f"entry {symbol!r}: {exc.message}", "invalid_symbols")
-                if e["sym"] is not None and e["sym"].kind == "subclass":
+                if e["code"] is not None and e["ckind"] == "subclass":
                     headings = []
             elif kind not in NON_CLASSIFYING:
                 col.defects["unknown_kinds"] += 1
-            if e["sym"] is not None:
-                parent = next((x for x in reversed(entries) if x["sym"] is not None), None)
-                e["parent"] = str(parent["sym"]) if parent else None
-                if kind == "m":
-                    key = sort_key(str(e["sym"]))
+            if e["code"] is not None:
+                parent = next((x for x in reversed(entries) if x["code"] is not None), None)
+                e["parent"] = parent["code"] if parent else None
+                if kind == "m" and headings:
+                    key = sort_key(e["code"])
                     e["heading"] = next(
                         (h for s, end, h in reversed(headings) if s <= key <= end), None
                     )
@@ -224,15 +229,15 @@ def _walk(stream: IO[bytes], col: Collector, *, lang: str | None, edition: str |
             continue
         # end events
         tags.pop()
-        if tag == "title" and len(tags) >= 2 and tags[-1] == "textBody" and tags[-2] == "ipcEntry":
+        if tag in _TITLE and len(tags) >= 2 and tags[-1] in _BODY and tags[-2] in _ENTRY:
             cur = entries[-1]
             if cur["title"] is None:
                 cur["title"], cur["refs"] = _title_of(elem)
                 if cur["kind"] == "g":
                     _add_heading(headings, cur, elem)
-        elif tag == "ipcEntry":
+        elif tag in _ENTRY:
             cur = entries.pop()
-            if cur["sym"] is not None:
+            if cur["code"] is not None:
                 _emit(col, cur, lang=lang or "en", edition=edition)
                 order[cur["order"]] = col.rows.pop()
             elem.clear()
@@ -252,15 +257,14 @@ def _add_heading(headings: list, cur: dict[str, Any], elem: ET.Element) -> None:
 
 
 def _emit(col: Collector, cur: dict[str, Any], *, lang: str, edition: str | None) -> None:
-    sym = cur["sym"]
     kind = cur["kind"]
     expected = _KIND_OF.get(kind, "subgroup")
-    if sym.kind != expected:
+    if cur["ckind"] != expected:
         col.defects["kind_disagrees_with_symbol"] += 1
     cleaned = clean_title(cur["title"] or "")
     count_cleaning(col, cleaned)
-    refs = list(dict.fromkeys([*cur["refs"], *cleaned.references]))
-    cleaned.references = refs
+    if cur["refs"]:
+        cleaned.references = list(dict.fromkeys([*cur["refs"], *cleaned.references]))
     if not cleaned.title:
         col.defects["empty_titles"] += 1
     if cur.get("edition") and not cleaned.stamp:
@@ -268,7 +272,7 @@ def _emit(col: Collector, cur: dict[str, Any], *, lang: str, edition: str | None
     depth = 0 if kind == "m" else (int(kind) if kind.isdigit() else None)
     col.rows.append(
         make_row(
-            sym,
+            (cur["code"], cur["ckind"]),
             depth=depth,
             depth_source="scheme",
             parent=cur.get("parent"),
