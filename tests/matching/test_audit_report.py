@@ -120,3 +120,39 @@ def test_htmlreport_builder(tmp_path, chromium):
     p.write_text(a, encoding="utf-8")
     r = chromium.render(p)
     assert r.console_errors == [] and "模拟数据" in r.text
+
+
+def test_audit_of_real_matcher_output(tmp_path):
+    """The matcher's own files (tiny scheme) audit without error, and the subclass hit@1 and
+    precision agree with a direct count from the files."""
+    from coretech.io import write_table
+    from coretech.ipc import truncate
+    from coretech.ipc.scheme import read_scheme
+    from coretech.matching.matcher import Matcher
+
+    cat = pd.DataFrame({"tech_id": ["T1", "T2", "T3"],
+                        "name_zh": ["神经网络芯片", "IGBT芯片", "LED照明"], "name_en": ""})
+    res = Matcher(cache_dir=False, term_min_df=1).fit(read_scheme(FIX / "tiny_scheme.csv")) \
+        .match(cat)
+    dic, cand = tmp_path / "dictionary.csv", tmp_path / "candidates.csv"
+    write_table(res.dictionary, dic)
+    write_table(res.candidates, cand)
+    rec = run_audit(dic, gold=FIX / "gold_small.csv", candidates=cand,
+                    ipc=FIX / "tiny_scheme.csv", json_out=tmp_path / "m.json",
+                    out=tmp_path / "a.html")
+    m = rec["metrics"]
+    assert m["n_technologies"] == 3 and m["n_gold_codes_not_in_scheme"] == 1
+    # direct count at subclass level (no exclusion applies there): gold subclasses per tech
+    gold_sub = {"T1": {"G06N", "H04L"}, "T2": {"B60L"}, "T3": {"F21"}}
+
+    def ok(t: str, code: str) -> bool:
+        s = truncate(code, "subclass")
+        return any(s.startswith(g) for g in gold_sub[t])
+
+    top = res.candidates.sort_values(["tech_id", "rank"]).groupby("tech_id").head(1)
+    hits = [ok(t, c) for t, c in zip(top.tech_id, top.ipc_code, strict=True)]
+    assert m["hit_at_1"] == pytest.approx(sum(hits) / 3)
+    subs = {(t, truncate(c, "subclass")) for t, c in zip(res.dictionary.tech_id,
+                                                        res.dictionary.ipc_code, strict=True)}
+    n_ok = sum(ok(t, s) for t, s in subs)
+    assert m["levels"]["subclass"]["precision"] == pytest.approx(n_ok / len(subs))

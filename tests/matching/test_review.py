@@ -150,3 +150,46 @@ def test_bad_workbooks(tmp_path):
         _apply(tmp_path, q)
     with pytest.raises(InputError, match="must be an .xlsx"):
         run_review_export(DIC, candidates=CAND, out=tmp_path / "r.csv")
+
+
+def test_round_trip_with_the_matcher(tmp_path):
+    """Real matcher output -> review workbook -> reviewer edits -> apply -> Matcher with
+    overrides keeps the human decisions -> diff shows them."""
+    from coretech.io import write_table
+    from coretech.ipc.scheme import read_scheme
+    from coretech.matching.dictionary import read_overrides
+    from coretech.matching.diff import run_diff
+    from coretech.matching.matcher import Matcher
+
+    cat = pd.DataFrame({"tech_id": ["T1", "T2", "T3"],
+                        "name_zh": ["神经网络芯片", "IGBT芯片", "LED照明"], "name_en": ""})
+    matcher = Matcher(cache_dir=False, term_min_df=1).fit(read_scheme(SCHEME))
+    res = matcher.match(cat)
+    dic, cand = tmp_path / "dictionary.csv", tmp_path / "candidates.csv"
+    write_table(res.dictionary, dic)
+    write_table(res.candidates, cand)
+    wb_path = tmp_path / "review.xlsx"
+    run_review_export(dic, candidates=cand, out=wb_path, ipc=SCHEME)
+    wb = load_workbook(wb_path)
+    ws = wb["review"]
+    rows = {(ws.cell(r, 1).value, ws.cell(r, 3).value): r for r in range(2, ws.max_row + 1)
+            if ws.cell(r, 3).value}
+    first_t1 = res.dictionary.loc[res.dictionary.tech_id == "T1", "ipc_code"].iloc[0]
+    ws[f"H{rows[('T1', first_t1)]}"] = "reject"
+    blank_t2 = next(r for r in range(2, ws.max_row + 1)
+                    if ws.cell(r, 1).value == "T2" and not ws.cell(r, 3).value)
+    ws[f"C{blank_t2}"], ws[f"H{blank_t2}"] = "B60L53/00", "accept"
+    wb.save(wb_path)
+    reviewed = tmp_path / "reviewed.csv"
+    run_review_apply(wb_path, dictionary=dic, out=reviewed, candidates=cand, ipc=SCHEME)
+
+    again = matcher.match(cat, read_overrides(reviewed)).dictionary
+    keys = set(zip(again.tech_id, again.ipc_code, strict=True))
+    assert ("T1", first_t1) not in keys  # the rejection is kept
+    assert ("T2", "B60L53/00") in keys  # the addition is kept
+    dec = again.set_index(["tech_id", "ipc_code"])["decision"]
+    assert dec.loc[("T2", "B60L53/00")] == "added"
+    new = tmp_path / "dictionary.v2.csv"
+    write_table(again, new)
+    changes = run_diff(dic, new)["summary"]["codes"]
+    assert changes["added"] >= 1 and changes["removed"] >= 1
