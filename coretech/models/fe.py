@@ -100,6 +100,8 @@ def twfe(
     if len(cls) > 2:
         raise InputError("at most two cluster variables are supported", column=", ".join(cls))
     data, counts = prepare_sample(df, [y, *xs], [*fes, *cls])
+    if len(data) == 0:
+        raise InputError(f"no complete observations for {y} on {', '.join(xs)}", column=y)
     fe_codes = [codes_of(data[f]) for f in fes]
     dropped_single = 0
     if fes and drop_singletons:
@@ -116,7 +118,8 @@ def twfe(
     yv = data[y].to_numpy(float)
     xv = data[xs].to_numpy(float)
     absorber = Absorber(fe_codes, names=fes)
-    both = absorber.demean(np.column_stack([yv, xv]))
+    both = np.column_stack([yv, xv])
+    both = absorber.demean(both) if fes else both - both.mean(axis=0)
     yt, xt = both[:, 0], both[:, 1:]
     _check_rank(xt, xs)
     k = len(xs)

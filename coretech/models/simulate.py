@@ -27,7 +27,7 @@ beta + sum_j delta_j theta_j; Table 7's M-on-D regressions estimate delta_j. Nyc
 sample; 北京 and 上海 are municipalities, excluded) and the in-sample cities of the 2022
 "new first tier" list (成都 杭州 西安 武汉 苏州 郑州 南京 长沙 东莞 宁波 佛山 合肥 青岛), ``other``
 for the rest. ``pilot`` marks a seeded random set of 97 cities standing in for the
-innovative-city pilots (not the real list). True values are in ``df.attrs["truth"]``.
+innovative-city pilots (not the real list; scaled down with ``n_cities``). True values are in ``df.attrs["truth"]``.
 """
 
 from __future__ import annotations
@@ -177,7 +177,8 @@ def simulate_panel(
          + sum(e["controls"][k] * ctrls[k] for k in CONTROLS)
          + e["endogeneity"] * SCALE_D * v + u)
     y_pca = e["pca_scale"] * y + cell(0.05)
-    pilot_idx = rng.choice(n, min(int(e["n_pilot"]), n), replace=False)
+    n_pilot = min(n, round(int(e["n_pilot"]) * n / len(sample_cities())))
+    pilot_idx = rng.choice(n, n_pilot, replace=False)
     pilot = np.zeros(n, dtype=int)
     pilot[pilot_idx] = 1
     out = pd.DataFrame(

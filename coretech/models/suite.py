@@ -186,6 +186,9 @@ def run_suite(df: pd.DataFrame, cfg: ModelsConfig | None = None, *, base: Path |
         require_columns(panel, [cfg.pca_index], what="PCA index column ([models] pca_index)")
         r52 = twfe(panel, cfg.pca_index, spec, fe=fe, cluster=cl)
         pilots = _pilot_mask(panel, cfg, base)
+        if pilots.all():
+            raise InputError("excluding the pilot cities leaves no observations",
+                             column=cfg.pilot_column or "pilot_cities")
         r53 = twfe(panel.loc[~pilots], y, spec, fe=fe, cluster=cl)
         results["table5"] = [r51, r52, r53]
         counts["pilot_cities_excluded"] = int(panel.loc[pilots, cfg.city].nunique())
