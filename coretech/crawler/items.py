@@ -3,6 +3,7 @@
 * :class:`SchemeEntry` -- one row of the IPC scheme table (INTERFACES.md columns) plus where
   it came from (``page`` URL, ``seq`` position on that page, ``line`` text for CNIPA) and
   what the page says it holds (``expected_section``).
+* :class:`EntryBatch` -- consecutive entries of one page (the unit the spiders yield).
 * :class:`DownloadedFile` -- a file the crawl keeps (WIPO zips, CNIPA PDFs) with its hash.
 * :class:`PageDone` -- marker: every item of ``url`` has been yielded (resume skips the page).
 * :class:`Problem` -- something wrong with a page (validation failure, unreadable body).
@@ -10,7 +11,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 #: Columns of the scheme table, in order (same as ``coretech.ipc.scheme.SCHEME_COLUMNS``).
@@ -62,6 +63,16 @@ class SchemeEntry:
 
 
 @dataclass
+class EntryBatch:
+    """Consecutive entries of one page, in page order (one item instead of hundreds: Scrapy's
+    per-item cost is about a millisecond). ``problems`` is filled by the validation pipeline."""
+
+    page: str
+    entries: list[SchemeEntry]
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
 class DownloadedFile:
     """A downloaded file to keep beside the output. ``body`` is dropped once stored."""
 
@@ -97,8 +108,7 @@ class Problem:
 
 def to_record(item: Any) -> dict[str, Any]:
     """A JSON-ready record of an item (``t`` names its type; file bodies left out)."""
-    rec = asdict(item)
-    rec.pop("body", None)
+    rec = {f.name: getattr(item, f.name) for f in fields(item) if f.name != "body"}
     rec["t"] = type(item).__name__
     return rec
 

@@ -96,8 +96,6 @@ class FixtureServer:
                 with server._lock:
                     action = server.faults[key].popleft() if server.faults.get(key) else None
                     server.user_agents.append(self.headers.get("User-Agent", ""))
-                if server.delay and key != "/robots.txt":
-                    time.sleep(server.delay)
                 status: int | str
                 if key in server.always:
                     status = server.always[key]
@@ -107,8 +105,16 @@ class FixtureServer:
                     status = 200
                 else:
                     status = 404
-                with server._lock:
+                with server._lock:  # logged on arrival, before any delay
                     server.log.append((key, status))
+                if server.delay and key != "/robots.txt":
+                    time.sleep(server.delay)
+                try:
+                    self._answer(key, status)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client went away (a killed crawl)
+
+            def _answer(self, key: str, status: int | str) -> None:
                 if status == "timeout":
                     time.sleep(server.timeout_sleep)
                     self.close_connection = True

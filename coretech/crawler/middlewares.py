@@ -92,18 +92,32 @@ class BodyCheckMiddleware:
 
 
 class ResumeSkipMiddleware:
+    """Drop a page request whose page is stored, or that this run has requested already.
+
+    A resumed job can hold the same page twice: once in Scrapy's persisted queue (JOBDIR),
+    once from the index parsed again. Retries (``retry_times`` in meta) always pass.
+    """
+
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
+        self.requested: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ResumeSkipMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Any) -> None:
+        if not request.meta.get("page"):
+            return None
         spider = self.crawler.spider
-        if request.meta.get("page") and request.url in getattr(spider, "done_urls", ()):
+        page = request.meta.get("page_url", request.url)
+        if page in getattr(spider, "done_urls", ()):
             self.crawler.stats.inc_value("coretech/skipped_stored")
-            raise AlreadyStored(f"already stored: {request.url}")
+            raise AlreadyStored(f"already stored: {page}")
+        if page in self.requested and not request.meta.get("retry_times"):
+            self.crawler.stats.inc_value("coretech/skipped_duplicate")
+            raise AlreadyStored(f"already requested: {page}")
+        self.requested.add(page)
         return None
 
 
@@ -122,10 +136,10 @@ class Progress:
         return cls(crawler)
 
     def item_scraped(self, item: Any, **_: Any) -> None:
-        from coretech.crawler.items import PageDone, SchemeEntry
+        from coretech.crawler.items import EntryBatch, PageDone
 
-        if isinstance(item, SchemeEntry):
-            self.entries += 1
+        if isinstance(item, EntryBatch):
+            self.entries += len(item.entries)
         elif isinstance(item, PageDone):
             if item.links:  # an index page
                 print(f"[coretech fetch] index {item.url}: {len(item.links)} files to fetch",

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from coretech.crawler.items import DownloadedFile, PageDone, Problem, SchemeEntry
+from coretech.crawler.items import DownloadedFile, EntryBatch, PageDone, Problem, SchemeEntry
 from coretech.crawler.store import ItemStore
 
 
@@ -44,57 +44,57 @@ class ValidationPipeline:
         )
 
     def process_item(self, item: Any) -> Any:
-        if not isinstance(item, SchemeEntry):
+        if not isinstance(item, EntryBatch):
             return item
+        kept: list[SchemeEntry] = []
+        for e in item.entries:
+            problem, keep = self.check(e)
+            if problem is not None:
+                item.problems.append(problem)
+            if keep:
+                kept.append(e)
+        item.entries = kept
+        return item
+
+    def check(self, e: SchemeEntry) -> tuple[Problem | None, bool]:
+        """(problem or None, whether the entry stays in the table)."""
         from coretech.ipc.symbols import IPCSymbolError, parse
 
-        e = item
         if e.seq == 0:
             self.state[e.page] = (None, None)
         try:
             sym = parse(e.code)
         except IPCSymbolError as exc:
-            return self._problem(e, f"the code does not parse ({exc.reason})")
+            return self._problem(e, f"the code does not parse ({exc.reason})"), False
         if str(sym) != e.code:
-            return self._problem(e, f"the code {e.code!r} is not canonical ({sym})")
+            return self._problem(e, f"the code {e.code!r} is not canonical ({sym})"), False
         if sym.kind != e.kind:
-            return self._problem(e, f"{e.code} is a {sym.kind}, the row says {e.kind}")
+            return self._problem(e, f"{e.code} is a {sym.kind}, the row says {e.kind}"), False
         if e.expected_section and sym.section != e.expected_section:
             return self._problem(
-                e,
-                f"{e.code} is outside section {e.expected_section}, which this file holds",
-            )
+                e, f"{e.code} is outside section {e.expected_section}, which this file holds"
+            ), False
         main, prev = self.state.get(e.page, (None, None))
         if sym.kind == "main_group":
-            if e.depth not in (None, 0):
-                self.state[e.page] = (e.code, 0)
-                return self._keep_with_problem(e, f"main group {e.code} has depth {e.depth}")
             self.state[e.page] = (e.code, 0)
+            if e.depth not in (None, 0):
+                return self._problem(e, f"main group {e.code} has depth {e.depth}"), True
         elif sym.kind == "subgroup" and e.depth is not None:
             own_main = str(sym.truncate("main_group"))
-            msg = None
-            if main != own_main:
-                # first entry of a main group seen without its main group line
+            if main != own_main:  # a subgroup whose main group line is missing
                 prev = 0
-            if e.depth < 1:
-                msg = f"subgroup {e.code} has depth {e.depth} (expected at least 1)"
-            elif prev is not None and e.depth > prev + 1:
-                msg = (
-                    f"subgroup {e.code} has depth {e.depth} after an entry of depth {prev} "
-                    f"in {own_main} (a depth can grow by one at most)"
-                )
             self.state[e.page] = (own_main, e.depth)
-            if msg:
-                return self._keep_with_problem(e, msg)
-        return e
-
-    def _keep_with_problem(self, e: SchemeEntry, message: str) -> SchemeEntry:
-        """Record the problem now (the entry itself stays in the table)."""
-        problem = self._problem(e, message)
-        store: ItemStore | None = getattr(self.crawler.spider, "store", None)
-        if store is not None:
-            store.append(problem)
-        return e
+            if e.depth < 1:
+                return self._problem(
+                    e, f"subgroup {e.code} has depth {e.depth} (expected at least 1)"
+                ), True
+            if prev is not None and e.depth > prev + 1:
+                return self._problem(
+                    e,
+                    f"subgroup {e.code} has depth {e.depth} after an entry of depth {prev} "
+                    f"in {own_main} (a depth can grow by one at most)",
+                ), True
+        return None, True
 
 
 class FilePipeline:
@@ -130,12 +130,16 @@ class StorePipeline:
     def process_item(self, item: Any) -> Any:
         spider = self.crawler.spider
         store: ItemStore = spider.store
+        if isinstance(item, EntryBatch):
+            store.extend([*item.entries, *item.problems])
+            self.crawler.stats.inc_value("coretech/entries", len(item.entries))
+            for p in item.problems:
+                self.crawler.stats.inc_value(f"coretech/problems/{p.kind}")
+            return item
         store.append(item)
         if isinstance(item, PageDone):
             spider.done_urls.add(item.url)
             self.crawler.stats.inc_value("coretech/pages_done")
-        elif isinstance(item, SchemeEntry):
-            self.crawler.stats.inc_value("coretech/entries")
         elif isinstance(item, Problem):
             self.crawler.stats.inc_value(f"coretech/problems/{item.kind}")
         return item

@@ -63,6 +63,18 @@ class ItemStore:
         if sync or isinstance(item, PageDone):
             os.fsync(self._fh.fileno())
 
+    def extend(self, items: list[Any]) -> None:
+        """Append several items with one write (and one flush)."""
+        if not items:
+            return
+        if self._fh is None:
+            self.open()
+        assert self._fh is not None
+        self._fh.write("".join(
+            json.dumps(to_record(it), ensure_ascii=False, sort_keys=True) + "\n" for it in items
+        ))
+        self._fh.flush()
+
     def close(self) -> None:
         if self._fh is not None:
             self._fh.flush()

@@ -14,7 +14,7 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
-from coretech.crawler.items import PageDone, Problem, SchemeEntry
+from coretech.crawler.items import EntryBatch, PageDone, Problem
 from coretech.crawler.pdftext import UnreadablePDF, extract_lines
 from coretech.crawler.spiders.base import CoretechSpider, file_name
 from coretech.crawler.spiders.wipo import result_items
@@ -106,6 +106,6 @@ class CnipaSpider(CoretechSpider):
         res = parse_cnipa_lines(lines, source_name=url, edition=response.meta.get("edition"))
         n = 0
         for item in result_items(res, page=url, lines=lines, section=section):
-            n += isinstance(item, SchemeEntry)
+            n += len(item.entries) if isinstance(item, EntryBatch) else 0
             yield item
         yield PageDone(url=url, n_items=n, n_lines=len(lines), pdf_pages=n_pages)

@@ -17,7 +17,7 @@ import io
 import re
 from typing import Any
 
-from coretech.crawler.items import PageDone, Problem, SchemeEntry
+from coretech.crawler.items import EntryBatch, PageDone, Problem, SchemeEntry
 from coretech.crawler.spiders.base import CoretechSpider, plain
 from coretech.errors import InputError
 
@@ -25,6 +25,8 @@ from coretech.errors import InputError
 WIPO_BASE_URL = "https://www.wipo.int/classifications/data/ipc/ITSupport_and_download_area"
 WIPO_OLD_BASE_URL = "https://www.wipo.int/ipc/itos4ipc/ITSupport_and_download_area"
 
+#: Entries per item (see :class:`coretech.crawler.items.EntryBatch`).
+BATCH = 500
 ENTRY_FIELDS = (
     "code", "kind", "depth", "depth_source", "parent", "title", "path_title",
     "references", "lang", "edition", "source",
@@ -59,9 +61,15 @@ def result_items(res: Any, *, page: str, lines: list[str] | None = None, section
     """Items of a reader's ReadResult: one SchemeEntry per row, a Problem per rejected row."""
     table = getattr(res, "table", res)
     where = line_index(lines) if lines is not None else {}
+    batch: list[SchemeEntry] = []
     for i, row in enumerate(table.to_dict("records")):
         _, line = where.get(str(row.get("code")), (None, ""))
-        yield entry_from_row(row, page=page, seq=i, line=line, expected_section=section)
+        batch.append(entry_from_row(row, page=page, seq=i, line=line, expected_section=section))
+        if len(batch) >= BATCH:
+            yield EntryBatch(page=page, entries=batch)
+            batch = []
+    if batch:
+        yield EntryBatch(page=page, entries=batch)
     rejects = getattr(res, "rejects", None)
     if rejects is not None:
         for rej in rejects.to_dict("records"):
@@ -121,6 +129,6 @@ class WipoSpider(CoretechSpider):
                 yield Problem(url=url, kind="unreadable", message=str(exc))
                 return
             for item in result_items(res, page=url):
-                n += isinstance(item, SchemeEntry)
+                n += len(item.entries) if isinstance(item, EntryBatch) else 0
                 yield item
         yield PageDone(url=url, n_items=n)
