@@ -17,7 +17,7 @@ import pandas as pd
 
 from coretech.errors import InputError
 from coretech.io import read_table, write_json
-from coretech.ipc import Hierarchy
+from coretech.ipc import Hierarchy, sort_key
 from coretech.matching.audit import (
     LEVELS,
     as_codes,
@@ -209,10 +209,16 @@ def audit_tables(
         "correct": lab.to_numpy(),
         "accepted": [k in acc_keys for k in zip(src["tech_id"], src["ipc_code"], strict=True)],
     })
-    if scheme_codes is not None and metrics["n_gold_codes_not_in_scheme"]:
-        notes.append(f"{metrics['n_gold_codes_not_in_scheme']} gold patterns name codes the "
-                     "scheme lacks (a later edition moved them, e.g. H01L to H10*): counted "
-                     "apart, not as misses.")
+    missing = sorted({p.rstrip("*") for pats in gold["include"] for p in pats
+                      if scheme_codes is not None and p.rstrip("*") not in scheme_codes},
+                     key=sort_key)
+    metrics["gold_codes_not_in_scheme"] = missing
+    if missing:
+        shown = ", ".join(missing[:40]) + (" ..." if len(missing) > 40 else "")
+        notes.append(f"{metrics['n_gold_codes_not_in_scheme']} gold patterns (of "
+                     f"{len(missing)} distinct codes) name codes the scheme lacks -- a later "
+                     "edition moved them, e.g. H01L to H10* in 2026.01 -- and are counted "
+                     f"apart, not as misses: {shown}")
     return AuditTables(metrics, pt, curves, cov_f, cov_c, no_match, worst, scores, notes)
 
 

@@ -32,6 +32,7 @@ def test_audit_command_metrics(tmp_path):
     _, _, m = _audit(tmp_path)
     assert m["n_technologies"] == 3
     assert m["n_gold_codes_not_in_scheme"] == 1
+    assert m["gold_codes_not_in_scheme"] == ["H01L21/00"]
     assert m["levels"]["subclass"]["precision"] == pytest.approx(0.6)
     assert m["levels"]["subclass"]["recall"] == pytest.approx(0.75)
     assert m["levels"]["main_group"]["f1"] == pytest.approx(2 * 0.6 * 0.75 / 1.35)
