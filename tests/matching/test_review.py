@@ -193,3 +193,25 @@ def test_round_trip_with_the_matcher(tmp_path):
     write_table(again, new)
     changes = run_diff(dic, new)["summary"]["codes"]
     assert changes["added"] >= 1 and changes["removed"] >= 1
+
+
+def test_inputs_from_the_dictionary_provenance(tmp_path):
+    """Without --catalogue / --ipc, the ones named in dictionary.meta.json are used."""
+    import json
+    import shutil
+
+    dic = tmp_path / "dictionary.csv"
+    shutil.copy(DIC, dic)
+    cat = tmp_path / "catalogue.csv"
+    cat.write_text("tech_id,name_zh\nT1,神经网络芯片\nT2,IGBT芯片\n", encoding="utf-8")
+    (tmp_path / "dictionary.meta.json").write_text(json.dumps(
+        {"inputs": {"catalogue": {"path": str(cat)}, "ipc": {"path": str(SCHEME)}}}),
+        encoding="utf-8")
+    wb_path = tmp_path / "review.xlsx"
+    run_review_export(dic, candidates=CAND, out=wb_path)
+    wb = load_workbook(wb_path)
+    assert wb["review"]["B2"].value == "神经网络芯片"
+    wb["review"]["C7"], wb["review"]["H7"] = "A01B1/00", "accept"  # valid, not in tiny scheme
+    wb.save(wb_path)
+    with pytest.raises(InputError, match="cell C7: A01B1/00 is a valid symbol but not in the IPC"):
+        run_review_apply(wb_path, dictionary=dic, out=tmp_path / "r.csv")
