@@ -231,3 +231,28 @@ def test_patterns_meeting_at_one_code_count_once(tmp_path):
     assert (m["n_gold"], m["n_gold_covered"], m["recall"]) == (1, 1, 1.0)
     mg = level_metrics(d, read_gold(p), "main_group")
     assert (mg["n_gold"], mg["recall"]) == (2, 1.0)  # G06F* and G06F3/00
+
+
+def test_key_digital_against_the_2026_chinese_codes(shared):
+    """CNIPA's 2026.01 table has no H01L: every H01L pattern of key_digital is counted apart,
+    and a dictionary of the gold's own in-scheme symbols scores recall 1 (no H01L 'miss')."""
+    import json
+
+    from coretech.ipc import try_normalize
+
+    raw = (shared / "data/gold/key_digital_2023.jsonl").read_text(encoding="utf-8").splitlines()
+    n_h01l = sum(p.startswith("H01L") for line in raw for p in json.loads(line)["patterns"])
+    assert n_h01l > 100
+    tsv = pd.read_csv(shared / "data/ipc/ipc_zh_2026_flat.tsv", sep="\t", dtype=str,
+                      keep_default_na=False)
+    codes = {c for c in map(try_normalize, tsv["code"]) if c}
+    gold = read_gold(shared / "data/gold/key_digital_2023.jsonl")
+    rows = [(t, p.rstrip("*")) for t, pats in zip(gold.tech_id, gold.include, strict=True)
+            for p in pats if p.rstrip("*") in codes]
+    d = pd.DataFrame(rows, columns=["tech_id", "ipc_code"])
+    m = level_metrics(d, gold, "main_group", scheme_codes=codes)
+    assert m["n_gold_codes_not_in_scheme"] >= n_h01l
+    assert m["recall"] == 1.0 and m["precision"] == 1.0
+    without = level_metrics(d, gold, "main_group")  # no scheme: H01L counts as missed
+    assert without["recall"] < 1.0
+    assert without["n_gold"] - m["n_gold"] >= 1
