@@ -33,9 +33,9 @@ _WS = re.compile(r"\s+")
 
 # one symbol: 14-character, spaced/canonical group, subclass ("strong": surely a symbol), class
 _STRONG = (
-    r"(?:[A-H]\d{2}[A-Z]\d{10}"
-    r"|(?<![A-Za-z0-9])[A-H]\d{2}[A-Z] ?\d{1,4} ?/ ?\d{2,6}"
-    r"|(?<![A-Za-z0-9])[A-H]\d{2}[A-Z])(?![A-Za-z0-9/])"
+    r"(?:[A-H]\d{2}[A-Z]\d{10}(?![0-9/])"  # 14 characters: unambiguous even glued to words
+    r"|(?:(?<![A-Za-z0-9])[A-H]\d{2}[A-Z] ?\d{1,4} ?/ ?\d{2,6}"
+    r"|(?<![A-Za-z0-9])[A-H]\d{2}[A-Z])(?![A-Za-z0-9/]))"
 )
 _SYM = rf"(?:{_STRONG}|(?<![A-Za-z0-9])[A-H]\d{{2}}(?![A-Za-z0-9/]))"
 _STRONG_RE = re.compile(_STRONG)
@@ -129,8 +129,8 @@ def _groups(text: str) -> list[tuple[int, int]]:
             depth -= 1
             if depth == 0:
                 spans.append((start, m.end()))
-    if depth:  # unclosed group: runs to the end
-        spans.append((start, len(text)))
+    if depth:  # unclosed group: runs to the end (marked by an end past the text)
+        spans.append((start, len(text) + 1))
     return spans
 
 
@@ -191,7 +191,7 @@ def clean_title(raw: str | None, *, cjk_spaces: bool = True) -> Cleaned:
         pieces: list[str] = []
         last = 0
         for s, e in _groups(text):
-            inner = text[s + 1 : e - 1] if e <= len(text) else text[s + 1 :]
+            inner = text[s + 1 : e - 1]  # an unclosed group's end is len(text) + 1
             found = extract_symbols(inner) if _is_reference(inner) else []
             if found:
                 pieces.append(text[last:s])
