@@ -143,11 +143,12 @@ def mechanism_svg(paths: pd.DataFrame, *, d: str = "Cialomy", y: str = "Nycives"
     """An inline SVG diagram of D -> M -> Y with each path's estimate.
 
     ``paths`` has columns ``mediator``, ``a``, ``a_se`` (M on D, eq. 2), ``b``, ``b_se``
-    (Y on M, eq. 3) and optionally ``direct``, ``direct_se`` (Y on D).
+    (Y on M, eq. 3).
     """
     n = max(len(paths), 1)
-    w, h = 700, 60 + 80 * n
+    w, h = 760, 30 + 90 * n
     cy = h / 2
+    dx, yx, mx = 80, w - 80, w / 2
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
         f'viewBox="0 0 {w} {h}" role="img" aria-label="mechanism paths D to M to Y">',
@@ -156,26 +157,34 @@ def mechanism_svg(paths: pd.DataFrame, *, d: str = "Cialomy", y: str = "Nycives"
     ]
 
     def box(x: float, yy: float, label: str) -> None:
-        parts.append(f'<rect x="{x - 62:.1f}" y="{yy - 16:.1f}" width="124" height="32" rx="6" '
+        parts.append(f'<rect x="{x - 66:.1f}" y="{yy - 17:.1f}" width="132" height="34" rx="6" '
                      'fill="#eef3fb" stroke="#4c72b0"/>')
         parts.append(f'<text x="{x:.1f}" y="{yy + 5:.1f}" text-anchor="middle" '
                      f'font-family="sans-serif" font-size="13">{html.escape(label)}</text>')
 
     def label(x: float, yy: float, text: str) -> None:
         parts.append(f'<text x="{x:.1f}" y="{yy:.1f}" text-anchor="middle" '
-                     f'font-family="sans-serif" font-size="12" fill="#222">{html.escape(text)}</text>')
+                     'font-family="sans-serif" font-size="12" fill="#222" paint-order="stroke" '
+                     f'stroke="#fff" stroke-width="4">{html.escape(text)}</text>')
 
-    box(75, cy, f"D: {d}")
-    box(w - 75, cy, f"Y: {y}")
+    lines, labels = [], []
     for i, r in enumerate(paths.to_dict("records")):
-        my = 40 + 80 * i
-        box(w / 2, my, f"M: {r['mediator']}")
-        parts.append(f'<line x1="137" y1="{cy:.1f}" x2="{w / 2 - 64:.1f}" y2="{my:.1f}" '
+        my = 15 + 45 + 90 * i
+        box(mx, my, f"M: {r['mediator']}")
+        x0, x1 = dx + 68, mx - 68
+        lines.append(f'<line x1="{x0}" y1="{cy:.1f}" x2="{x1:.1f}" y2="{my:.1f}" '
                      'stroke="#333" marker-end="url(#arr)"/>')
-        parts.append(f'<line x1="{w / 2 + 62:.1f}" y1="{my:.1f}" x2="{w - 139:.1f}" '
-                     f'y2="{cy:.1f}" stroke="#333" marker-end="url(#arr)"/>')
-        label((137 + w / 2 - 64) / 2, (cy + my) / 2 - 8, "a = " + _fmt(r["a"], r["a_se"]))
-        label((w / 2 + 62 + w - 139) / 2, (cy + my) / 2 - 8, "b = " + _fmt(r["b"], r["b_se"]))
+        x2, x3 = mx + 66, yx - 70
+        lines.append(f'<line x1="{x2:.1f}" y1="{my:.1f}" x2="{x3:.1f}" y2="{cy:.1f}" '
+                     'stroke="#333" marker-end="url(#arr)"/>')
+        t = 0.62  # along the line, nearer the mediator
+        labels.append((x0 + t * (x1 - x0), cy + t * (my - cy) - 6, "a = " + _fmt(r["a"], r["a_se"])))
+        labels.append((x3 - t * (x3 - x2), cy + t * (my - cy) - 6, "b = " + _fmt(r["b"], r["b_se"])))
+    parts.extend(lines)
+    box(dx, cy, f"D: {d}")
+    box(yx, cy, f"Y: {y}")
+    for x, yy, text in labels:
+        label(x, yy, text)
     parts.append("</svg>")
     return "".join(parts)
 
@@ -369,7 +378,7 @@ def run_report(
                 "Sicoughs unless [simulate] merge_sicoughs = \"replace\".")
 
     # --- models
-    _model_sections(rep, root / "models", save)
+    _model_sections(rep, root / "models", save, root)
 
     # --- provenance
     rep.heading("Provenance appendix")
@@ -386,16 +395,115 @@ def run_report(
             "simulated": simulated, "illustrative_catalogue": illustrative}
 
 
-def _model_sections(rep: Any, models: Path, save: Any) -> None:
+def _grid_html(path: Path) -> str:
+    """A table CSV written by the models stage (header rows included) as an HTML table."""
+    grid = pd.read_csv(path, header=None, dtype=str, keep_default_na=False)
+    rows = grid.values.tolist()
+    n_head = next((i for i, r in enumerate(rows) if r[0] != ""), 1)
+    head = "".join("<tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in r) + "</tr>"
+                   for r in rows[:n_head])
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
+                   for r in rows[n_head:])
+    return (f'<div class="tablewrap"><table><thead>{head}</thead><tbody>{body}</tbody>'
+            "</table></div>")
+
+
+TABLE_TITLES = {
+    "table2": "Table 2. Descriptive statistics",
+    "table3": "Table 3. Baseline: two-way fixed effects, controls added one at a time",
+    "table4": "Table 4. Endogeneity: IV-GMM with the first lag of D as instrument",
+    "table5": "Table 5. Robustness: winsorised sample, PCA index, pilot cities excluded",
+    "table6": "Table 6. Heterogeneity: NBS regions and city tiers",
+    "table7": "Table 7. Mechanisms (Jiang 2022 two-step)",
+}
+
+
+def mechanism_paths(estimates: Mapping[str, Any], d: str) -> pd.DataFrame:
+    """a (M on D) and b (Y on M) with SEs per mediator, from the models' estimates.json."""
+    rows = []
+    for c in estimates.get("table7", []):
+        m = c["mediator"]
+        md, ym = c["m_on_d"], c["y_on_m"]
+        rows.append({"mediator": m, "a": md["params"].get(d, np.nan),
+                     "a_se": md["std_errors"].get(d, np.nan),
+                     "b": ym["params"].get(m, np.nan), "b_se": ym["std_errors"].get(m, np.nan),
+                     "holds": bool(c.get("holds")), "n": md.get("nobs")})
+    return pd.DataFrame(rows, columns=["mediator", "a", "a_se", "b", "b_se", "holds", "n"])
+
+
+def heterogeneity_estimates(estimates: Mapping[str, Any], d: str) -> pd.DataFrame:
+    """Coefficient of D with SE and N per region and per tier (Table 6)."""
+    t6 = estimates.get("table6") or {}
+    rows = []
+    for dim in ("regions", "tiers"):
+        for g, r in (t6.get(dim) or {}).items():
+            rows.append({"dimension": dim[:-1], "group": f"{dim[:-1]}: {g}",
+                         "coef": r["params"].get(d, np.nan), "se": r["std_errors"].get(d, np.nan),
+                         "n": r.get("nobs")})
+    return pd.DataFrame(rows, columns=["dimension", "group", "coef", "se", "n"])
+
+
+def truth_comparison(estimates: Mapping[str, Any], truth: Mapping[str, Any],
+                     d: str) -> pd.DataFrame:
+    """Simulated truth next to the estimates (demo): total effect and each D -> M path."""
+    rows = []
+    t3 = estimates.get("table3") or []
+    if t3 and "Cialomy_on_Nycives_total" in truth:
+        rows.append(("Table 3 col. 7: total effect of D on Y", truth["Cialomy_on_Nycives_total"],
+                     t3[-1]["params"].get(d), t3[-1]["std_errors"].get(d)))
+    t4 = estimates.get("table4")
+    if t4 and "Cialomy_on_Nycives_total" in truth:
+        rows.append(("Table 4: IV-GMM effect of D on Y", truth["Cialomy_on_Nycives_total"],
+                     t4["params"].get(d), t4["std_errors"].get(d)))
+    for c in estimates.get("table7", []):
+        m = c["mediator"]
+        if m in (truth.get("Cialomy_on_mediator") or {}):
+            rows.append((f"Table 7: D -> {m}", truth["Cialomy_on_mediator"][m],
+                         c["m_on_d"]["params"].get(d), c["m_on_d"]["std_errors"].get(d)))
+    return pd.DataFrame(rows, columns=["quantity", "true value", "estimate", "se"])
+
+
+def _model_sections(rep: Any, models: Path, save: Any, root: Path | None = None,
+                    d: str = "Cialomy", y: str = "Nycives") -> None:
     rep.heading("Models: Tables 2–7")
     if not models.is_dir():
         rep.paragraph("The models stage did not run.")
         return
+    est_path = models / "estimates.json"
+    est = json.loads(est_path.read_text(encoding="utf-8")) if est_path.is_file() else {}
+    truth_path = (root / "simulate" / "panel_truth.json") if root is not None else None
+    if est and truth_path is not None and truth_path.is_file():
+        truth = json.loads(truth_path.read_text(encoding="utf-8"))
+        tc = truth_comparison(est, truth, d)
+        if len(tc):
+            save(tc, "simulated_truth_vs_estimates")
+            rep.heading("Simulated truth and estimates", level=3)
+            rep.paragraph("The panel is simulated with known effects "
+                          "(simulate/panel_truth.json), so the estimators can be checked "
+                          "against the truth. These numbers say nothing about real cities.")
+            rep.table(tc, digits=4, max_rows=None)
     found = sorted(models.glob("table*.csv"))
     if not found:
         rep.paragraph("The models stage wrote no tables.")
     for f in found:
-        df = _read(f)
-        if df is not None:
-            rep.heading(f.stem.replace("_", " ").capitalize(), level=3)
-            rep.table(df.fillna(""), max_rows=None)
+        rep.heading(TABLE_TITLES.get(f.stem, f.stem), level=3)
+        rep.raw(_grid_html(f))
+        rep.paragraph(f"Files: models/{f.stem}.csv and the other formats beside it.")
+        if f.stem == "table6" and est.get("table6"):
+            het = heterogeneity_estimates(est, d)
+            if len(het):
+                save(het, "heterogeneity")
+                tests = est["table6"].get("tests", {})
+                note = "; ".join(f"{k.replace('_', ' ')}: p = {v['pvalue']:.3f}"
+                                 for k, v in sorted(tests.items()) if v.get("pvalue") is not None)
+                rep.figure(heterogeneity_figure(het),
+                           caption=f"Coefficient of {d} on {y} by group with 95% confidence "
+                                   f"intervals (Table 6). Tests of equal coefficients: {note}.")
+        if f.stem == "table7" and est.get("table7"):
+            paths = mechanism_paths(est, d)
+            if len(paths):
+                save(paths, "mechanism_paths")
+                rep.raw(f"<figure>{mechanism_svg(paths, d=d, y=y)}<figcaption>Mechanism paths: "
+                        "a = M on D (eq. 2), b = Y on M (eq. 3), with controls and city and "
+                        "year effects; SE in parentheses; *** p<0.01, ** p<0.05, * p<0.1."
+                        "</figcaption></figure>")
