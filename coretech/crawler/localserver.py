@@ -175,8 +175,9 @@ def wipo_zip(xml: bytes, member: str) -> bytes:
 def cnipa_pdf(lines: list[str], *, heading: str | None = None, lines_per_page: int = 45) -> bytes:
     """A CNIPA-like scheme PDF: one entry per line, Chinese text in ``STSong-Light``.
 
-    Lines keep their runs of spaces (``A01B1/02   .     锹；铲[2006.01]``); the symbol, dots
-    and title are drawn in columns like CNIPA's layout. Deterministic (``invariant`` PDF).
+    Lines keep their runs of spaces (``A01B1/02   .     锹；铲[2006.01]``). A line that starts
+    with white space is the wrapped rest of the title above and is drawn in the title column,
+    as CNIPA prints it. Deterministic (``invariant`` PDF).
     """
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
@@ -196,7 +197,10 @@ def cnipa_pdf(lines: list[str], *, heading: str | None = None, lines_per_page: i
             c.drawString(40, y, heading)
             y -= 20
         for ln in chunk:
-            c.drawString(40, y, ln)
+            if ln[:1].isspace() and ln.strip():  # a wrapped title: drawn in the title column
+                c.drawString(150, y, ln.strip())
+            else:
+                c.drawString(40, y, ln)
             y -= 16
         c.drawString(290, 30, f"- {n} -")
         c.showPage()

@@ -40,6 +40,7 @@ STAT_KEYS = {
     "robots_forbidden": "robotstxt/forbidden",
     "corrupt_bodies": "coretech/corrupt_body",
     "skipped_stored": "coretech/skipped_stored",
+    "joined_pdf_lines": "coretech/joined_lines",
 }
 
 

@@ -47,6 +47,15 @@ def test_pdf_lines_keep_chinese_text_and_dots():
     assert pages == 3
     assert "A01B1/02 . 锹；铲[2006.01]" in lines
     assert "A01B1/04 . . 带齿的[2006.01]" in lines
+    # a title wrapped onto the next line is joined back, without a space between hanzi
+    wrapped = ["A01B1/00          手动工具[2006.01]", "A01B1/02   .     处理草地或草坪用的",
+               "       犁[2006.01]", "A01B1/04   . .   for use with Type", "       B soils[2006.01]"]
+    stats: dict[str, int] = {}
+    lines, _ = extract_lines(cnipa_pdf(wrapped, heading="2026.01版IPC分类表-A部"), stats)
+    assert lines == ["2026.01版IPC分类表-A部", "A01B1/00 手动工具[2006.01]",
+                     "A01B1/02 . 处理草地或草坪用的犁[2006.01]",
+                     "A01B1/04 . . for use with Type B soils[2006.01]", "- 1 -"]
+    assert stats == {"joined_lines": 2}
     with pytest.raises(UnreadablePDF, match="cannot read the PDF"):
         extract_lines(b"%PDF-1.4 garbage %%EOF")
 

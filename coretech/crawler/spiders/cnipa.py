@@ -98,11 +98,13 @@ class CnipaSpider(CoretechSpider):
         url = response.meta["page_url"]
         section = response.meta["section"]
         yield self.downloaded(response, "cnipa_pdf", response.meta.get("filename"))
+        joined: dict[str, int] = {}
         try:
-            lines, n_pages = extract_lines(response.body)
+            lines, n_pages = extract_lines(response.body, joined)
         except UnreadablePDF as exc:
             yield Problem(url=url, kind="unreadable", message=str(exc))
             return
+        self.crawler.stats.inc_value("coretech/joined_lines", joined.get("joined_lines", 0))
         res = parse_cnipa_lines(lines, source_name=url, edition=response.meta.get("edition"))
         n = 0
         for item in result_items(res, page=url, lines=lines, section=section):
