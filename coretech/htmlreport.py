@@ -245,7 +245,7 @@ class HTMLReport:
         for row in shown.itertuples(index=False, name=None):
             cells = []
             for v, num in zip(row, numeric, strict=True):
-                if v is None or (isinstance(v, float) and v != v):
+                if v is None or (not isinstance(v, (list, tuple, dict, set)) and pd.isna(v)):
                     text = ""
                 elif hasattr(v, "item") and not isinstance(v, str):
                     text = _fmt(v.item(), digits)

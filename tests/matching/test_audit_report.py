@@ -101,7 +101,8 @@ def test_htmlreport_builder(tmp_path, chromium):
         rep = HTMLReport("报告 <test>", subtitle="a & b")
         rep.heading("第一节").paragraph("<b>not bold</b>").note("模拟数据 simulated")
         rep.metrics({"n": 1234, "p": 0.12345, "none": None})
-        df = pd.DataFrame({"城市": ["北京", "上海", "广州"], "x": [1.5, 2.25, None]})
+        df = pd.DataFrame({"城市": ["北京", "上海", "广州"], "x": [1.5, 2.25, None],
+                           "n": pd.array([1, None, 3], dtype="Int64")})
         rep.table(df, caption="表", max_rows=2)
         rep.heading("第二节")
         fig, ax = new_figure(4, 3)
@@ -115,6 +116,8 @@ def test_htmlreport_builder(tmp_path, chromium):
     assert "&lt;b&gt;not bold&lt;/b&gt;" in a and "报告 &lt;test&gt;" in a
     assert "1,234" in a and "0.123" in a
     assert "1 more rows not shown (3 in all)" in a
+    assert "<NA>" not in a and "nan" not in a
+    assert '<td>上海</td><td class="num">2.250</td><td class="num"></td>' in a
     assert 'href="#s1"' in a and 'href="#s2"' in a
     assert "data:image/png;base64," in a
     p = tmp_path / "r.html"
