@@ -11,7 +11,10 @@ the rest) without testing the differences (METHODS.md section 7). Two tests are 
   labels are permuted across cities (a city keeps its label in every year, so the panel
   structure is preserved), ``n_perm`` times with a seeded generator; p = (1 + #{T* >= T}) /
   (1 + n_perm). The permutations are estimated in vectorised batches: Y and the controls are
-  within-transformed once, only the G interaction columns are transformed per draw.
+  within-transformed once (and Y is netted of the controls, Frisch-Waugh-Lovell); in a
+  balanced city-year panel the interaction columns' cross-products reduce to city-level sums
+  (exact, no n x draws array), otherwise the G interaction columns are within-transformed
+  per draw.
 """
 
 from __future__ import annotations
@@ -151,31 +154,71 @@ def permutation_test(
     absorber = Absorber([codes_of(data[f]) for f in fe])
     base = absorber.demean(data[[y, *controls]].to_numpy(float))
     yt, ct = base[:, 0], base[:, 1:]
+    cc_inv = np.linalg.inv(ct.T @ ct) if ct.shape[1] else np.zeros((0, 0))
     if ct.shape[1]:
-        proj = np.linalg.solve(ct.T @ ct, ct.T)  # (k, n)
-        yt = yt - ct @ (proj @ yt)
+        yt = yt - ct @ (cc_inv @ (ct.T @ yt))  # FWL: Y net of the controls
     dv = data[d].to_numpy(float)
     n_groups = len(order)
+    n_units = len(unit_group)
     n_g = np.bincount(gcode, minlength=n_groups).astype(float)
+    time_codes = [codes_of(data[f]) for f in fe if f != unit]
+    balanced = absorber._balanced and unit in fe and len(time_codes) == 1
 
-    def slopes(labels_rows: np.ndarray) -> np.ndarray:
-        """(B, n) group codes per row -> (B, G) slopes of the interaction model."""
-        b_count = labels_rows.shape[0]
-        onehot = labels_rows[:, :, None] == np.arange(n_groups)[None, None, :]  # (B, n, G)
-        cols = (dv[None, :, None] * onehot).transpose(1, 0, 2).reshape(len(dv), -1)
-        cols = absorber.demean(cols)
-        if ct.shape[1]:
-            cols = cols - ct @ (proj @ cols)
-        x = cols.reshape(len(dv), b_count, n_groups).transpose(1, 0, 2)  # (B, n, G)
-        xtx = np.einsum("bni,bnj->bij", x, x)
-        xty = np.einsum("bni,n->bi", x, yt)
-        return np.linalg.solve(xtx, xty[..., None])[..., 0]
+    if balanced:
+        # Balanced two-way panel: with labels constant within a unit, the within transform of
+        # D 1{g} is G_c E_ct - Ybar_gt (E = D demeaned by unit, Ybar the year means of G E),
+        # so X'X, X'C and X'y reduce to unit-level sums (no n x B array is formed).
+        tcode = time_codes[0]
+        n_t = int(tcode.max()) + 1
+        e_row = dv - (np.bincount(ucode, dv) / np.bincount(ucode))[ucode]
+        e_mat = np.zeros((n_units, n_t))
+        e_mat[ucode, tcode] = e_row
+        s_c = np.bincount(ucode, e_row * e_row, minlength=n_units)
+        u_c = np.bincount(ucode, e_row * yt, minlength=n_units)
+        w_c = np.stack([np.bincount(ucode, e_row * ct[:, j], minlength=n_units) for j in range(ct.shape[1])], axis=1) \
+            if ct.shape[1] else np.zeros((n_units, 0))
+
+        def slopes_units(labels_units: np.ndarray) -> np.ndarray:
+            g = (labels_units[:, :, None] == np.arange(n_groups)[None, None, :]).astype(float)  # (B, C, G)
+            gt = g.transpose(0, 2, 1)
+            ybar = gt @ e_mat / n_units  # (B, G, T)
+            xtx = np.zeros((g.shape[0], n_groups, n_groups))
+            idx = np.arange(n_groups)
+            xtx[:, idx, idx] = gt @ s_c
+            xtx -= n_units * ybar @ ybar.transpose(0, 2, 1)
+            if ct.shape[1]:
+                p = gt @ w_c  # (B, G, k)
+                xtx -= p @ cc_inv @ p.transpose(0, 2, 1)
+            xty = gt @ u_c
+            return np.linalg.solve(xtx, xty[..., None])[..., 0]
+
+        def slopes_for(perms: np.ndarray) -> np.ndarray:
+            return slopes_units(perms)
+    else:
+
+        def slopes_rows(labels_rows: np.ndarray) -> np.ndarray:
+            """(B, n) group codes per row -> (B, G) slopes of the interaction model."""
+            b_count = labels_rows.shape[0]
+            onehot = labels_rows[:, :, None] == np.arange(n_groups)[None, None, :]  # (B, n, G)
+            cols = (dv[None, :, None] * onehot).transpose(1, 0, 2).reshape(len(dv), -1)
+            cols = absorber.demean(cols)
+            x = cols.reshape(len(dv), b_count, n_groups).transpose(1, 0, 2)  # (B, n, G)
+            xt = x.transpose(0, 2, 1)
+            xtx = xt @ x
+            if ct.shape[1]:
+                p = xt @ ct  # (B, G, k)
+                xtx -= p @ cc_inv @ p.transpose(0, 2, 1)
+            xty = xt @ yt
+            return np.linalg.solve(xtx, xty[..., None])[..., 0]
+
+        def slopes_for(perms: np.ndarray) -> np.ndarray:
+            return slopes_rows(perms[:, ucode])
 
     def statistic(b: np.ndarray, counts: np.ndarray) -> np.ndarray:
         bbar = (b * counts).sum(axis=-1, keepdims=True) / counts.sum(axis=-1, keepdims=True)
         return ((b - bbar) ** 2 * counts).sum(axis=-1)
 
-    obs_b = slopes(gcode[None, :])[0]
+    obs_b = slopes_for(unit_group[None, :])[0]
     obs = float(statistic(obs_b, n_g))
     rng = np.random.default_rng(seed)
     null = np.empty(n_perm)
@@ -185,7 +228,7 @@ def permutation_test(
         perms = np.stack([rng.permutation(unit_group) for _ in range(m)])  # (m, units)
         rows = perms[:, ucode]
         counts = np.stack([np.bincount(r, minlength=n_groups) for r in rows]).astype(float)
-        null[done : done + m] = statistic(slopes(rows), counts)
+        null[done : done + m] = statistic(slopes_for(perms), counts)
         done += m
     p = float((1 + np.sum(null >= obs - 1e-12 * max(1.0, abs(obs)))) / (1 + n_perm))
     return GroupTest(
