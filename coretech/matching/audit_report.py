@@ -379,6 +379,8 @@ def run_audit(
 
     if out is None and json_out is None:
         raise InputError("nothing to write: give --out audit.html and/or --json metrics.json")
+    if level not in LEVELS:
+        raise InputError(f"--level must be one of {', '.join(LEVELS)}, got {level!r}")
     dic = read_table(dictionary, required=("tech_id", "ipc_code"))
     g = read_gold(gold)
     cands = None if candidates is None else read_table(candidates,
