@@ -42,6 +42,7 @@ class FixtureServer:
         self.timeout_sleep = 8.0
         self.log: list[tuple[str, int | str]] = []
         self.user_agents: list[str] = []
+        self.arrivals: list[float] = []  # time.monotonic() of each request
         self._lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.httpd.daemon_threads = True
@@ -107,6 +108,7 @@ class FixtureServer:
                     status = 404
                 with server._lock:  # logged on arrival, before any delay
                     server.log.append((key, status))
+                    server.arrivals.append(time.monotonic())
                 if server.delay and key != "/robots.txt":
                     time.sleep(server.delay)
                 try:

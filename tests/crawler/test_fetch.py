@@ -152,13 +152,13 @@ def test_line_outside_its_section_and_depth_jump_fail_validation(scheme_zip, cni
     bad["C"] = cnipa_pdf([*CNIPA_LINES["C"], "C01B3/04   . . .   用电解法[2006.01]"])
     out = tmp_path / "zh.csv"
     with make_site(scheme_zip, bad) as srv:
-        r = fetch_cli("--source", "cnipa", "--index-url", srv.url("/cnipa/index.html"),
-                      "--out", str(out), "--partial")
-    assert r.returncode == 1
-    assert "VALIDATION PROBLEMS (2)" in r.stderr
-    assert "A01B9/00 is outside section B, which this file holds" in r.stderr
-    assert "C01B3/04 has depth 3 after an entry of depth 1 in C01B3/00" in r.stderr
-    assert pdf_name("B") in r.stderr and pdf_name("C") in r.stderr
+        s = cnipa(srv, out, partial=True)
+    assert s["exit_code"] == 1
+    text = "\n".join(format_summary(s))
+    assert "VALIDATION PROBLEMS (2)" in text
+    assert "A01B9/00 is outside section B, which this file holds" in text
+    assert "C01B3/04 has depth 3 after an entry of depth 1 in C01B3/00" in text
+    assert pdf_name("B") in text and pdf_name("C") in text
     # --partial: the valid rows are written, the misfiled one is not; the exit code stays 1
     table = read_scheme(out)
     assert "A01B9/00" not in set(table["code"]) and "C01B3/04" in set(table["code"])
@@ -263,6 +263,17 @@ def test_bad_option_exits_2_with_a_clear_error(tmp_path):
     r = fetch_cli("--source", "wipo", "--edition", "2026-1", "--out", "x.csv", cwd=tmp_path)
     assert r.returncode == 2
     assert r.stderr.startswith("error:") and "must read like 2026.01" in r.stderr
+
+
+def test_throttled_crawl_spaces_its_requests(site, tmp_path):
+    """The polite defaults at work (delay shortened to 0.4 s): one request at a time, spaced."""
+    s = run_fetch("wipo", out=tmp_path / "ipc.csv", edition=EDITION, base_url=site.base,
+                  catchwords=True, concordance=True, delay=0.4, timeout=5.0)
+    assert s["exit_code"] == 0, s
+    files = [t for (p, _), t in zip(site.log, site.arrivals, strict=True) if p != "/robots.txt"]
+    assert len(files) == 3
+    gaps = [b - a for a, b in zip(files, files[1:], strict=False)]
+    assert min(gaps) >= 0.4 * 0.5  # DOWNLOAD_DELAY with at most -50% jitter
 
 
 @pytest.mark.parametrize(
