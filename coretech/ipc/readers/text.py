@@ -43,6 +43,7 @@ _REF_CLASS = re.compile(r"[入见][A-H]\d{2}(?![A-Za-z0-9/])")
 _RANGE = re.compile(rf"({_SYM})\s*[-–—~～]\s*({_SYM})")
 _STRONG_RANGE = re.compile(rf"({_STRONG})\s*[-–—~～]\s*({_STRONG})")
 _ANY_SYM = re.compile(_SYM)
+_SPACE_PUNCT = re.compile(r"\s+([;,.；，。、])")
 _DASH = re.compile(r"[-–—~～]")
 # edition stamps: [2006.01] (2006.01) [20250101] [4] 〔2〕 〔b,e〕
 _STAMP = re.compile(
@@ -165,14 +166,15 @@ def clean_title(raw: str | None, *, cjk_spaces: bool = True) -> Cleaned:
         return Cleaned(" ".join(raw.split()).strip(" ;,"))
     text = raw.replace("\r", " ").replace("\n", " ")
     out = Cleaned("")
+    ascii_only = text.isascii()
     # 0b. a CNIPA note appended to the title ("... 注意： 本小类不涵盖 ...")
-    if HAN.search(text):
+    if not ascii_only and HAN.search(text):
         m = _NOTE.search(text)
         if m:
             text = text[: m.start()]
             out.note_cut = True
     # 0. PDF line-break spaces between CJK characters (counted on the raw title)
-    if cjk_spaces and CJK_CHAR.search(text):
+    if cjk_spaces and not ascii_only and CJK_CHAR.search(text):
         out.han_spaces = len(_HAN_SPACE.findall(text))
         text, n = _CJK_SPACE.subn("", text)
         out.removed_cjk_spaces = n
@@ -205,7 +207,7 @@ def clean_title(raw: str | None, *, cjk_spaces: bool = True) -> Cleaned:
         text = _canonical_inline(text, refs)
     # 4. whitespace
     text = _WS.sub(" ", text).strip()
-    text = re.sub(r"\s+([;,.；，。、])", r"\1", text)
+    text = _SPACE_PUNCT.sub(r"\1", text)
     text = text.strip(" ;；,，")
     seen: set[str] = set()
     out.references = [r for r in refs if not (r in seen or seen.add(r))]
