@@ -13,6 +13,7 @@ when nothing failed, unless ``partial``), writes the summary JSON and exits with
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 import zipfile
@@ -52,6 +53,8 @@ def run_crawl(opts: CrawlOptions) -> dict[str, Any]:
 
     t0 = time.monotonic()
     process = CrawlerProcess(scrapy_settings(opts))
+    # a robots.txt that cannot be fetched is logged with a full traceback; one line is enough
+    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").addFilter(_one_line)
     crawler = process.create_crawler(SPIDERS[opts.source])
     process.crawl(crawler, opts=asdict(opts))
     process.start()
@@ -60,6 +63,12 @@ def run_crawl(opts: CrawlOptions) -> dict[str, Any]:
     spider = crawler.spider
     expected = list(getattr(spider, "expected_pages", []) or [])
     return finish(opts, stats, expected, elapsed)
+
+
+def _one_line(record: logging.LogRecord) -> bool:
+    record.exc_info = None
+    record.exc_text = None
+    return True
 
 
 def finish(
