@@ -138,6 +138,8 @@ def build_paths(df: pd.DataFrame, *, heading_column: str | None = "heading") -> 
         return t
 
     def path(i: int) -> str:
+        if i in memo:
+            return memo[i]
         # fast path: the parent's path is known already (rows come parents first)
         if kinds[i] not in _PATH_ROOT_KINDS:
             p = parents[i]
