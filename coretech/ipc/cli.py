@@ -65,7 +65,14 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
             "(no dot levels) the nearest capitalised subgroup above it as `context` column. "
             "Never used as parent, depth or path_title."),
     ) -> None:
-        """Read IPC scheme sources into one scheme table; print counts and each defect class."""
+        """Read IPC scheme sources into one scheme table; print counts and each defect class.
+
+        Examples: `coretech ipc load --out ipc.parquet` (the embedded English scheme);
+        `coretech ipc load ipc_zh_2026_flat.tsv --default --edition 2026.01 --out ipc.parquet`
+        (Chinese and English in one table); `coretech ipc load ipc_scheme_20260101.zip --out
+        ipc.parquet` (the WIPO master file, with true dot levels). Unusable rows go to the
+        rejects file with the reason; see docs/ipc.md.
+        """
         from coretech.ipc.scheme import run_load
 
         rec = run_load(sources or [], out=out, lang=lang, edition=edition, rejects=rejects,

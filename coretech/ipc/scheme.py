@@ -505,6 +505,13 @@ def run_load(
 
     if lang is not None and lang not in LANGS:
         raise InputError(f"--lang must be one of {', '.join(LANGS)}, got {lang!r}")
+    if edition is not None:
+        e = str(edition).strip()
+        if re.fullmatch(r"\d{8}", e):
+            e = f"{e[:4]}.{e[4:6]}"
+        if not re.fullmatch(r"\d{4}\.\d{2}", e):
+            raise InputError(f"--edition must read like 2026.01 (or 20260101), got {edition!r}")
+        edition = e
     sources = [Path(s) for s in sources]
     use_default = default or not sources
     res = load_sources(sources, lang=lang, edition=edition, encoding=encoding, strict=strict,

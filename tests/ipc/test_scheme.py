@@ -146,3 +146,18 @@ def test_cli_bad_input_exits_2_naming_the_file(tmp_path: Path, capsys) -> None:
     assert err.startswith(f"error: {p}, row 1: expected a code column")
     assert not (tmp_path / "x.csv").exists()
     assert main(["ipc", "load", str(p), "--lang", "fr", "--out", str(tmp_path / "x.csv")]) == 2
+
+
+def test_run_load_options(tmp_path: Path) -> None:
+    src = tmp_path / "titles.tsv"
+    src.write_text("A01B0001000000\tHand tools\nA01B0001020000\tSpades; Shovels\n"
+                   "A01B0001040000\twith teeth\n", encoding="utf-8")
+    rec = run_load([src], out=tmp_path / "o.csv", edition="20260101", fragment_context=True,
+                   rejects=tmp_path / "r.tsv")
+    t = read_scheme(tmp_path / "o.csv").set_index("code")
+    assert t.loc["A01B1/04", "context"] == "Spades; Shovels"
+    assert set(t["edition"]) == {"2026.01"}
+    assert rec["options"]["fragment_context"] is True and rec["options"]["edition"] == "2026.01"
+    assert (tmp_path / "r.tsv").read_text(encoding="utf-8") == "source\tline\traw\treason\n"
+    with pytest.raises(InputError, match="--edition must read like 2026.01"):
+        run_load([src], out=tmp_path / "o.csv", edition="2026")
