@@ -13,9 +13,9 @@ year = "year"
 cluster = "city"              # "robust" for HC1, ["city", "year"] for two-way
 province = "province"         # region derived from it (NBS east/central/west/northeast)
 region = ""                   # or a column that already holds the region
-tier = "tier"                 # city-tier column for Table 6
+tier = "tier"                 # city-tier column for Table 6 ("" = regions only)
 tier_groups = []              # order of tiers (default: sorted values)
-pca_index = "Nycives_pca"     # Table 5 column 2
+pca_index = "Nycives_pca"     # Table 5 column 2 ("" = no PCA column)
 pilot_cities = []             # list of city names, or a file (one per line / column 'city')
 pilot_column = ""             # or a 0/1 column marking pilot cities
 winsor = [0.01, 0.99]         # Table 5 column 1 quantiles

@@ -193,22 +193,25 @@ def _run_suite(df: pd.DataFrame, cfg: ModelsConfig, base: Path | None) -> Suite:
         require_columns(panel, wcols)
         wins = winsorize(panel, wcols, lower=cfg.winsor[0], upper=cfg.winsor[1])
         r51 = twfe(wins, y, spec, fe=fe, cluster=cl)
-        require_columns(panel, [cfg.pca_index], what="PCA index column ([models] pca_index)")
-        r52 = twfe(panel, cfg.pca_index, spec, fe=fe, cluster=cl)
+        cols5 = [Column(r51, y)]
+        heads = ["样本缩尾处理" if zh else f"Winsorised {cfg.winsor[0]:g}/{cfg.winsor[1]:g}"]
+        if cfg.pca_index:
+            require_columns(panel, [cfg.pca_index], what="PCA index column ([models] pca_index)")
+            cols5.append(Column(twfe(panel, cfg.pca_index, spec, fe=fe, cluster=cl), cfg.pca_index))
+            heads.append("替换测算方法" if zh else "PCA index")
         pilots = _pilot_mask(panel, cfg, base)
         if pilots.all():
             raise InputError("excluding the pilot cities leaves no observations",
                              column=cfg.pilot_column or "pilot_cities")
         r53 = twfe(panel.loc[~pilots], y, spec, fe=fe, cluster=cl)
-        results["table5"] = [r51, r52, r53]
+        cols5.append(Column(r53, y))
+        heads.append("考虑政策外生冲击" if zh else "Excluding pilot cities")
+        results["table5"] = [c.result for c in cols5]
         counts["pilot_cities_excluded"] = int(panel.loc[pilots, cfg.city].nunique())
-        heads = (["样本缩尾处理", "替换测算方法", "考虑政策外生冲击"] if zh
-                 else [f"Winsorised {cfg.winsor[0]:g}/{cfg.winsor[1]:g}", "PCA index", "Excluding pilot cities"])
         tables["table5"] = regression_table(
             "table5", "表5 稳健性检验" if zh else "Table 5. Robustness",
-            [Column(r51, y), Column(r52, cfg.pca_index), Column(r53, y)], [d], decimals=dec,
-            group_header=heads, lang=lang,
-            notes=[se_note, f"Column 3 drops {counts['pilot_cities_excluded']} pilot cities."])
+            cols5, [d], decimals=dec, group_header=heads, lang=lang,
+            notes=[se_note, f"Last column drops {counts['pilot_cities_excluded']} pilot cities."])
 
     if 6 in want:
         regions = region_labels(panel, cfg)
@@ -216,18 +219,22 @@ def _run_suite(df: pd.DataFrame, cfg: ModelsConfig, base: Path | None) -> Suite:
         present = [r for r in REGION_ORDER if (work["_region"] == r).any()]
         spec = [d, *ctrls]
         reg_res = subsamples(work, y, spec, "_region", groups=present, fe=fe, cluster=cl)
-        require_columns(panel, [cfg.tier], what="tier column ([models] tier)")
-        tiers = cfg.tier_groups or sorted(panel[cfg.tier].astype("string").dropna().unique())
-        tier_res = subsamples(panel, y, spec, cfg.tier, groups=tiers, fe=fe, cluster=cl)
+        tier_res: dict[str, RegressionResult] = {}
+        if cfg.tier:
+            require_columns(panel, [cfg.tier], what="tier column ([models] tier)")
+            tiers = cfg.tier_groups or sorted(panel[cfg.tier].astype("string").dropna().unique())
+            tier_res = subsamples(panel, y, spec, cfg.tier, groups=tiers, fe=fe, cluster=cl)
         t_reg_i = interaction_test(work, y, d, ctrls, "_region", unit=cfg.city, fe=fe, cluster=cl, groups=present)
         t_reg_p = permutation_test(work, y, d, ctrls, "_region", unit=cfg.city, fe=fe, groups=present,
                                    n_perm=cfg.permutations, seed=cfg.seed)
-        t_tier_i = interaction_test(panel, y, d, ctrls, cfg.tier, unit=cfg.city, fe=fe, cluster=cl, groups=tiers)
-        t_tier_p = permutation_test(panel, y, d, ctrls, cfg.tier, unit=cfg.city, fe=fe, groups=tiers,
-                                    n_perm=cfg.permutations, seed=cfg.seed)
-        results["table6"] = {"regions": reg_res, "tiers": tier_res,
-                             "tests": {"region_interaction": t_reg_i, "region_permutation": t_reg_p,
-                                       "tier_interaction": t_tier_i, "tier_permutation": t_tier_p}}
+        tests = {"region_interaction": t_reg_i, "region_permutation": t_reg_p}
+        if len(tier_res) >= 2:
+            tests["tier_interaction"] = t_tier_i = interaction_test(
+                panel, y, d, ctrls, cfg.tier, unit=cfg.city, fe=fe, cluster=cl, groups=tiers)
+            tests["tier_permutation"] = t_tier_p = permutation_test(
+                panel, y, d, ctrls, cfg.tier, unit=cfg.city, fe=fe, groups=tiers,
+                n_perm=cfg.permutations, seed=cfg.seed)
+        results["table6"] = {"regions": reg_res, "tiers": tier_res, "tests": tests}
         r_int = "Equal-coefficient test, interaction F [p]"
         r_perm = f"Permutation test [p] ({cfg.permutations} draws, seed {cfg.seed})"
         cols = []
@@ -236,7 +243,7 @@ def _run_suite(df: pd.DataFrame, cfg: ModelsConfig, base: Path | None) -> Suite:
                                r_perm: f"{fmt(t_reg_p.statistic, dec)} [{fmt(t_reg_p.pvalue, dec)}]"}
             cols.append(Column(r, y, extra=ex))
         for i, r in enumerate(tier_res.values()):
-            ex = {} if i else {r_int: f"{fmt(t_tier_i.statistic, dec)} [{fmt(t_tier_i.pvalue, dec)}]",
+            ex = {} if i or len(tier_res) < 2 else {r_int: f"{fmt(t_tier_i.statistic, dec)} [{fmt(t_tier_i.pvalue, dec)}]",
                                r_perm: f"{fmt(t_tier_p.statistic, dec)} [{fmt(t_tier_p.pvalue, dec)}]"}
             cols.append(Column(r, y, extra=ex))
         heads = [REGION_ZH[g] if zh else g for g in reg_res] + [str(g) for g in tier_res]

@@ -61,7 +61,7 @@ def test_run_models_from_study_file(tmp_path):
     assert est["table5"][2]["nobs"] == 2860 - 30
     assert est["table4"]["nobs"] == 2574
     t5 = pd.read_csv(out / "table5.csv", header=None)
-    assert "2830" in t5.iloc[:, 3].astype(str).tolist()
+    assert "2830" in t5.iloc[:, 3].astype(str).tolist()  # last column: pilots excluded
     # byte-identical rerun
     first = {p.name: p.read_bytes() for p in out.iterdir()}
     run_models(panel, study=study, out=out)
@@ -132,3 +132,14 @@ def test_cli_lag_leaves_no_observations(tmp_path, capsys):
 def test_cli_bad_study_key(tmp_path, capsys):
     code, err = _bad(tmp_path, simulate_panel(n_cities=30, seed=1), capsys, "[models]\nys = 1\n")
     assert code == 2 and "models.ys" in err and "s.toml" in err
+
+
+def test_optional_tier_and_pca_columns(panel):
+    df = panel.drop(columns=["tier", "Nycives_pca"])
+    s = run_suite(df, ModelsConfig.from_mapping({**FAST, "tables": [5, 6], "tier": "", "pca_index": ""}))
+    assert s.tables["table5"].width == 3  # winsorised, excluding pilots
+    assert s.tables["table6"].header[0][1:] == ["east", "central", "west", "northeast"]
+    assert set(s.results["table6"]["tests"]) == {"region_interaction", "region_permutation"}
+    with pytest.raises(InputError, match="tier column") as ei:
+        run_suite(df, ModelsConfig.from_mapping({**FAST, "tables": [6]}))
+    assert ei.value.column == "tier"
