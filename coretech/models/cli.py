@@ -16,7 +16,7 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
             ..., help="City panel (long: city, year, one column per variable; CSV/Excel/Parquet/.dta)."
         ),
         study: Path | None = typer.Option(
-            None, "--study", help="Study TOML; its [models] table maps columns and sets options "
+            None, "--study", help="Study TOML; its \\[models] table maps columns and sets options "
             "(defaults: the paper's variable names)."
         ),
         out: Path = typer.Option(Path("tables"), "--out", help="Folder for the tables (created)."),
