@@ -290,6 +290,13 @@ lower = 0.01
 upper = 0.99
 suffix = "_w"
 
+# The models' panel: the simulated panel keeps its own Sicoughs (the one with known effects);
+# the Sicoughs measured from the simulated patents is added as Sicoughs_measured, except for
+# years whose eq. (5) denominator is below 0.25 (the last years of the window).
+[panel]
+merge_sicoughs = "column"
+min_lag_share = 0.25
+
 [report]
 title = "coretech demo report"
 """

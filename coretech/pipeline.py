@@ -330,6 +330,7 @@ TARGETS: dict[str, tuple[tuple[str, str], ...]] = {
         ("coretech.models.cli", "run_models"),
     ),
     "simulate_panel": (("coretech.models.simulate", "simulate_panel"),),
+    "panel": (("coretech.report", "assemble_panel"),),
     "report": (("coretech.report", "run_report"),),
 }
 
@@ -403,6 +404,7 @@ STAGE_ROLES: dict[str, tuple[str, ...]] = {
     "audit": ("dictionary", "gold", "candidates", "out", "json", "scheme", "catalogue"),
     "breakthrough": ("patents", "dictionary", "scheme", "out", "lag_table"),
     "indicators": ("panel", "out"),
+    "panel": ("panel", "out", "sicoughs", "indicators"),
     "models": ("panel", "out", "study"),
     "report": ("out", "study_out"),
 }
@@ -687,18 +689,17 @@ def plan_panel(ctx: Context) -> Plan | None:
         raise StageSkipped(_no_panel(ctx))
     sicoughs = ctx.output("breakthrough", "sicoughs")
     indicators = ctx.output("indicators", "indicators")
-    mode = ctx.study.simulate.get("merge_sicoughs", "column")
+    opts = ctx.study.stage_options("panel")
     out = ctx.path("panel", "panel.csv")
 
     def call() -> dict[str, Any]:
         from coretech.report import assemble_panel
 
         return assemble_panel(rel(ctx, panel), out=rel(ctx, out), sicoughs=rel(ctx, sicoughs),
-                              indicators=rel(ctx, indicators), merge_sicoughs=mode)
+                              indicators=rel(ctx, indicators), **opts)
 
     inputs = {"panel": panel, "sicoughs": sicoughs, "indicators": indicators}
-    return Plan({k: v for k, v in inputs.items() if v is not None}, {"merge_sicoughs": mode},
-                {"panel": out}, call)
+    return Plan({k: v for k, v in inputs.items() if v is not None}, opts, {"panel": out}, call)
 
 
 def plan_models(ctx: Context) -> Plan | None:

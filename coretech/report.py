@@ -40,19 +40,24 @@ def assemble_panel(
     sicoughs: str | Path | None = None,
     indicators: str | Path | None = None,
     merge_sicoughs: str = "column",
+    min_lag_share: float = 0.0,
 ) -> dict[str, Any]:
     """Join the input panel, computed indicators and the measured Sicoughs on (city, year).
 
     ``merge_sicoughs``: with ``"column"`` the measured variable is added as
     ``Sicoughs_measured`` when the panel already has ``Sicoughs`` (and as ``Sicoughs`` when it
     has none); with ``"replace"`` it replaces the panel's ``Sicoughs`` (city-years without a
-    measured value keep none). Indicator columns the panel already has are replaced by the
+    measured value keep none). City-years whose ``lag_share_cum`` (the denominator of eq. 5)
+    is below ``min_lag_share`` get no measured value (counted): eq. (5) divides by a share
+    near zero for the last years, e.g. 0.002 one year before the end with CNIPA-like lags. Indicator columns the panel already has are replaced by the
     computed ones. Returns counts of what was merged.
     """
     from coretech.io import read_table, write_table
 
     if merge_sicoughs not in ("column", "replace"):
         raise InputError(f"merge_sicoughs must be 'column' or 'replace', got {merge_sicoughs!r}")
+    if not 0.0 <= float(min_lag_share) <= 1.0:
+        raise InputError(f"min_lag_share must be between 0 and 1, got {min_lag_share!r}")
     df = read_table(panel, as_text=False, required=("city", "year"))
     df["city"] = df["city"].astype(str)
     df["year"] = pd.to_numeric(df["year"], errors="raise").astype(int)
@@ -75,6 +80,11 @@ def assemble_panel(
     if sicoughs is not None and Path(sicoughs).is_file():
         s = read_table(sicoughs, as_text=False, required=("city", "year", "sicoughs"))
         s = s.assign(city=s["city"].astype(str), year=pd.to_numeric(s["year"]).astype(int))
+        if min_lag_share > 0 and "lag_share_cum" in s.columns:
+            low = pd.to_numeric(s["lag_share_cum"], errors="coerce").fillna(0) < min_lag_share
+            counts["sicoughs_below_min_lag_share"] = int(low.sum())
+            counts["years_below_min_lag_share"] = sorted(int(y) for y in s.loc[low, "year"].unique())
+            s = s.assign(sicoughs=s["sicoughs"].where(~low))
         s = s[["city", "year", "sicoughs"]]
         target = (
             "Sicoughs_measured"
@@ -369,13 +379,20 @@ def run_report(
     panel_meta = root / ".coretech" / "panel.json"
     if panel_meta.is_file():
         counts = (json.loads(panel_meta.read_text()).get("record") or {}).get("counts", {})
+        if counts.get("years_below_min_lag_share"):
+            rep.paragraph(
+                "Measured Sicoughs left out of the models' panel for application years "
+                f"{', '.join(map(str, counts['years_below_min_lag_share']))}: their eq. (5) "
+                "denominator (the share of eventual grants seen by the end year) is below "
+                "[panel] min_lag_share, so the adjusted count would be a small number divided "
+                f"by a share near zero ({counts.get('sicoughs_below_min_lag_share')} city-years).")
         if "corr_measured_vs_panel" in counts:
             rep.paragraph(
                 "The panel already had a Sicoughs column; the measured one is added as "
                 f"{counts.get('sicoughs_column')} (correlation with the panel's: "
                 f"{counts['corr_measured_vs_panel']:.3f}; city-years matched: "
                 f"{counts.get('sicoughs_matched_city_years')}). The models use the panel's "
-                "Sicoughs unless [simulate] merge_sicoughs = \"replace\".")
+                "Sicoughs unless [panel] merge_sicoughs = \"replace\".")
 
     # --- models
     _model_sections(rep, root / "models", save, root)

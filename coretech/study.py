@@ -20,6 +20,7 @@ the folder of the study file)::
     [audit]          # options of `coretech audit`
     [breakthrough]   # options of `coretech breakthrough` (end_year, reference, ...)
     [indicators]     # options of `coretech indicators` (spec, ...)
+    [panel]          # how the models' panel is assembled (merge_sicoughs, min_lag_share)
     [models]         # parsed by coretech.models.study.ModelsConfig (passed through as is)
     [simulate]       # seeds and sizes of simulated inputs (demo)
     [report]         # title
@@ -60,7 +61,7 @@ STAGES = (
     "report",
 )
 #: Tables of a study file holding a stage's options (the user-facing names).
-STAGE_TABLES = ("ipc", "match", "audit", "breakthrough", "indicators", "models", "report")
+STAGE_TABLES = ("ipc", "match", "audit", "breakthrough", "indicators", "panel", "models", "report")
 #: Keys every stage table accepts besides the stage's own options.
 PIPELINE_KEYS = {"enabled"}
 #: Inputs the [inputs] table may name.
@@ -76,9 +77,7 @@ SIMULATE_KEYS: dict[str, type | tuple[type, ...]] = {
     "core_share": (int, float),
     "grant_rate": (int, float),
     "panel_seed": int,
-    "merge_sicoughs": str,
 }
-MERGE_SICOUGHS = ("column", "replace")
 TOP_LEVEL = {"study", "inputs", "simulate", *STAGE_TABLES}
 
 
@@ -266,8 +265,6 @@ def study_from_mapping(
         if isinstance(v, bool) or not isinstance(v, want):
             kind = "a string" if want is str else "a number"
             raise err(f"expected {kind}, got {v!r}", "simulate", k)
-    if sim.get("merge_sicoughs", "column") not in MERGE_SICOUGHS:
-        raise err(f"expected one of {', '.join(MERGE_SICOUGHS)}", "simulate", "merge_sicoughs")
 
     # path-valued options are resolved against the study folder
     for table, key in PATH_OPTIONS:

@@ -122,6 +122,15 @@ def test_assemble_panel_merges_measured_sicoughs(tmp_path: Path) -> None:
                    merge_sicoughs="replace")
     r = read_table(tmp_path / "r.csv", as_text=False)
     assert "Sicoughs_measured" not in r.columns and r["Sicoughs"].iloc[1] == 2.2
+    sic["lag_share_cum"] = [1.0, 0.1, 1.0]
+    write_table(sic, tmp_path / "s2.csv")
+    rec = assemble_panel(tmp_path / "p.csv", out=tmp_path / "m.csv", sicoughs=tmp_path / "s2.csv",
+                         min_lag_share=0.25)
+    m = read_table(tmp_path / "m.csv", as_text=False)
+    assert np.isnan(m["Sicoughs_measured"].iloc[1]) and m["Sicoughs_measured"].iloc[0] == 1.1
+    assert rec["counts"]["years_below_min_lag_share"] == [2021]
+    with pytest.raises(Exception, match="min_lag_share must be between 0 and 1"):
+        assemble_panel(tmp_path / "p.csv", out=tmp_path / "m.csv", min_lag_share=2)
     write_table(pd.concat([panel, panel.head(1)]), tmp_path / "dup.csv")
     with pytest.raises(Exception, match="duplicate city-year A 2020") as ei:
         assemble_panel(tmp_path / "dup.csv", out=tmp_path / "x.csv")

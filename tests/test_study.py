@@ -93,7 +93,7 @@ def test_simulate_inputs(files: Path) -> None:
         ("[match]\nenabled = 'no'\n", 2, "match.enabled", "true or false"),
         ("[study]\nout = 5\n", 2, "study.out", "expected a string"),
         ("[indicators]\nspec = 'nope.csv'\n", 2, "indicators.spec", "not found"),
-        ("[simulate]\nmerge_sicoughs = 'swap'\n", 2, "simulate.merge_sicoughs", "column, replace"),
+        ("[simulate]\nmerge_sicoughs = 'column'\n", 2, "simulate.merge_sicoughs", "unknown key"),
     ],
 )
 def test_errors_name_file_line_and_key(files: Path, text: str, line: int, column: str,
