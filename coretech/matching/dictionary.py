@@ -78,63 +78,66 @@ class SchemeCounts:
                 self.mains_per_subclass[truncate(c, "subclass")] += 1
 
 
-def decide(tech: list[dict], rule: DecisionRule, counts: SchemeCounts) -> list[dict]:
-    """Apply the decision rule to one technology's candidates (dicts with OUTPUT_COLUMNS keys);
-    returns the accepted rows (copies), ``decision='auto'``. Reads ``score``, not list order."""
-    if not tech:
-        return []
-    ranked = sorted(tech, key=lambda r: (-r["score"], r["rank"]))
-    acc = [dict(r) for r in ranked if r["score"] >= rule.threshold]
-    if len(acc) < rule.min_codes:
-        acc = [dict(r) for r in ranked[: rule.min_codes]]
+def decide(tech: pd.DataFrame, rule: DecisionRule, counts: SchemeCounts) -> pd.DataFrame:
+    """Apply the decision rule to one technology's candidates (columns of OUTPUT_COLUMNS,
+    sorted best first); returns the accepted rows, ``decision='auto'``."""
+    if tech.empty:
+        return tech.iloc[0:0]
+    ok = tech["score"] >= rule.threshold
+    n_ok = int(ok.sum())
+    if n_ok < rule.min_codes:
+        ok = pd.Series(False, index=tech.index)
+        ok.iloc[: rule.min_codes] = True
+    acc = tech[ok].copy()
     if rule.rollup != "none":
         acc = _rollup(acc, "main_group", rule, counts)
         if rule.rollup == "subclass":
             acc = _rollup(acc, "subclass", rule, counts)
-    acc.sort(key=lambda r: (-r["score"], sort_key(r["ipc_code"])))
-    acc = acc[: rule.max_codes]
-    for r in acc:
-        r["decision"] = "auto"
+    acc = acc.assign(_k=[sort_key(c) for c in acc["ipc_code"]])
+    acc = acc.sort_values(["score", "_k"], ascending=[False, True], kind="mergesort")
+    acc = acc.drop(columns="_k").head(rule.max_codes)
+    acc["decision"] = "auto"
     return acc
 
 
-def _rollup(acc: list[dict], level: str, rule: DecisionRule, counts: SchemeCounts) -> list[dict]:
+def _rollup(acc: pd.DataFrame, level: str, rule: DecisionRule, counts: SchemeCounts) -> pd.DataFrame:
+    if acc.empty:
+        return acc
     groups: dict[str, list[int]] = defaultdict(list)
-    for i, r in enumerate(acc):
-        k = r["kind"]
+    for i, c in zip(acc.index, acc["ipc_code"], strict=True):
+        k = ipc_kind(c)
         if level == "main_group" and k in ("main_group", "subgroup"):
-            groups[truncate(r["ipc_code"], "main_group")].append(i)
+            groups[truncate(c, "main_group")].append(i)
         elif level == "subclass" and k in ("subclass", "main_group"):
-            groups[truncate(r["ipc_code"], "subclass")].append(i)
-    drop: set[int] = set()
+            groups[truncate(c, "subclass")].append(i)
+    drop: list[int] = []
     new_rows = []
     for node, idx in sorted(groups.items()):
         if node not in counts.codes:
             continue
-        members = [acc[i] for i in idx]
+        members = acc.loc[idx]
         if level == "main_group":
             n_all = counts.per_main.get(node, 0)
             n_hit = len(members)
         else:
             n_all = counts.mains_per_subclass.get(node, 0)
-            n_hit = len({truncate(m["ipc_code"], "main_group") for m in members
-                         if m["ipc_code"] != node})
+            n_hit = len({truncate(c, "main_group") for c in members["ipc_code"] if c != node})
         if n_all == 0 or n_hit < rule.rollup_min or n_hit / n_all < rule.rollup_share:
             continue
-        if len(members) == 1 and members[0]["ipc_code"] == node:
+        if len(members) == 1 and members["ipc_code"].iloc[0] == node:
             continue
-        best = min(members, key=lambda m: (-m["score"], m["rank"]))
-        row = dict(best)
-        row.update(
-            ipc_code=node, kind=level, rank=min(m["rank"] for m in members),
-            method=f"rollup({n_hit}/{n_all})+{best['method']}",
-            evidence=f"rolled up from {len(members)} codes; best {best['ipc_code']}: {best['evidence']}",
-        )
-        drop.update(idx)
+        best = members.sort_values(["score", "rank"], ascending=[False, True]).iloc[0]
+        row = best.copy()
+        row["ipc_code"] = node
+        row["kind"] = level
+        row["rank"] = members["rank"].min()
+        row["method"] = f"rollup({n_hit}/{n_all})+{best['method']}"
+        row["evidence"] = f"rolled up from {len(members)} codes; best {best['ipc_code']}: {best['evidence']}"
+        drop.extend(idx)
         new_rows.append(row)
     if not new_rows:
         return acc
-    return [r for i, r in enumerate(acc) if i not in drop] + new_rows
+    return pd.concat([acc.drop(index=drop), pd.DataFrame(new_rows)], ignore_index=True)
 
 
 # ---------------------------------------------------------------------------- overrides

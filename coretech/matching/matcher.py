@@ -41,7 +41,7 @@ from coretech.matching.dictionary import (
 )
 from coretech.matching.index import DEFAULT_KINDS, IndexOptions, SchemeIndex, cached_index
 from coretech.matching.normalize import normalize_stopwords
-from coretech.matching.scoring import Scored, calibrate, diversify, rerank, with_support
+from coretech.matching.scoring import Scored, rerank
 
 LANG_NAMES = {"zh": "Chinese", "en": "English"}
 NAME_COLUMN = {"zh": "name_zh", "en": "name_en"}
@@ -92,9 +92,6 @@ class Matcher:
         keyword_weight: float = 0.9,
         fuzzy_weight: float = 0.3,
         calibration: float = 0.5,
-        support_weight: float = 0.0,
-        support_top: int = 5,
-        diversity: float = 0.0,
         char_weight: float = 0.5,
         own_title_weight: float = 0.35,
         ngram_range: tuple[int, int] = (2, 4),
@@ -115,19 +112,13 @@ class Matcher:
         if pool < top_k:
             raise ValueError(f"pool ({pool}) must be at least top_k ({top_k})")
         for name, v in (("keyword_weight", keyword_weight), ("fuzzy_weight", fuzzy_weight),
-                        ("calibration", calibration), ("support_weight", support_weight),
-                        ("diversity", diversity)):
+                        ("calibration", calibration)):
             if not (isinstance(v, (int, float)) and 0.0 <= v <= 1.0):
                 raise ValueError(f"{name} must be a number in [0, 1], got {v!r}")
         self.top_k, self.pool, self.decimals = top_k, pool, decimals
         self.keyword_weight = float(keyword_weight)
         self.fuzzy_weight = float(fuzzy_weight)
         self.calibration = float(calibration)
-        if not (isinstance(support_top, int) and support_top >= 1):
-            raise ValueError(f"support_top must be an integer >= 1, got {support_top!r}")
-        self.support_weight = float(support_weight)
-        self.support_top = support_top
-        self.diversity = float(diversity)
         self.index_options = IndexOptions(
             ngram_range=tuple(ngram_range), char_weight=float(char_weight),
             own_title_weight=float(own_title_weight), kinds=tuple(kinds),
@@ -145,8 +136,6 @@ class Matcher:
             "rollup_share": self.rule.rollup_share, "rollup_min": self.rule.rollup_min,
             "top_k": self.top_k, "pool": self.pool, "keyword_weight": self.keyword_weight,
             "fuzzy_weight": self.fuzzy_weight, "calibration": self.calibration,
-            "support_weight": self.support_weight, "support_top": self.support_top,
-            "diversity": self.diversity,
             "char_weight": o.char_weight, "own_title_weight": o.own_title_weight,
             "ngram_range": list(o.ngram_range), "kinds": list(o.kinds),
             "term_min_df": o.term_min_df, "stopwords_sha256": o.key()["stopwords"],
@@ -235,49 +224,47 @@ class Matcher:
             idf: dict[str, float] = {}
             for local, i in enumerate(sel):
                 scored = rerank(idx, queries, pooled[local], fuzzy_weight=self.fuzzy_weight,
-                                idf=idf)
+                                calibration=0.0, idf=idf)
                 m = merged[i]
                 for s in scored:
                     code = idx.codes_[s.row]
                     cur = m.get(code)
                     if cur is None or s.raw > cur[0].raw + 1e-12:
                         m[code] = (s, lg, queries[s.query])
-        cand_rows: list[dict] = []
-        dict_rows: list[dict] = []
+        cand_rows = []
+        dict_parts = []
         for i, tid in enumerate(tech_ids):
             m = merged[i]
             if not m:
                 continue
-            raw = with_support({c: x[0].raw for c, x in m.items()},
-                               {c: x[0].retrieval for c, x in m.items()},
-                               self.support_weight, self.support_top)
-            score = calibrate(raw, self.calibration)
+            top = max(x[0].raw for x in m.values())
+            scale = top ** (-self.calibration) if top > 0 else 0.0
             rows = []
             for code, (s, lg, q) in m.items():
                 idx = self.indexes_[lg]
+                score = round(min(1.0, s.raw * scale), self.decimals)
                 src = "name" if q.source == "name" else f"keyword '{q.text}'"
                 words = ", ".join(s.matched) if s.matched else "-"
                 rows.append({
-                    "tech_id": tid, "ipc_code": code, "kind": idx.kinds_[s.row],
-                    "score": round(score[code], self.decimals),
+                    "tech_id": tid, "ipc_code": code, "kind": idx.kinds_[s.row], "score": score,
                     "method": f"tfidf+fuzzy:{q.source}:{lg}",
                     "evidence": f"words: {words} (via {src}) | path: {idx.path_titles_[s.row]}",
-                    "decision": "", "_o": (s.row, lg),
+                    "_o": (idx.row_of_.get(code, 0), lg),
                 })
             rows.sort(key=lambda r: (-r["score"], r["_o"]))
-            if self.diversity > 0:
-                rows = diversify(rows, self.diversity)
             for r, row in enumerate(rows, start=1):
                 row["rank"] = r
                 del row["_o"]
-            acc = decide(rows, self.rule, self.counts_)
-            dict_rows.extend(acc)
-            accepted = {r["ipc_code"] for r in acc}
-            for row in rows[: self.top_k]:
-                row["decision"] = "auto" if row["ipc_code"] in accepted else ""
-                cand_rows.append(row)
-        cands = pd.DataFrame(cand_rows, columns=OUTPUT_COLUMNS)
-        dic = pd.DataFrame(dict_rows, columns=OUTPUT_COLUMNS)
+            tech = pd.DataFrame(rows, columns=[c for c in OUTPUT_COLUMNS if c != "decision"])
+            tech["decision"] = ""
+            dict_parts.append(decide(tech, self.rule, self.counts_))
+            cand_rows.append(tech.head(self.top_k))
+        empty = pd.DataFrame({c: [] for c in OUTPUT_COLUMNS})
+        cands = pd.concat(cand_rows, ignore_index=True) if cand_rows else empty.copy()
+        dic = pd.concat(dict_parts, ignore_index=True) if dict_parts else empty.copy()
+        accepted = set(zip(dic["tech_id"], dic["ipc_code"], strict=True))
+        cands["decision"] = ["auto" if k in accepted else ""
+                             for k in zip(cands["tech_id"], cands["ipc_code"], strict=True)]
         counts: dict[str, Any] = {}
         if overrides is not None and len(overrides):
             dic, cands, counts = apply_overrides(dic, cands, overrides, tech_ids, self.path_title_)
