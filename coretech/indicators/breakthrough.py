@@ -33,6 +33,7 @@ from coretech.indicators.patents import (
     indexing_rows_sql,
     normalize_symbols,
     open_patents,
+    parts_sql,
     patent_type_sql,
 )
 from coretech.io import read_table, write_table
@@ -145,6 +146,14 @@ class BreakthroughCounter:
         cover: pd.DataFrame,
         progress: Callable[[str], None] | None = None,
     ) -> BreakthroughCounter:
+        """Read, check and count ``source`` (the view ``src`` on ``con``) in a few SQL passes.
+
+        Pass 1 collects the distinct IPC strings (normalised in Python, once each, then matched
+        to the dictionary's cover table); pass 2 keeps the symbol pieces that matter (covered,
+        invalid or skipped) per row; pass 3 aggregates the checked rows to (location, year,
+        grant year, group, core) counts; pass 4 lists the rejected rows. No table as wide or
+        as long as the input is kept.
+        """
         say = progress or (lambda _m: None)
         cols, types = source.columns, source.types
         T = self.end_year
@@ -152,187 +161,192 @@ class BreakthroughCounter:
         def col(name: str) -> str:
             return name if name in cols else "NULL"
 
-        def raw(name: str) -> str:
+        def raw(name: str, expr: str) -> str:
             t = types[name].upper()
             typed = t.startswith("DATE") or t.startswith("TIMESTAMP")
-            return "NULL" if typed else f"CAST({name} AS VARCHAR)"
+            c = expr
+            return f"CAST(CAST({c} AS DATE) AS VARCHAR)" if typed else f"CAST({c} AS VARCHAR)"
 
-        say("parsing dates and IPC symbols")
-        app = date_sql("app_date", types["app_date"])
-        grant = date_sql("grant_date", types["grant_date"])
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE base AS SELECT row,
-            CAST({col('patent_id')} AS VARCHAR) AS patent_id,
-            {raw('app_date')} AS app_raw, {app} AS app,
-            {_missing_sql('app_date', types['app_date'])} AS app_missing,
-            {raw('grant_date')} AS grant_raw, {grant} AS grant_d,
-            {_missing_sql('grant_date', types['grant_date'])} AS grant_missing,
-            nullif(trim(CAST({col('main_ipc')} AS VARCHAR)), '') AS main_raw,
-            nullif(trim(CAST({col('city')} AS VARCHAR)), '') AS city_raw,
-            nullif(trim(CAST({col('applicant_address')} AS VARCHAR)), '') AS addr_raw,
-            {patent_type_sql('patent_type' if 'patent_type' in cols else None)} AS ptype
-            FROM src"""
-        )
-        con.execute(f"CREATE OR REPLACE TEMP TABLE sym AS {explode_symbols_sql('src', 'ipc')}")
-        raws = [r[0] for r in con.sql(
-            "SELECT DISTINCT raw FROM sym UNION SELECT DISTINCT main_raw FROM base "
-            "WHERE main_raw IS NOT NULL"
+        say("reading IPC symbols")
+        parts = parts_sql("ipc")
+        main_given = f"nullif(trim(CAST({col('main_ipc')} AS VARCHAR)), '')"
+        # the main symbol: main_ipc, else the first piece listed (already among the pieces)
+        main_expr = f"coalesce({main_given}, ({parts})[1])"
+        need_main = "main_ipc" in cols or self.main_only or self.lag_by == "section"
+        extra = (f" UNION ALL SELECT NULL, {main_given} FROM src"
+                 if "main_ipc" in cols else "")
+        raws = [r[0] for r in con.execute(
+            f"SELECT DISTINCT raw FROM ({explode_symbols_sql('src', 'ipc')}{extra}) "
+            "WHERE raw IS NOT NULL"
         ).fetchall()]
         symmap = normalize_symbols(sorted(raws))
         con.register("symmap_df", symmap)
-        con.execute("CREATE OR REPLACE TEMP TABLE symmap AS SELECT * FROM symmap_df")
         con.register("cover_df", cover)
-        con.execute("CREATE OR REPLACE TEMP TABLE cover AS SELECT * FROM cover_df")
         con.execute(
-            """CREATE OR REPLACE TEMP TABLE covered AS SELECT raw, code FROM symmap m WHERE
-            m.code IN (SELECT key FROM cover WHERE level = 'code')
-            OR m.main_group IN (SELECT key FROM cover WHERE level = 'main_group')
-            OR m.subclass IN (SELECT key FROM cover WHERE level = 'subclass')
-            OR m."class" IN (SELECT key FROM cover WHERE level = 'class')
-            OR m.section IN (SELECT key FROM cover WHERE level = 'section')"""
+            """CREATE OR REPLACE TEMP TABLE symmap AS SELECT m.*, (m.code IS NOT NULL AND (
+            m.code IN (SELECT key FROM cover_df WHERE level = 'code')
+            OR m.main_group IN (SELECT key FROM cover_df WHERE level = 'main_group')
+            OR m.subclass IN (SELECT key FROM cover_df WHERE level = 'subclass')
+            OR m."class" IN (SELECT key FROM cover_df WHERE level = 'class')
+            OR m.section IN (SELECT key FROM cover_df WHERE level = 'section'))) AS core
+            FROM symmap_df m"""
+        )
+        say("matching symbols to the dictionary")
+        core_piece = "FALSE" if self.main_only else "m.core"
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE rowflags AS SELECT e.row,
+            bool_or({core_piece}) AS any_core,
+            min(e.raw) FILTER (WHERE m.code IS NULL AND NOT m.skip) AS bad_raw,
+            arg_min(m.error, e.raw) FILTER (WHERE m.code IS NULL AND NOT m.skip) AS bad_reason,
+            count(*) FILTER (WHERE m.skip) AS n_skip
+            FROM ({explode_symbols_sql('src', 'ipc')}) e
+            JOIN (SELECT * FROM symmap WHERE {core_piece.replace('m.', '')} OR skip OR code IS NULL) m
+            ON m.raw = e.raw GROUP BY e.row"""
+        )
+        pid = f"CAST({col('patent_id')} AS VARCHAR)"
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE dups AS SELECT {pid} AS patent_id, min(row) AS first_row
+            FROM src WHERE hash({pid}) IN (SELECT hash({pid}) FROM src WHERE {pid} IS NOT NULL
+                                          GROUP BY ALL HAVING count(*) > 1)
+            GROUP BY ALL HAVING count(*) > 1"""
+        )
+        pid_s = "CAST(s.patent_id AS VARCHAR)" if "patent_id" in cols else "NULL"
+        use_city = "city" in cols
+        loc_src = "city" if use_city else "applicant_address"
+        loc_name = loc_src
+        app = date_sql("app_date", types["app_date"])
+        grant = date_sql("grant_date", types["grant_date"])
+        group_expr = {
+            None: "'all'",
+            "type": "coalesce(ptype, 'unknown')",
+            "section": "coalesce(main_section, 'unknown')",
+        }[self.lag_by]
+        core_expr = "coalesce(main_core, false)" if self.main_only else "coalesce(any_core, false)"
+        def mm(c: str) -> str:
+            return f"mm.{c}" if need_main else "NULL"
+
+        main_join = f"LEFT JOIN symmap mm ON mm.raw = {main_expr}" if need_main else ""
+        date_hint = "(expected a date such as 2002-03-06, 2002.03.06, 20020306 or an Excel date number)"
+        con.execute(
+            f"""CREATE OR REPLACE TEMP VIEW typed AS SELECT s.row, {pid_s} AS patent_id,
+            s.app_date AS app_src, s.grant_date AS grant_src,
+            {app} AS app, {_missing_sql('app_date', types['app_date'])} AS app_missing,
+            {grant} AS grant_d, {_missing_sql('grant_date', types['grant_date'])} AS grant_missing,
+            {main_given} AS main_raw, {mm('code')} AS main_code, {mm('error')} AS main_error,
+            {mm('section')} AS main_section, {mm('core')} AS main_core,
+            f.any_core, f.bad_raw, f.bad_reason, d.first_row,
+            CASE WHEN s.ipc IS NULL THEN TRUE WHEN f.n_skip IS NULL THEN FALSE
+                 ELSE f.n_skip = len({parts_sql('s.ipc')}) END AS no_ipc,
+            nullif(trim(CAST(s.{loc_src} AS VARCHAR)), '') AS loc_raw,
+            {patent_type_sql('s.patent_type' if 'patent_type' in cols else None)} AS ptype
+            FROM src s LEFT JOIN rowflags f ON f.row = s.row
+            {main_join}
+            LEFT JOIN dups d ON d.patent_id = {pid_s}"""
         )
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE symmap AS SELECT m.*, (c.raw IS NOT NULL) AS core "
-            "FROM symmap m LEFT JOIN covered c USING (raw)"
-        )
-        # Per row: number of symbols, first invalid one, main symbol, any covered.
-        main_expr = "coalesce(b.main_raw, f.first_raw)"
-        if self.main_only:
-            core_expr = f"({main_expr}) IN (SELECT raw FROM covered)"
-        else:
-            core_expr = "f.any_core"
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE symrow AS SELECT s.row,
-            count(*) FILTER (WHERE NOT m.skip) AS n_sym,
-            arg_min(s.raw, s.pos) FILTER (WHERE m.code IS NULL AND NOT m.skip) AS bad_raw,
-            arg_min(m.error, s.pos) FILTER (WHERE m.code IS NULL AND NOT m.skip) AS bad_reason,
-            arg_min(s.raw, s.pos) FILTER (WHERE NOT m.skip) AS first_raw,
-            bool_or(m.core) AS any_core
-            FROM sym s LEFT JOIN symmap m USING (raw)
-            GROUP BY s.row"""
-        )
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE dups AS SELECT patent_id, min(row) AS first_row "
-            "FROM base WHERE patent_id IS NOT NULL AND trim(patent_id) <> '' "
-            "GROUP BY patent_id HAVING count(*) > 1"
-        )
-        con.execute(
-            f"""CREATE OR REPLACE TEMP VIEW chk AS SELECT b.*, f.n_sym, f.bad_raw, f.bad_reason,
-            {main_expr} AS main_sym, mm.code AS main_code, mm.error AS main_error, mm.section AS main_section,
-            coalesce({core_expr}, false) AS core, d.first_row
-            FROM base b LEFT JOIN symrow f USING (row)
-            LEFT JOIN symmap mm ON mm.raw = {main_expr}
-            LEFT JOIN dups d ON d.patent_id = b.patent_id"""
-        )
-        con.execute(
-            """CREATE OR REPLACE TEMP VIEW chk2 AS SELECT *,
+            f"""CREATE OR REPLACE TEMP VIEW checked AS SELECT *,
             CASE
-              WHEN app_missing THEN 'app_date'
-              WHEN app IS NULL THEN 'app_date'
+              WHEN app_missing OR app IS NULL THEN 'app_date'
               WHEN NOT grant_missing AND grant_d IS NULL THEN 'grant_date'
               WHEN grant_d < app THEN 'grant_date'
-              WHEN coalesce(n_sym, 0) = 0 THEN 'ipc'
-              WHEN bad_raw IS NOT NULL THEN 'ipc'
+              WHEN no_ipc OR bad_raw IS NOT NULL THEN 'ipc'
               WHEN main_raw IS NOT NULL AND main_code IS NULL THEN 'main_ipc'
               WHEN first_row IS NOT NULL AND first_row <> row THEN 'patent_id'
             END AS rej_column,
             CASE
               WHEN app_missing THEN 'missing application date'
-              WHEN app IS NULL THEN 'unreadable application date (expected a date such as 2002-03-06, 2002.03.06, 20020306 or an Excel date number)'
-              WHEN NOT grant_missing AND grant_d IS NULL THEN 'unreadable grant date (expected a date such as 2002-03-06, 2002.03.06, 20020306 or an Excel date number)'
+              WHEN app IS NULL THEN 'unreadable application date {date_hint}'
+              WHEN NOT grant_missing AND grant_d IS NULL THEN 'unreadable grant date {date_hint}'
               WHEN grant_d < app THEN 'grant date ' || CAST(grant_d AS VARCHAR) || ' precedes application date ' || CAST(app AS VARCHAR)
-              WHEN coalesce(n_sym, 0) = 0 THEN 'no IPC symbol'
+              WHEN no_ipc THEN 'no IPC symbol'
               WHEN bad_raw IS NOT NULL THEN 'invalid IPC symbol ''' || bad_raw || ''': ' || bad_reason
               WHEN main_raw IS NOT NULL AND main_code IS NULL THEN 'invalid main IPC symbol: ' || coalesce(main_error, 'not a classification symbol')
               WHEN first_row IS NOT NULL AND first_row <> row THEN 'duplicate patent_id (first seen in row ' || CAST(first_row AS VARCHAR) || ')'
             END AS rej_reason,
-            CASE
-              WHEN app_missing OR app IS NULL THEN app_raw
-              WHEN NOT grant_missing AND grant_d IS NULL THEN grant_raw
-              WHEN grant_d < app THEN coalesce(grant_raw, CAST(grant_d AS VARCHAR))
-              WHEN coalesce(n_sym, 0) = 0 THEN ''
-              WHEN bad_raw IS NOT NULL THEN bad_raw
-              WHEN main_raw IS NOT NULL AND main_code IS NULL THEN main_raw
-              WHEN first_row IS NOT NULL AND first_row <> row THEN patent_id
-            END AS rej_value
-            FROM chk"""
+            {core_expr} AS core, {group_expr} AS grp
+            FROM typed"""
+        )
+        say("checking rows")
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE chk AS SELECT c.row, c.loc_raw,
+            year(c.app) AS app_year, year(c.grant_d) AS grant_year, c.grp, c.core,
+            c.rej_column, c.rej_reason,
+            CASE c.rej_column
+              WHEN 'app_date' THEN {raw('app_date', 'c.app_src')}
+              WHEN 'grant_date' THEN {raw('grant_date', 'c.grant_src')}
+              WHEN 'ipc' THEN coalesce(c.bad_raw, '')
+              WHEN 'main_ipc' THEN c.main_raw
+              WHEN 'patent_id' THEN c.patent_id END AS rej_value
+            FROM checked c"""
+        )
+        say("counting")
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE agg AS SELECT loc_raw, app_year, grant_year, grp,
+            core, count(*) AS n FROM chk WHERE rej_reason IS NULL GROUP BY ALL"""
         )
         say("resolving cities")
         from coretech.indicators.cities import map_city_names, resolve_addresses
 
-        use_city = "city" in cols
-        loc_col = "city_raw" if use_city else "addr_raw"
-        locs = [r[0] for r in con.sql(
-            f"SELECT DISTINCT {loc_col} FROM base WHERE {loc_col} IS NOT NULL"
-        ).fetchall()]
-        locs.sort()
+        locs = sorted(r[0] for r in con.execute(
+            "SELECT DISTINCT loc_raw FROM agg WHERE loc_raw IS NOT NULL").fetchall())
         if use_city:
             cmap = map_city_names(locs, boundaries=self.boundaries)
         else:
             cmap = resolve_addresses(locs, boundaries=self.boundaries)
         con.register("citymap_df", cmap[["raw", "city"]])
         con.execute("CREATE OR REPLACE TEMP TABLE citymap AS SELECT * FROM citymap_df")
-        loc_name = "city" if use_city else "applicant_address"
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE checked AS SELECT c.*, m.city,
-            coalesce(c.rej_column, CASE WHEN m.city IS NULL THEN '{loc_name}' END) AS reject_column,
-            coalesce(c.rej_reason, CASE WHEN c.{loc_col} IS NULL THEN 'no {loc_name}'
-                 WHEN m.city IS NULL THEN 'cannot resolve to a prefecture-level city' END) AS reject_reason,
-            coalesce(c.rej_value, CASE WHEN m.city IS NULL THEN coalesce(c.{loc_col}, '') END) AS reject_value
-            FROM chk2 c LEFT JOIN citymap m ON m.raw = c.{loc_col}"""
+            """CREATE OR REPLACE TEMP TABLE valid AS SELECT m.city, a.app_year, a.grant_year,
+            a.grp, a.core, sum(a.n) AS n FROM agg a JOIN citymap m ON m.raw = a.loc_raw
+            WHERE m.city IS NOT NULL GROUP BY ALL"""
         )
-        group_expr = {
-            None: "'all'",
-            "type": "coalesce(ptype, 'unknown')",
-            "section": "coalesce(main_section, 'unknown')",
-        }[self.lag_by]
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE valid AS SELECT row, city,
-            year(app) AS app_year, CASE WHEN grant_d IS NOT NULL THEN year(grant_d) END AS grant_year,
-            {group_expr} AS grp, core
-            FROM checked WHERE reject_reason IS NULL"""
-        )
-        say("counting")
-        self.rejects_ = con.sql(
-            "SELECT row, reject_column AS column, reject_value AS value, reject_reason AS reason "
-            "FROM checked WHERE reject_reason IS NOT NULL ORDER BY row"
+        say("listing rejected rows")
+        self.rejects_ = con.execute(
+            f"""SELECT row, coalesce(rej_column, '{loc_name}') AS "column",
+            CASE WHEN rej_column IS NULL THEN coalesce(loc_raw, '') ELSE rej_value END AS value,
+            coalesce(rej_reason, CASE WHEN loc_raw IS NULL THEN 'no {loc_name}'
+                     ELSE 'cannot resolve to a prefecture-level city' END) AS reason
+            FROM (SELECT c.*, m.city FROM chk c LEFT JOIN citymap m ON m.raw = c.loc_raw)
+            WHERE rej_reason IS NOT NULL OR city IS NULL ORDER BY row"""
         ).df()
-        counts = con.sql(
-            f"""SELECT city, app_year AS year, grp AS "group", count(*) AS k_raw FROM valid
+        self.counts_ = con.execute(
+            f"""SELECT city, app_year AS year, grp AS "group", sum(n)::BIGINT AS k_raw FROM valid
             WHERE core AND grant_year IS NOT NULL AND grant_year <= {T} AND app_year <= {T}
             GROUP BY ALL ORDER BY ALL"""
         ).df()
         lag_filter = "AND core" if self.lag_sample == "core" else ""
-        self.cells_ = con.sql(
-            f"""SELECT grp AS "group", app_year AS t, grant_year - app_year AS s, count(*) AS n
-            FROM valid WHERE grant_year IS NOT NULL {lag_filter} GROUP BY ALL ORDER BY ALL"""
+        self.cells_ = con.execute(
+            f"""SELECT grp AS "group", app_year AS t, grant_year - app_year AS s,
+            sum(n)::BIGINT AS n FROM valid WHERE grant_year IS NOT NULL {lag_filter}
+            GROUP BY ALL ORDER BY ALL"""
         ).df()
-        stat = con.sql(
-            f"""SELECT count(*) AS valid_rows,
-            count(*) FILTER (WHERE app_year > {T}) AS applied_after_end_year,
-            count(*) FILTER (WHERE grant_year IS NOT NULL AND grant_year <= {T}) AS granted_by_end_year,
-            count(*) FILTER (WHERE core) AS core_patents,
-            count(*) FILTER (WHERE core AND grant_year IS NOT NULL AND grant_year <= {T} AND app_year <= {T}) AS core_granted_by_end_year,
+        stat = con.execute(
+            f"""SELECT coalesce(sum(n), 0)::BIGINT AS valid_rows,
+            coalesce(sum(n) FILTER (WHERE app_year > {T}), 0)::BIGINT AS applied_after_end_year,
+            coalesce(sum(n) FILTER (WHERE grant_year <= {T}), 0)::BIGINT AS granted_by_end_year,
+            coalesce(sum(n) FILTER (WHERE core), 0)::BIGINT AS core_patents,
+            coalesce(sum(n) FILTER (WHERE core AND grant_year <= {T} AND app_year <= {T}), 0)::BIGINT
+                AS core_granted_by_end_year,
             min(app_year) AS first_app_year, max(app_year) AS last_app_year
             FROM valid"""
         ).df().iloc[0]
-        cities = sorted(r[0] for r in con.sql("SELECT DISTINCT city FROM valid").fetchall())
-        self.cities_ = cities
-        self.counts_ = counts
-        by_reason = (
+        self.cities_ = sorted(r[0] for r in con.execute(
+            "SELECT DISTINCT city FROM valid").fetchall())
+        by_column = (
             self.rejects_.groupby("column").size().to_dict() if len(self.rejects_) else {}
         )
         self.stats_ = {
             "rows_read": source.n_rows,
             "rows_rejected": int(len(self.rejects_)),
-            "rejected_by_column": {str(k): int(v) for k, v in sorted(by_reason.items())},
+            "rejected_by_column": {str(k): int(v) for k, v in sorted(by_column.items())},
             "unresolved_locations": int(
-                (self.rejects_["column"].isin(["city", "applicant_address"])).sum()
+                self.rejects_["reason"].isin(
+                    [f"no {loc_name}", "cannot resolve to a prefecture-level city"]).sum()
             ) if len(self.rejects_) else 0,
             "distinct_locations": len(locs),
             "distinct_symbols": int(len(symmap)),
-            "rows_with_indexing_codes": int(con.sql(indexing_rows_sql()).fetchall()[0][0]),
-            "cities": len(cities),
+            "rows_with_indexing_codes": int(con.execute(indexing_rows_sql()).fetchall()[0][0]),
+            "cities": len(self.cities_),
             **{k: (None if pd.isna(v) else int(v)) for k, v in stat.items()},
         }
         return self

@@ -295,30 +295,38 @@ _INDEXING = re.compile(INDEXING_CODE)
 
 
 def explode_symbols_sql(src: str = "src", column: str = "ipc") -> str:
-    """SQL of (row, pos, raw) for every classification symbol listed in ``column``.
+    """SQL of (row, raw) for every piece of the IPC lists in ``column``.
 
-    Empty pieces are dropped, and so is indexing information, which is not a classification
-    symbol: everything from ``//`` on (CNIPA's linked indexing codes, ``A61K33/06;//(A61K33/06,
-    31:045)``) and colon-notation indexing codes (``B29L31:52``). Rows that carried any are
-    counted (``rows_with_indexing_codes``).
+    Indexing information is not a classification symbol: everything from ``//`` on (CNIPA's
+    linked indexing codes, ``A61K33/06;//(A61K33/06,31:045)``) is cut here; empty pieces and
+    colon-notation indexing codes (``B29L31:52``) are marked ``skip`` by
+    :func:`normalize_symbols`. Rows that carried any are counted (``rows_with_indexing_codes``).
+    """
+    return (
+        f"SELECT row, unnest({parts_sql(column)}) AS raw FROM {src} WHERE {column} IS NOT NULL"
+    )
+
+
+def parts_sql(column: str = "ipc") -> str:
+    """SQL list of the pieces of an IPC list cell (split on every separator, cut at ``//``).
+
+    The common case (only ``;``) takes the cheap path; pieces keep their spaces (the distinct
+    pieces are normalised in Python, once each).
     """
     text = f"CAST({column} AS VARCHAR)"
     odd = " OR ".join(f"contains({text}, '{c}')" for c in ["//", *SEPARATOR_CHARS])
     return (
-        f"SELECT row, generate_subscripts(parts, 1) AS pos, unnest(parts) AS raw FROM ("
-        f"SELECT row, CASE WHEN {odd} THEN string_split(translate(split_part({text}, '//', 1), "
+        f"(CASE WHEN {odd} THEN string_split(translate(split_part({text}, '//', 1), "
         f"'{SEPARATOR_CHARS}', '{';' * len(SEPARATOR_CHARS)}'), ';') "
-        f"ELSE string_split({text}, ';') END AS parts "
-        f"FROM {src} WHERE {column} IS NOT NULL)"
+        f"ELSE string_split({text}, ';') END)"
     )
 
 
 def indexing_rows_sql(src: str = "src", column: str = "ipc") -> str:
-    """SQL counting rows whose IPC list carries indexing information (dropped, see above)."""
-    return (
-        f"SELECT count(*) FROM {src} WHERE CAST({column} AS VARCHAR) LIKE '%//%' OR "
-        f"regexp_matches(CAST({column} AS VARCHAR), '(^|[;,；，、|])\\s*{INDEXING_CODE}')"
-    )
+    """SQL counting rows whose IPC list carries indexing information (dropped, see above):
+    a ``//`` part or a colon (only indexing codes have one)."""
+    text = f"CAST({column} AS VARCHAR)"
+    return f"SELECT count(*) FROM {src} WHERE contains({text}, '//') OR contains({text}, ':')"
 
 
 def patent_type_sql(col: str | None) -> str:
