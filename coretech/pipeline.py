@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -455,7 +456,11 @@ def validate(study: Study) -> None:
             except InputError as exc:
                 if exc.file is None:
                     key = exc.column or next(iter(ind))
-                    raise InputError(exc.message, **study.where("indicators", key)) from exc
+                    where = study.where("indicators", key)
+                    m = re.search(r"key '([^']+)'", exc.message)
+                    if m and isinstance(ind.get(key), dict):
+                        where = study.where(f"indicators.{key}", m.group(1))
+                    raise InputError(exc.message, **where) from exc
                 raise
     elif ind and set(ind) != {"spec"}:
         raise InputError("give either spec = FILE or the spec's tables inline, not both",

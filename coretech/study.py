@@ -125,6 +125,11 @@ class Study:
 def line_of(text: str, table: str, key: str | None = None) -> int | None:
     """1-based line of ``key`` inside ``[table]`` of a TOML text (or of the table header)."""
     lines = text.splitlines()
+    if key is not None:  # a sub-table [table.key]
+        sub = re.compile(r"^\s*\[\s*" + re.escape(f"{table}.{key}") + r"\s*\]\s*(#.*)?$")
+        for i, line in enumerate(lines):
+            if sub.match(line):
+                return i + 1
     header = re.compile(r"^\s*\[\s*" + re.escape(table) + r"\s*\]\s*(#.*)?$")
     any_header = re.compile(r"^\s*\[")
     start = None

@@ -251,3 +251,34 @@ def test_coretech_run_bad_study_exits_2_naming_the_key(tmp_path: Path,
     assert main(["run", str(p)]) == 2
     err = capsys.readouterr().err
     assert "row 2" in err and "inputs.panel" in err and "file not found" in err
+
+
+@pytest.mark.parametrize(
+    ("table", "text", "column", "words"),
+    [
+        ("breakthrough", "end_yaer = 2022", "breakthrough.end_yaer", "allowed:"),
+        ("breakthrough", "end_year = '2022'", "breakthrough.end_year", "default 2022"),
+        ("breakthrough", "out = 'x.csv'", "breakthrough.out", "set by the pipeline"),
+        ("panel", "merge_sicoug = 'column'", "panel.merge_sicoug", "merge_sicoughs"),
+        ("indicators.lq", "digitl = 'E_dig'", "indicators.lq.digitl", "digitl"),
+        ("models", "controls = 3", "models.controls", None),
+    ],
+)
+def test_stage_options_are_checked_before_anything_runs(tmp_path: Path, table: str, text: str,
+                                                        column: str | None,
+                                                        words: str | None) -> None:
+    from coretech.errors import InputError
+
+    (tmp_path / "panel.csv").write_text(PANEL, encoding="utf-8")
+    p = tmp_path / "study.toml"
+    p.write_text(f"[inputs]\npanel = 'panel.csv'\n\n[{table}]\n{text}\n", encoding="utf-8")
+    with pytest.raises(InputError) as ei:
+        run_study(load_study(p), quiet=True)
+    err = ei.value
+    assert err.file == str(p.resolve())
+    if column is not None:
+        assert err.column == column
+        assert err.row == 5
+    if words is not None:
+        assert words in str(err)
+    assert not (tmp_path / "study-out" / "provenance.json").exists()

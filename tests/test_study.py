@@ -173,3 +173,9 @@ def test_stage_key_depends_on_inputs_options_versions() -> None:
     # an int and a float option with equal value are different options
     assert stage_key("m", input_hashes={}, options={"t": 1}, versions={}) != stage_key(
         "m", input_hashes={}, options={"t": 1.0}, versions={})
+
+
+def test_line_of_sub_tables() -> None:
+    text = "[indicators]\n\n[indicators.lq]\ndigital = 'x'\n"
+    assert line_of(text, "indicators", "lq") == 3
+    assert line_of(text, "indicators.lq", "digital") == 4
