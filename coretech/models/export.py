@@ -137,9 +137,8 @@ def to_docx(table: Table) -> bytes:
     doc.add_paragraph(table.title).runs[0].bold = True
     grid = table.grid()
     t = doc.add_table(rows=len(grid), cols=table.width)
-    for i, row in enumerate(grid):
-        for j, val in enumerate(row):
-            cell = t.cell(i, j)
+    for i, (row_obj, row) in enumerate(zip(t.rows, grid, strict=True)):
+        for cell, val in zip(row_obj.cells, row, strict=True):  # t.cell(i, j) is O(cells)
             cell.text = val
             for p in cell.paragraphs:
                 for run in p.runs:
