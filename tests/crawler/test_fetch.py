@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import CNIPA_LINES, DATE, EDITION, cnipa_path, make_site, pdf_name
+from crawlsite import CNIPA_LINES, DATE, EDITION, cnipa_path, make_site, pdf_name
 
 from coretech.crawler.fetch import format_summary, run_fetch
 from coretech.crawler.localserver import cnipa_pdf

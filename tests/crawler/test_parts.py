@@ -6,7 +6,7 @@ import io
 import zipfile
 
 import pytest
-from conftest import CNIPA_LINES
+from crawlsite import CNIPA_LINES
 
 from coretech.crawler.items import PageDone, Problem, SchemeEntry
 from coretech.crawler.localserver import cnipa_pdf, wipo_zip
