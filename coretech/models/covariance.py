@@ -6,8 +6,9 @@ For regressors X (already within-transformed), residuals e and bread B = (X'X)^{
 - one-way cluster (CRV1): V = q B (sum_g s_g s_g') B, s_g = X_g'e_g,
   q = G/(G-1) * (N-1)/(N-K)  (``reghdfe``/``xtreg, fe vce(cluster)``);
 - two-way cluster (Cameron, Gelbach & Miller 2011): V = V_1 + V_2 - V_12, each term with its
-  own G_j/(G_j-1) factor and the common (N-1)/(N-K) (as reghdfe); V is made positive
-  semi-definite by clipping negative eigenvalues when needed.
+  own G_j/(G_j-1) factor and the common (N-1)/(N-K) (fixest/pyfixest ``G_df="conventional"``
+  with nested effects not counted); V is not altered when it is not positive semi-definite
+  (an eigenvalue fix would also move the slopes' variances through the constant).
 
 K counts the regressors, the constant and the fixed-effect degrees of freedom not nested in a
 cluster variable (see :mod:`coretech.models.absorb`).
@@ -65,7 +66,4 @@ def sandwich(
         gs.append(g)
         v += sign * (g / (g - 1)) * cluster_meat(scores, c)
     v = b @ (v * dof) @ b
-    w, q = np.linalg.eigh((v + v.T) / 2)
-    if (w < 0).any():
-        v = (q * np.clip(w, 0, None)) @ q.T
     return v, min(gs[:2])

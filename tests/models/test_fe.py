@@ -79,11 +79,15 @@ def test_pooled_ols_cluster_matches_statsmodels(fixest_data):
     assert r.std_errors[CONST] == pytest.approx(ols.bse["const"], rel=1e-8)
 
 
-def test_two_way_cluster_is_cgm(fixest_data):
-    one = twfe(fixest_data, "Y", ["X1", "X2"], fe=["f1", "f2"], cluster="f1")
+def test_two_way_cluster_is_cgm_as_fixest(fixest_data):
+    # Cameron-Gelbach-Miller with a G/(G-1) factor per term and nested effects not counted:
+    # fixest's ssc(k_fixef="nonnested", G_df="conventional")
+    ssc = pyfixest.ssc(k_adj=True, G_adj=True, k_fixef="nonnested", G_df="conventional")
+    fx = pyfixest.feols("Y ~ X1 + X2 | f1 + f2", data=fixest_data, vcov={"CRV1": "f1+f2"}, ssc=ssc)
     two = twfe(fixest_data, "Y", ["X1", "X2"], fe=["f1", "f2"], cluster=["f1", "f2"])
-    assert two.params["X1"] == pytest.approx(one.params["X1"])
-    assert two.std_errors["X1"] != pytest.approx(one.std_errors["X1"], rel=1e-3)
+    np.testing.assert_allclose(two.std_errors[["X1", "X2"]].to_numpy(), fx.se().to_numpy(), rtol=1e-8)
+    one = pyfixest.feols("Y ~ X1 + X2 | f1 + f2", data=fixest_data, vcov={"CRV1": "f1"}, ssc=ssc)
+    np.testing.assert_allclose(one.se().to_numpy(), [0.0618743, 0.0148338], atol=5e-8)  # = reghdfe
     assert two.df_resid == 29  # min(G) - 1
 
 
