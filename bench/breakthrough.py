@@ -43,8 +43,9 @@ def generate(n: int, folder: Path, seed: int = 1) -> tuple[Path, Path]:
     rng = np.random.default_rng(seed)
     scheme = default_scheme()
     subgroups = scheme.loc[scheme["kind"] == "subgroup", "code"].to_numpy()
-    # skewed popularity of symbols, like real filings
-    pop = rng.zipf(1.3, size=len(subgroups)).astype(float)
+    # skewed popularity of symbols, like real filings: Zipf over ranks (p ~ 1/rank), shuffled
+    pop = 1.0 / np.arange(1, len(subgroups) + 1) ** 1.0
+    rng.shuffle(pop)
     pop /= pop.sum()
     cities = np.array([c for c in _division_names()[1] if c.endswith("市")][:300])
     years = rng.integers(2000, 2023, size=n)
@@ -75,7 +76,7 @@ def generate(n: int, folder: Path, seed: int = 1) -> tuple[Path, Path]:
     codes = np.concatenate([
         rng.choice(subclasses, 60, replace=False),
         rng.choice(mains, 900, replace=False),
-        rng.choice(subgroups, 2040, replace=False),
+        rng.choice(subgroups, 2040, replace=False, p=pop),  # core technologies are busy fields
     ])
     dic = folder / "dictionary.csv"
     with open(dic, "w", encoding="utf-8") as fh:

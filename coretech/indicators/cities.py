@@ -46,6 +46,7 @@ def latest_change_year() -> int:
     return int(city_changes()["effective_year"].max())
 
 
+@lru_cache(maxsize=64)
 def _name_rules(boundaries: int) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
     """old name -> [(new name, counties)] for name-level changes effective by ``boundaries``."""
     ch = city_changes()
@@ -78,17 +79,21 @@ def forward_name(name: str, boundaries: int, address: str = "") -> str:
         cur = nxt
 
 
-def backward_name(city: str, district: str, boundaries: int) -> str:
-    """Map a current prefecture (and district, when known) back to the boundaries of a year
-    before later changes: renames by name; merges, splits and upgrades by district."""
+@lru_cache(maxsize=64)
+def _later_changes(boundaries: int) -> tuple[tuple[str, str, str, tuple[str, ...]], ...]:
     ch = city_changes()
     later = ch[ch["effective_year"] > boundaries].sort_values(
         ["effective_year", "approval_year"], ascending=False, kind="stable"
     )
+    return tuple(zip(later["old_name"], later["new_name"], later["kind"], later["counties"],
+                     strict=True))
+
+
+def backward_name(city: str, district: str, boundaries: int) -> str:
+    """Map a current prefecture (and district, when known) back to the boundaries of a year
+    before later changes: renames by name; merges, splits and upgrades by district."""
     cur = city
-    for old, new, kind, counties in zip(
-        later["old_name"], later["new_name"], later["kind"], later["counties"], strict=True
-    ):
+    for old, new, kind, counties in _later_changes(boundaries):
         if cur != new or kind in ("alias", "new", "abolish"):
             continue
         if kind == "rename":
