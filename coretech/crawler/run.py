@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
 import sys
 import time
 import zipfile
@@ -52,12 +54,23 @@ def run_crawl(opts: CrawlOptions) -> dict[str, Any]:
     from coretech.crawler.spiders import SPIDERS
 
     t0 = time.monotonic()
+    job = Path(opts.job_dir)
+    running = job / "crawl.running"
+    if running.exists():
+        # the last run was killed (no clean stop): Scrapy's on-disk request queue may be stale
+        # or torn; the pending files are derived again from coretech's item store instead
+        shutil.rmtree(job / "scrapy" / "requests.queue", ignore_errors=True)
+        print("[coretech fetch] the last run of this job was killed; resuming from its "
+              "stored items", file=sys.stderr, flush=True)
+    job.mkdir(parents=True, exist_ok=True)
+    running.write_text(str(os.getpid()), encoding="utf-8")
     process = CrawlerProcess(scrapy_settings(opts))
     # a robots.txt that cannot be fetched is logged with a full traceback; one line is enough
     logging.getLogger("scrapy.downloadermiddlewares.robotstxt").addFilter(_one_line)
     crawler = process.create_crawler(SPIDERS[opts.source])
     process.crawl(crawler, opts=asdict(opts))
     process.start()
+    running.unlink(missing_ok=True)
     elapsed = time.monotonic() - t0
     stats = crawler.stats.get_stats() if crawler.stats else {}
     spider = crawler.spider

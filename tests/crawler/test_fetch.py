@@ -209,6 +209,7 @@ def test_kill_midway_and_resume_gives_the_uninterrupted_table(site, reference_zh
     before = _done_pages(job)
     assert 1 <= before < 4, "the crawl should have been killed midway"
     assert not out.exists()
+    assert (job / "crawl.running").exists()  # no clean stop: Scrapy's queue is not trusted
     site.delay = 0.0
     done_before = {json.loads(ln)["url"] for ln in (job / "items.jsonl").read_text().splitlines()
                    if '"t": "PageDone"' in ln and '"links": []' in ln}
@@ -219,6 +220,7 @@ def test_kill_midway_and_resume_gives_the_uninterrupted_table(site, reference_zh
     pd.testing.assert_frame_equal(without_source(a), without_source(b))  # other port
     assert not a.duplicated(["code", "lang"]).any()
     assert s["pages_expected"] == 4 and s["pages_done"] == 4 and s["job_dir"] == str(job)
+    assert not (job / "crawl.running").exists()
     # the resumed crawl fetched only the pages not stored before the kill
     fetched_after = [p for p, st in site.log[n_log:] if p.endswith(".pdf")]
     assert len(fetched_after) == 4 - before
