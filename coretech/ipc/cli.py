@@ -77,7 +77,8 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
 
         rec = run_load(sources or [], out=out, lang=lang, edition=edition, rejects=rejects,
                        default=default, encoding=encoding, strict=strict,
-                       fragment_context=fragment_context)
+                       fragment_context=fragment_context,
+                       progress=lambda msg: typer.echo(msg, err=True))
         typer.echo(format_counts(rec))
 
 

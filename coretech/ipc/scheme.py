@@ -490,6 +490,7 @@ def run_load(
     encoding: str | None = None,
     strict: bool = False,
     fragment_context: bool = False,
+    progress: Any = None,
 ) -> dict[str, Any]:
     """``coretech ipc load``: read SOURCES (or the embedded default), write the scheme table.
 
@@ -497,7 +498,7 @@ def run_load(
     options, package versions, counts) and the rejects file (``rejects``, default
     ``<out stem>.rejects.csv``; written even when empty, so reruns are byte-identical).
     Returns the provenance record, whose ``counts`` hold rows by kind, headings, fragments,
-    references and each defect class.
+    references and each defect class. ``progress``: optional callable taking a message.
     """
     from coretech.io import write_table
     from coretech.ipc.readers import load_sources
@@ -515,7 +516,7 @@ def run_load(
     sources = [Path(s) for s in sources]
     use_default = default or not sources
     res = load_sources(sources, lang=lang, edition=edition, encoding=encoding, strict=strict,
-                       default=default, fragment_context=fragment_context)
+                       default=default, fragment_context=fragment_context, progress=progress)
     rej_path = Path(rejects) if rejects is not None else rejects_path(out)
     inputs: dict[str, str | Path | None] = {f"source_{i + 1}": s for i, s in enumerate(sources)}
     if use_default:

@@ -142,8 +142,9 @@ def test_cli_bad_input_exits_2_naming_the_file(tmp_path: Path, capsys) -> None:
     p = tmp_path / "wrong.csv"
     p.write_text("a,b,c\n1,2,3\n", encoding="utf-8")
     assert main(["ipc", "load", str(p), "--out", str(tmp_path / "x.csv")]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith(f"error: {p}, row 1: expected a code column")
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0] == f"reading {p} ..."  # progress goes to stderr
+    assert err[-1].startswith(f"error: {p}, row 1: expected a code column")
     assert not (tmp_path / "x.csv").exists()
     assert main(["ipc", "load", str(p), "--lang", "fr", "--out", str(tmp_path / "x.csv")]) == 2
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -85,6 +85,7 @@ def read_source(
     strict: bool = False,
     format: str | None = None,
     fragment_context: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> ReadResult:
     """Read one source file (format detected unless given)."""
     fmt = format or detect_format(path)
@@ -92,7 +93,8 @@ def read_source(
         raise InputError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}", file=path)
     src = str(path)
     if fmt == "xml":
-        return read_wipo_xml(path, lang=lang, edition=edition)
+        cb = (lambda n: progress(f"{path}: {n:,} entries read")) if progress else None
+        return read_wipo_xml(path, lang=lang, edition=edition, progress=cb)
     if fmt == "wipo_titles":
         text, _ = read_text(path, encoding)
         return read_wipo_titles(path, text=text, lang=lang, edition=edition, strict=strict,
@@ -179,6 +181,7 @@ def load_sources(
     strict: bool = False,
     default: bool = False,
     fragment_context: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> ReadResult:
     """Read every source (format by file type and contents) and merge them into one table.
 
@@ -187,15 +190,19 @@ def load_sources(
     every source (else each source's own, or the script of its titles). ``strict`` turns a
     row with an invalid symbol into an error instead of a reject. ``fragment_context`` adds
     the heuristic ``context`` column to title lists (see :func:`read_wipo_titles`).
+    ``progress`` is called with a one-line message as each source is read (and during long
+    XML files).
     """
     from coretech.ipc.scheme import DEFAULT_SOURCE_NAME, default_read_result, default_source_path
 
     paths = list(paths)
-    results = [
-        read_source(p, lang=lang, edition=edition, encoding=encoding, strict=strict,
-                    fragment_context=fragment_context)
-        for p in paths
-    ]
+    results = []
+    for p in paths:
+        if progress:
+            progress(f"reading {p} ...")
+        results.append(read_source(p, lang=lang, edition=edition, encoding=encoding,
+                                   strict=strict, fragment_context=fragment_context,
+                                   progress=progress))
     if default or not paths:
         if fragment_context or edition:
             results.append(read_wipo_titles(default_source_path(), source_name=DEFAULT_SOURCE_NAME,

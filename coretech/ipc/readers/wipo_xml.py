@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 from xml.etree import ElementTree as ET
@@ -145,17 +146,19 @@ def read_wipo_xml(
     source_name: str | None = None,
     lang: str | None = None,
     edition: str | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ReadResult:
     """Read a WIPO IPC scheme XML master file (path, bytes, binary file object, or a .zip).
 
     Returns a :class:`ReadResult` whose table has the source's dot levels
     (``depth_source='scheme'``), parents from the XML nesting and ``path_title`` built from
     them. ``lang`` defaults to the root's ``lang`` attribute, ``edition`` to its ``edition``.
+    ``progress`` is called with the number of entries read, every 10,000 entries.
     """
     stream, name, closers = _open_source(source, source_name)
     col = Collector(name)
     try:
-        _walk(stream, col, lang=lang, edition=edition)
+        _walk(stream, col, lang=lang, edition=edition, progress=progress)
     except ET.ParseError as exc:
         line = exc.position[0] if getattr(exc, "position", None) else None
         raise InputError(f"not well-formed XML: {exc}", file=name, row=line) from None
@@ -177,7 +180,10 @@ _TITLE = {f"{_Q}title", "title"}
 _BODY = {f"{_Q}textBody", "textBody"}
 
 
-def _walk(stream: IO[bytes], col: Collector, *, lang: str | None, edition: str | None) -> None:
+def _walk(
+    stream: IO[bytes], col: Collector, *, lang: str | None, edition: str | None,
+    progress: Callable[[int], None] | None = None,
+) -> None:
     tags: list[str] = []  # open elements (full tags)
     # stack of open ipcEntry: dict(kind, symbol, code, ckind, title, refs, parent ...)
     entries: list[dict[str, Any]] = []
@@ -226,6 +232,8 @@ def _walk(stream: IO[bytes], col: Collector, *, lang: str | None, edition: str |
                         (h for s, end, h in reversed(headings) if s <= key <= end), None
                     )
             entries.append(e)
+            if progress is not None and len(order) % 10_000 == 0:
+                progress(len(order))
             continue
         # end events
         tags.pop()
