@@ -397,16 +397,16 @@ def adjust_counts(
     if counts.empty:
         k = pd.DataFrame(columns=["city", "year", "k_raw", "k_adj"])
     else:
-        c = counts.copy()
+        c = counts[(counts["year"] >= years[0]) & (counts["year"] <= years[1])]
+        c = c.reset_index(drop=True)
         den = np.ones(len(c))
         for g, sub_idx in c.groupby("group").groups.items():
             tab = shares.get(str(g), shares["all"])
             d = _denominators(tab, yr, end_year, adjust_from)
-            den[c.index.get_indexer(sub_idx)] = d[c.loc[sub_idx, "year"].to_numpy() - yr[0]] \
-                if len(yr) else 1.0
+            pos = np.asarray(sub_idx)
+            den[pos] = d[c.loc[pos, "year"].to_numpy() - yr[0]]
         with np.errstate(divide="ignore", invalid="ignore"):
             c["k_adj"] = np.where(den > 0, c["k_raw"] / den, np.nan)
-        c = c[(c["year"] >= years[0]) & (c["year"] <= years[1])]
         k = c.groupby(["city", "year"], as_index=False)[["k_raw", "k_adj"]].sum(min_count=1)
     out = panel.merge(k, on=["city", "year"], how="left")
     out["k_raw"] = out["k_raw"].fillna(0).astype("int64")

@@ -139,6 +139,8 @@ def test_lag_sample_core_and_years(files):
     # core reference grants: P1 (lag 1), P3 (lag 2), P7 (lag 1)
     assert lc["share"].tolist() == pytest.approx([0, 2 / 3, 1 / 3])
     assert sorted(set(t["year"])) == [2015, 2016, 2017]
+    _, t15 = _run(files, years="2015-2015", name="y15.csv")  # counts after the years dropped
+    assert set(t15["year"]) == {2015} and _k(t15, "甲市", 2015) == 2
     assert rec["options"]["lag_sample"] == "core" and rec["options"]["years"] == [2015, 2017]
 
 
