@@ -6,7 +6,9 @@ Classic (Hausman 1978; Stata ``hausman fe re``):
 
 with the conventional (non-robust) covariances of linearmodels' ``PanelOLS`` (entity effects)
 and ``RandomEffects`` (Swamy-Arora). It reproduces Baltagi's m = 2.33 on Grunfeld. The
-difference of covariances is inverted with a generalised inverse; df = its rank.
+difference of covariances is inverted with a generalised inverse; df = its rank. When the
+difference is not positive semi-definite the statistic can be negative (Stata prints it with
+a warning); the p-value is then NaN and ``note`` says so.
 
 Cluster-robust (Mundlak 1978; Wooldridge 2010 section 10.7.3): add the unit means of the
 time-varying regressors to the random-effects regression and test that their coefficients
@@ -38,9 +40,11 @@ class HausmanResult:
     method: str
     b_fe: pd.Series
     b_re: pd.Series
+    note: str = ""
 
     def summary(self) -> str:
-        return f"Hausman ({self.method}): chi2({self.df}) = {self.statistic:.4f}, p = {self.pvalue:.4g}"
+        s = f"Hausman ({self.method}): chi2({self.df}) = {self.statistic:.4f}, p = {self.pvalue:.4g}"
+        return f"{s} ({self.note})" if self.note else s
 
 
 def _panel(df, y, xs, unit, time, time_effects):
@@ -86,7 +90,12 @@ def hausman(
         vinv = np.linalg.pinv(v)
         stat = float(b @ vinv @ b)
         df_ = int(np.linalg.matrix_rank(v))
-        return HausmanResult(stat, df_, float(stats.chi2.sf(stat, df_)), "classic", fe.params[xs], re.params[xs])
+        note = ""
+        if stat < 0 or (np.linalg.eigvalsh((v + v.T) / 2) < 0).any():
+            note = ("V_FE - V_RE is not positive semi-definite (Stata reports chi2 < 0 as failing "
+                    "the test's assumptions); use the cluster-robust Mundlak form")
+        p = float(stats.chi2.sf(stat, df_)) if stat >= 0 else float("nan")
+        return HausmanResult(stat, df_, p, "classic", fe.params[xs], re.params[xs], note)
     means = data[xs].groupby(level=0).transform("mean").add_prefix("mean_")
     aux = RandomEffects(yy, pd.concat([re_exog, means], axis=1)).fit(cov_type="clustered", cluster_entity=True)
     names = list(means.columns)

@@ -16,6 +16,7 @@ The structural model (i city, t year, all shocks independent normal unless state
               + sum_k gamma_k X_k,it + kappa s v_it + u_it               Nycives
     u_it    = rho u_i,t-1 + eta_it                                       (serially correlated)
 
+alpha_i = N(0, 0.5^2) + 0.5 a_i is correlated with D (random effects are inconsistent).
 ``kappa`` (``effects["endogeneity"]``) makes D endogenous in the Y equation; D's lag is a
 valid instrument (v is serially independent and u is independent of v) up to the O(1/T)
 term the within transformation induces, kept small by the persistent city trend g_i. The
@@ -155,7 +156,8 @@ def simulate_panel(
     ctrls = {k: ctrl_mu[k] + city(0.5) + 0.05 * tc + cell(0.3) for k in CONTROLS}
     v = cell(e["sd_v"])
     lam_d = rng.normal(0.0, 0.1, (1, t)) + 0.05 * tc
-    d_raw = city(0.8) + lam_d + city(e["sd_trend"]) * tc + 0.1 * ctrls["Fprises"] + v
+    a_d = city(0.8)
+    d_raw = a_d + lam_d + city(e["sd_trend"]) * tc + 0.1 * ctrls["Fprises"] + v
     d = 3.0 + SCALE_D * d_raw  # a positive, location-quotient-like scale
     shift = np.zeros((n, 1))
     for col, table in (("region", e["region_shift"]), ("tier", e["tier_shift"])):
@@ -172,7 +174,8 @@ def simulate_panel(
     eta = cell(e["sd_u"])
     for j in range(1, t):
         u[:, j] = e["error_rho"] * u[:, j - 1] + eta[:, j]
-    y = (0.5 + city(0.5) + rng.normal(0.0, 0.1, (1, t)) + 0.03 * tc + beta * d
+    # the city effect of Y is correlated with D's (so FE, not RE, is consistent: Hausman rejects)
+    y = (0.5 + city(0.5) + 0.5 * a_d + rng.normal(0.0, 0.1, (1, t)) + 0.03 * tc + beta * d
          + sum(e["m_to_y"][m] * med[m] for m in MEDIATORS)
          + sum(e["controls"][k] * ctrls[k] for k in CONTROLS)
          + e["endogeneity"] * SCALE_D * v + u)

@@ -153,7 +153,8 @@ def _run_suite(df: pd.DataFrame, cfg: ModelsConfig, base: Path | None) -> Suite:
                 hm = hausman(panel, y, [d, *ctrls], unit=cfg.city, time=cfg.year, method="mundlak")
                 results["hausman"] = {"classic": hc, "mundlak": hm}
                 notes.append(f"Hausman FE vs RE (classic): chi2({hc.df}) = {hc.statistic:.{dec}f}, p = {hc.pvalue:.{dec}f}; "
-                             f"cluster-robust (Mundlak): chi2({hm.df}) = {hm.statistic:.{dec}f}, p = {hm.pvalue:.{dec}f}.")
+                             f"cluster-robust (Mundlak): chi2({hm.df}) = {hm.statistic:.{dec}f}, p = {hm.pvalue:.{dec}f}."
+                             + (f" Classic test: {hc.note}." if hc.note else ""))
             except (np.linalg.LinAlgError, ValueError) as exc:  # pragma: no cover - reported, not fatal
                 notes.append(f"Hausman test not available: {exc}")
         tables["table3"] = regression_table(
