@@ -109,7 +109,8 @@ def iv_gmm(
     fe : fixed effects partialled out (within transformation); with none, a constant
         ``_cons`` is added to the regressors and instruments.
     cov : ``"robust"`` (default) or ``"cluster"`` (needs ``cluster``); a ``cluster`` name
-        implies clustering.
+        implies clustering. ivreg2's ``small`` option is not implemented: statistics are
+        large-sample (z, chi2), as ivreg2 reports them without ``small``.
     fe_dof : ``"absorbed"`` (default, xtivreg2): large-sample formulas use N - d with d the
         degrees of freedom of the absorbed fixed effects not nested in the cluster variable;
         ``"none"``: d = 0 (what ivreg2 on demeaned data without ``dofminus`` gives).
@@ -127,8 +128,8 @@ def iv_gmm(
             "equation is under-identified",
             column=", ".join(ins) or None,
         )
-    if cov not in {"robust", "cluster", "unadjusted"}:
-        raise InputError(f"cov must be 'robust', 'cluster' or 'unadjusted', not {cov!r}")
+    if cov not in {"robust", "cluster"}:
+        raise InputError(f"cov must be 'robust' or 'cluster', not {cov!r} (gmm2s weights by a robust S)")
     if cov == "cluster" and cluster is None:
         raise InputError("cov='cluster' needs a cluster column")
     if fe_dof not in {"absorbed", "none"}:
