@@ -60,6 +60,7 @@ _SYNONYMS = {"accept": "accept", "accepted": "accept", "yes": "accept", "y": "ac
 DICTIONARY_COLUMNS = ("tech_id", "ipc_code", "kind", "score", "rank", "method", "evidence",
                       "decision")
 _MAX_WIDTH = {"name": 30, "path": 70, "evidence": 60, "note": 30}
+_MIN_WIDTH = {"note": 24, "decision": 9, "ipc_code": 12}
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
@@ -209,7 +210,8 @@ def write_review_workbook(frame: pd.DataFrame, path: str | Path, *, blank_per_te
                                           if not (isinstance(v, float) and pd.isna(v))])
         if c == "score":
             width = 7
-        ws.column_dimensions[letter].width = min(width, _MAX_WIDTH.get(c, 40)) + 2
+        width = max(min(width, _MAX_WIDTH.get(c, 40)), _MIN_WIDTH.get(c, 0))
+        ws.column_dimensions[letter].width = width + 2
     ws.column_dimensions[col["key"]].hidden = True
     ws.sheet_view.zoomScale = 100
     helps = wb.create_sheet(HELP_SHEET)
