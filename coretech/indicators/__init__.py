@@ -7,53 +7,48 @@ Location quotient (Cialomy, eq. 4), entropy-weight index (Nycives, Table 1), PCA
 are re-exported here.
 """
 
-from coretech.indicators.distortion import (
-    TranslogDistortion,
-    perpetual_inventory,
-    translog_distortion,
-)
-from coretech.indicators.entropy import EntropyIndex, entropy_index, entropy_weights
-from coretech.indicators.lag import lag_adjust, lag_distribution
-from coretech.indicators.lq import location_quotient
-from coretech.indicators.pca import PCAIndex, pca_index
-from coretech.indicators.run import run_indicators
-from coretech.indicators.spec import load_spec, pillar_weights
-from coretech.indicators.structure import (
-    advanced_structure,
-    structure_upgrading,
-    theil_rationalization,
-)
-from coretech.indicators.transforms import (
-    check_unique,
-    find_duplicates,
-    interpolate_panel,
-    log_column,
-    to_numeric,
-    winsorize,
-)
+from __future__ import annotations
 
-__all__ = [
-    "EntropyIndex",
-    "PCAIndex",
-    "TranslogDistortion",
-    "advanced_structure",
-    "check_unique",
-    "entropy_index",
-    "entropy_weights",
-    "find_duplicates",
-    "interpolate_panel",
-    "lag_adjust",
-    "lag_distribution",
-    "load_spec",
-    "location_quotient",
-    "log_column",
-    "pca_index",
-    "perpetual_inventory",
-    "pillar_weights",
-    "run_indicators",
-    "structure_upgrading",
-    "theil_rationalization",
-    "to_numeric",
-    "translog_distortion",
-    "winsorize",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "advanced_structure": "coretech.indicators.structure",
+    "check_unique": "coretech.indicators.transforms",
+    "entropy_index": "coretech.indicators.entropy",
+    "entropy_weights": "coretech.indicators.entropy",
+    "EntropyIndex": "coretech.indicators.entropy",
+    "find_duplicates": "coretech.indicators.transforms",
+    "interpolate_panel": "coretech.indicators.transforms",
+    "lag_adjust": "coretech.indicators.lag",
+    "lag_distribution": "coretech.indicators.lag",
+    "load_spec": "coretech.indicators.spec",
+    "location_quotient": "coretech.indicators.lq",
+    "log_column": "coretech.indicators.transforms",
+    "pca_index": "coretech.indicators.pca",
+    "PCAIndex": "coretech.indicators.pca",
+    "perpetual_inventory": "coretech.indicators.distortion",
+    "pillar_weights": "coretech.indicators.spec",
+    "run_indicators": "coretech.indicators.run",
+    "structure_upgrading": "coretech.indicators.structure",
+    "theil_rationalization": "coretech.indicators.structure",
+    "to_numeric": "coretech.indicators.transforms",
+    "translog_distortion": "coretech.indicators.distortion",
+    "TranslogDistortion": "coretech.indicators.distortion",
+    "winsorize": "coretech.indicators.transforms",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module on first use (keeps ``coretech --help`` fast)."""
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from coretech.ipc.symbols import parse, sort_key, structural_ancestors
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class Hierarchy:
