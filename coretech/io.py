@@ -15,7 +15,9 @@ import datetime as _dt
 import io as _io
 import json
 import os
+import re
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -148,6 +150,10 @@ def read_table(
 
 
 # --------------------------------------------------------------------------- writing
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` on success."""
@@ -158,6 +164,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get normal modes
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():
@@ -211,9 +218,11 @@ def write_table(df: pd.DataFrame, path: str | Path, *, sheet_name: str = "Sheet1
         elif suffix == ".parquet":
             df.to_parquet(tmp, index=False)
         elif suffix in {".xlsx", ".xlsm"}:
-            with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+            buf = _io.BytesIO()
+            with pd.ExcelWriter(buf, engine="openpyxl") as xw:
                 df.to_excel(xw, index=False, sheet_name=sheet_name)
                 fix_workbook_timestamps(xw.book)
+            tmp.write_bytes(normalise_zip(buf.getvalue()))
         elif suffix == ".dta":
             df.to_stata(tmp, write_index=False, time_stamp=FIXED_TIMESTAMP, version=118)
         else:
@@ -232,3 +241,28 @@ def fix_workbook_timestamps(book: Any) -> None:
         props.modified = FIXED_TIMESTAMP
         props.lastModifiedBy = "coretech"
         props.creator = "coretech"
+
+
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def normalise_zip(data: bytes) -> bytes:
+    """Re-pack a zip archive (.xlsx, .docx) with a fixed timestamp on every entry.
+
+    Zip entries carry the time of writing, and openpyxl stamps ``docProps/core.xml`` with the
+    time of saving whatever the workbook's properties say; both are pinned here, so saving the
+    same content twice gives byte-identical files.
+    """
+    src = zipfile.ZipFile(_io.BytesIO(data))
+    buf = _io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            zi = zipfile.ZipInfo(info.filename, date_time=FIXED_TIMESTAMP.timetuple()[:6])
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = 0o644 << 16
+            payload = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                stamp = FIXED_TIMESTAMP.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+                payload = _MODIFIED.sub(rb"\g<1>" + stamp + rb"\g<2>", payload)
+            dst.writestr(zi, payload)
+    return buf.getvalue()

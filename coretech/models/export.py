@@ -11,8 +11,6 @@ from __future__ import annotations
 import csv
 import html
 import io
-import re
-import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -22,34 +20,11 @@ from coretech.io import (
     atomic_write_bytes,
     atomic_write_text,
     fix_workbook_timestamps,
+    normalise_zip,
 )
 from coretech.models.tables import Table
 
 FORMATS = ("csv", "tex", "docx", "xlsx", "html")
-
-
-_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
-
-
-def normalise_zip(data: bytes) -> bytes:
-    """Re-pack a zip archive with a fixed timestamp and attributes on every entry.
-
-    openpyxl stamps ``docProps/core.xml`` with the time of saving whatever the workbook's
-    properties say; that stamp is pinned here too.
-    """
-    src = zipfile.ZipFile(io.BytesIO(data))
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            zi = zipfile.ZipInfo(info.filename, date_time=FIXED_TIMESTAMP.timetuple()[:6])
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o644 << 16
-            payload = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                stamp = FIXED_TIMESTAMP.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-                payload = _MODIFIED.sub(rb"\g<1>" + stamp + rb"\g<2>", payload)
-            dst.writestr(zi, payload)
-    return buf.getvalue()
 
 
 def to_csv(table: Table) -> str:

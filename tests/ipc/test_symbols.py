@@ -126,7 +126,7 @@ def test_patterns_subtrees_and_exclusions() -> None:
 
 # ------------------------------------------------------------------ hypothesis fuzzing
 subclasses = st.builds(
-    lambda s, c, l: f"{s}{c:02d}{l}",
+    lambda s, c, letter: f"{s}{c:02d}{letter}",
     st.sampled_from("ABCDEFGH"),
     st.integers(1, 99),
     st.sampled_from("ABCDEFGHJKLMNPQRSTUVWXYZ"),
@@ -163,3 +163,4 @@ def test_garbage_only_raises_the_documented_error(text: str) -> None:
     except IPCSymbolError:
         return
     assert normalize(out) == out  # whatever parses is canonical and stable
+
