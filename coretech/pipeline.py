@@ -84,6 +84,10 @@ class Context:
         if not self.quiet:
             print(msg, file=sys.stderr, flush=True)
 
+    def progress(self, msg: str) -> None:
+        """Progress inside a stage (indented under the stage's line)."""
+        self.say(f"      {msg}")
+
 
 def resolve(candidates: tuple[tuple[str, str], ...], stage: str) -> Callable[..., Any]:
     """Import the first available ``module.attr`` of ``candidates``; else StageUnavailable."""
@@ -348,6 +352,7 @@ ROLE_NAMES: dict[str, tuple[str, ...]] = {
     "spec": ("spec", "spec_path"),
     "study": ("study", "config", "models_config", "study_path"),
     "catalogue": ("catalogue", "catalogue_path"),
+    "progress": ("progress",),
 }
 
 
@@ -401,9 +406,9 @@ def reserved_names(roles: tuple[str, ...]) -> tuple[str, ...]:
 #: The roles each stage fills itself (a study file may not set them as options).
 STAGE_ROLES: dict[str, tuple[str, ...]] = {
     "ipc": ("out", "sources", "default"),
-    "match": ("scheme", "out", "candidates", "overrides", "catalogue"),
+    "match": ("scheme", "out", "candidates", "overrides", "catalogue", "progress"),
     "audit": ("dictionary", "gold", "candidates", "out", "json", "scheme", "catalogue"),
-    "breakthrough": ("patents", "dictionary", "scheme", "out", "lag_table"),
+    "breakthrough": ("patents", "dictionary", "scheme", "out", "lag_table", "progress"),
     "indicators": ("panel", "out"),
     "panel": ("panel", "out", "sicoughs", "indicators"),
     "models": ("panel", "out", "study"),
@@ -537,7 +542,8 @@ def plan_match(ctx: Context) -> Plan | None:
     inputs = {"catalogue": st.catalogue, "scheme": scheme, "overrides": st.overrides}
     call = bind(fn, "match", [rel(ctx, st.catalogue)],
                 {"scheme": rel(ctx, scheme), "out": rel(ctx, dictionary),
-                 "candidates": rel(ctx, candidates), "overrides": rel(ctx, st.overrides)}, opts)
+                 "candidates": rel(ctx, candidates), "overrides": rel(ctx, st.overrides)}, opts,
+                optional={"progress": ctx.progress})
     return Plan({k: v for k, v in inputs.items() if v is not None}, opts,
                 {"dictionary": dictionary, "candidates": candidates}, call)
 
@@ -662,7 +668,8 @@ def plan_breakthrough(ctx: Context) -> Plan | None:
     call = bind(fn, "breakthrough", [rel(ctx, patents)],
                 {"dictionary": rel(ctx, dictionary), "scheme": rel(ctx, scheme),
                  "out": rel(ctx, out), "lag_table": rel(ctx, lags)},
-                {k: (rel(ctx, v) if isinstance(v, Path) else v) for k, v in opts.items()})
+                {k: (rel(ctx, v) if isinstance(v, Path) else v) for k, v in opts.items()},
+                optional={"progress": ctx.progress})
     return Plan({k: v for k, v in inputs.items() if v is not None}, opts,
                 {"sicoughs": out, "lags": lags}, call)
 
