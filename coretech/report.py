@@ -371,7 +371,15 @@ def run_report(
                    caption="Left: national counts of core-technology patents by application "
                            "year, raw and adjusted by eq. (5). Right: the estimated lag "
                            "distribution T_s.")
-        rep.table(nat, caption="National totals (tables/lag_adjustment.csv)", max_rows=None)
+        rep.table(nat.astype({"year": str}), caption="National totals "
+                  "(tables/lag_adjustment.csv); factor = k_adj / k_raw = 1 / lag_share_cum",
+                  max_rows=None)
+        zero = sorted(int(y) for y in sic.loc[pd.to_numeric(sic["lag_share_cum"], errors="coerce")
+                                               .fillna(0) <= 0, "year"].unique())
+        if zero:
+            rep.paragraph(f"Not adjustable: {', '.join(map(str, zero))} — no application of the "
+                          "reference window was granted that soon after filing (the denominator "
+                          "of eq. 5 is 0), so the adjusted count is undefined.")
         rep.metrics({"cities": int(sic["city"].nunique()), "city-years": len(sic),
                      "mean Sicoughs": float(sic["sicoughs"].mean())})
     else:
