@@ -282,3 +282,34 @@ def test_stage_options_are_checked_before_anything_runs(tmp_path: Path, table: s
     if words is not None:
         assert words in str(err)
     assert not (tmp_path / "study-out" / "provenance.json").exists()
+
+
+@pytest.mark.slow
+def test_a_real_study_with_a_gold_set_runs_the_audit(tmp_path: Path, shared: Path) -> None:
+    """ipc (embedded) -> match -> audit, from one study file, on the WIPO concordance."""
+    from coretech.io import write_table
+    from coretech.matching.gold import gold_catalogue, read_gold
+
+    gold = shared / "data" / "gold" / "wipo_ipc_technology_concordance.csv"
+    write_table(gold_catalogue(read_gold(gold)), tmp_path / "catalogue.csv")
+    p = tmp_path / "study.toml"
+    p.write_text(f"[inputs]\ncatalogue = 'catalogue.csv'\ngold = '{gold}'\n"
+                 "[match]\nlang = 'en'\nthreshold = 0.5\n[audit]\nlevel = 'subclass'\n",
+                 encoding="utf-8")
+    prov = run_study(load_study(p), quiet=True)
+    out = tmp_path / "study-out"
+    assert prov["stages"]["audit"]["status"] == "ok"
+    metrics = json.loads((out / "audit" / "metrics.json").read_text())
+    assert metrics["n_technologies"] == 35
+    assert 0 < metrics["levels"]["subclass"]["precision"] <= 1
+    assert (out / "audit" / "audit.html").stat().st_size > 10_000
+    page = (out / "report" / "report.html").read_text(encoding="utf-8")
+    assert "Audit against the gold concordance" in page
+    # the gold is a user file: hashed in the provenance, by role
+    assert prov["stages"]["audit"]["inputs"]["gold"]["sha256"] == pipeline._hash(gold)
+    # a threshold change re-runs match and audit (the dictionary changed), not ipc
+    p.write_text(p.read_text().replace("threshold = 0.5", "threshold = 0.7"), encoding="utf-8")
+    run_study(load_study(p), quiet=True)
+    st = statuses(out)
+    assert st["ipc"] == "skipped (unchanged)"
+    assert st["match"] == "ran" and st["audit"] == "ran" and st["report"] == "ran"
