@@ -740,7 +740,13 @@ def plan_report(ctx: Context) -> Plan | None:
     def call() -> dict[str, Any]:
         return run_report(".", out=rel(ctx, out), study=study, provenance=ctx.provenance, **opts)
 
-    return Plan(inputs, opts, {"report": out}, call)
+    # the provenance appendix shows every stage's entry: re-run when any of them changes
+    import hashlib
+
+    from coretech.study import canonical_json
+
+    digest = hashlib.sha256(canonical_json(ctx.provenance).encode("utf-8")).hexdigest()
+    return Plan(inputs, {**opts, "provenance_sha256": digest}, {"report": out}, call)
 
 
 STAGE_PLANNERS: tuple[tuple[str, Callable[[Context], Plan | None]], ...] = (
