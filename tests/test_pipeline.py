@@ -313,3 +313,30 @@ def test_a_real_study_with_a_gold_set_runs_the_audit(tmp_path: Path, shared: Pat
     st = statuses(out)
     assert st["ipc"] == "skipped (unchanged)"
     assert st["match"] == "ran" and st["audit"] == "ran" and st["report"] == "ran"
+
+
+def test_fetch_then_load_from_a_local_wipo_server(tmp_path: Path) -> None:
+    """[ipc] fetch crawls (in its own process) from a real HTTP server on 127.0.0.1."""
+    from coretech.crawler.localserver import FixtureServer, wipo_zip
+
+    xml = (Path(__file__).parent / "ipc" / "fixtures" / "ipc_scheme_sample.xml").read_bytes()
+    date = "20260101"
+    routes = {f"/{date}/MasterFiles/ipc_scheme_{date}.zip":
+              wipo_zip(xml, f"EN_ipc_scheme_{date}.xml")}
+    srv = FixtureServer(routes).start()
+    try:
+        p = tmp_path / "study.toml"
+        p.write_text("[ipc]\nfetch = { source = 'wipo', edition = '2026.01', base_url = "
+                     f"'{srv.base}', throttle = false, delay = 0.0 }}\n", encoding="utf-8")
+        prov = run_study(load_study(p), quiet=True)
+        out = tmp_path / "study-out"
+        assert prov["stages"]["fetch"]["status"] == "ok"
+        scheme = pd.read_parquet(out / "ipc" / "scheme.parquet")
+        assert "H01L29/739" in set(scheme["code"])
+        assert prov["stages"]["ipc"]["inputs"]["source1"]["path"] == "ipc/fetched.parquet"
+        n_requests = len(srv.log)
+        run_study(load_study(p), quiet=True)
+        assert statuses(out)["fetch"] == "skipped (unchanged)"
+        assert len(srv.log) == n_requests  # nothing fetched again
+    finally:
+        srv.stop()
