@@ -447,8 +447,18 @@ def validate(study: Study) -> None:
             fn = None
         if fn is not None:
             opts = {k: v for k, v in fetch.items() if k != "source"}
-            check_options(Study(**{**study.__dict__, "options": {**study.options, "ipc": opts}}),
-                          "ipc", fn, reserved=reserved_names(("out",)))
+            try:
+                check_options(
+                    Study(**{**study.__dict__, "options": {**study.options, "ipc": opts}}),
+                    "ipc", fn, reserved=(*reserved_names(("out",)), "source"))
+            except InputError as exc:
+                key = (exc.column or "").split(".")[-1]
+                raise InputError(exc.message.replace("option of ipc", "key of ipc.fetch"),
+                                 file=exc.file, row=study.where("ipc", "fetch")["row"],
+                                 column=f"ipc.fetch.{key}") from exc
+    match_opts = study.stage_options("match")
+    if match_opts:
+        _check_matcher_options(study, match_opts)
     ind = study.stage_options("indicators")
     if ind and "spec" not in ind:
         try:
@@ -481,6 +491,29 @@ def validate(study: Study) -> None:
             if exc.file is None:
                 raise InputError(exc.message, **study.where("models", exc.column)) from exc
             raise
+
+
+def _check_matcher_options(study: Study, opts: dict[str, Any]) -> None:
+    """run_match passes extra options to the Matcher: build one to check them up front."""
+    try:
+        from coretech.matching.matcher import Matcher
+    except ImportError:
+        return
+    import inspect
+
+    params = inspect.signature(Matcher.__init__).parameters
+    for key in opts:
+        if key not in params and key not in ("cache_dir",):
+            allowed = sorted(n for n in params if n != "self")
+            raise InputError(f"unknown option of match; allowed: {', '.join(allowed)}",
+                             **study.where("match", key))
+    kwargs = {k: (tuple(v) if k in ("ngram_range", "kinds") and isinstance(v, list) else v)
+              for k, v in opts.items()}
+    try:
+        Matcher(**kwargs)
+    except (TypeError, ValueError) as exc:
+        key = next((k for k in opts if k in str(exc)), next(iter(opts)))
+        raise InputError(str(exc), **study.where("match", key)) from exc
 
 
 def plan_fetch(ctx: Context) -> Plan | None:
@@ -537,13 +570,15 @@ def plan_match(ctx: Context) -> Plan | None:
     fn = resolve(TARGETS["match"], "match")
     scheme = require(ctx.output("ipc", "scheme"), "the IPC scheme table (stage ipc)")
     opts = st.stage_options("match")
+    call_opts = {k: (tuple(v) if k in ("ngram_range", "kinds") and isinstance(v, list) else v)
+                 for k, v in opts.items()}
     dictionary = ctx.path("match", "dictionary.csv")
     candidates = ctx.path("match", "candidates.csv")
     inputs = {"catalogue": st.catalogue, "scheme": scheme, "overrides": st.overrides}
     call = bind(fn, "match", [rel(ctx, st.catalogue)],
                 {"scheme": rel(ctx, scheme), "out": rel(ctx, dictionary),
-                 "candidates": rel(ctx, candidates), "overrides": rel(ctx, st.overrides)}, opts,
-                optional={"progress": ctx.progress})
+                 "candidates": rel(ctx, candidates), "overrides": rel(ctx, st.overrides)},
+                call_opts, optional={"progress": ctx.progress})
     return Plan({k: v for k, v in inputs.items() if v is not None}, opts,
                 {"dictionary": dictionary, "candidates": candidates}, call)
 
