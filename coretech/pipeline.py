@@ -217,15 +217,27 @@ def run_study(
             record = (state or {}).get("record") or {}
         else:
             ctx.say(f"{head} running ...")
-            with _cwd(out):
-                record = plan.call() or {}
-            out_hashes = {r: _hash(p) for r, p in plan.outputs.items()}
-            missing = [r for r, h in out_hashes.items() if h is None]
-            if missing:
-                raise CoretechError(
-                    f"stage {name!r} finished but did not write its output(s) "
-                    f"{', '.join(_rel(plan.outputs[r], out) or r for r in missing)}"
-                )
+            state_path.unlink(missing_ok=True)  # a failed run must not look finished
+            try:
+                with _cwd(out):
+                    record = plan.call() or {}
+                out_hashes = {r: _hash(p) for r, p in plan.outputs.items()}
+                missing = [r for r, h in out_hashes.items() if h is None]
+                if missing:
+                    raise CoretechError(
+                        f"stage {name!r} finished but did not write its output(s) "
+                        f"{', '.join(_rel(plan.outputs[r], out) or r for r in missing)}"
+                    )
+            except BaseException as exc:
+                secs = time.perf_counter() - t0
+                prov["stages"][name] = {"status": "failed", "message": str(exc) or repr(exc)}
+                timings["stages"][name] = {"status": "failed", "seconds": round(secs, 3)}
+                timings["total_seconds"] = round(time.perf_counter() - t_all, 3)
+                write_json(out / PROVENANCE_FILE, prov)
+                write_json(out / TIMINGS_FILE, timings)
+                ctx.say(f"{head} FAILED after {secs:.1f} s (the stages before it are kept; "
+                        "fix the input and run again)")
+                raise
             record = _summary(record)
             write_json(state_path, {"key": key, "outputs": out_hashes, "record": record})
             status = "ran"

@@ -345,3 +345,31 @@ def test_fetch_then_load_from_a_local_wipo_server(tmp_path: Path) -> None:
         assert len(srv.log) == n_requests  # nothing fetched again
     finally:
         srv.stop()
+
+
+def test_a_failing_stage_is_recorded_and_the_rerun_resumes(tmp_path: Path,
+                                                           fake_stages: None,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from coretech.errors import InputError
+
+    def plan_boom(ctx: Context) -> Plan:
+        def call() -> dict:
+            CALLS.append("boom")
+            raise InputError("bad cell", file="x.csv", row=3, column="c")
+
+        return Plan({}, {}, {"x": ctx.path("boom", "x.csv")}, call)
+
+    monkeypatch.setattr(pipeline, "STAGE_PLANNERS", (
+        ("double", plan_double), ("boom", plan_boom), ("total", plan_total)))
+    study = make_study(tmp_path)
+    with pytest.raises(InputError, match="x.csv, row 3, column 'c': bad cell"):
+        run_study(load_study(study), quiet=True)
+    out = tmp_path / "out"
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["stages"]["boom"] == {"status": "failed",
+                                      "message": "x.csv, row 3, column 'c': bad cell"}
+    assert statuses(out) == {"double": "ran", "boom": "failed"}
+    CALLS.clear()
+    monkeypatch.setattr(pipeline, "STAGE_PLANNERS", (("double", plan_double), ("total", plan_total)))
+    run_study(load_study(study), quiet=True)
+    assert CALLS == ["total"]  # 'double' finished before the failure: kept
