@@ -11,7 +11,8 @@ scoring.py, rank 1 = best):
    ``"subclass"`` the same is then done for a subclass S with the share of S's main groups
    that hold an accepted code. The rolled-up row takes the best score and rank of its
    members, ``method`` says ``rollup(k/n)``;
-3. cap: keep the ``max_codes`` best (by score, then scheme order).
+3. cap: at most ``max_per_subclass`` codes per subclass (0: no limit), then the
+   ``max_codes`` best (by score, then scheme order).
 
 Overrides (``--overrides``, a reviewed dictionary with ``decision`` accepted / rejected /
 added, as ``coretech review apply`` writes it): a rejected (technology, code) never enters
@@ -46,11 +47,13 @@ class DecisionRule:
     rollup: str = "main_group"
     rollup_share: float = 0.5
     rollup_min: int = 2
+    max_per_subclass: int = 0
 
     def validate(self) -> DecisionRule:
         if not (isinstance(self.threshold, (int, float)) and 0.0 <= self.threshold <= 1.0):
             raise ValueError(f"threshold must be in [0, 1], got {self.threshold!r}")
-        for name, lo in (("max_codes", 1), ("min_codes", 0), ("rollup_min", 1)):
+        for name, lo in (("max_codes", 1), ("min_codes", 0), ("rollup_min", 1),
+                         ("max_per_subclass", 0)):
             v = getattr(self, name)
             if not (isinstance(v, int) and not isinstance(v, bool) and v >= lo):
                 raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
@@ -78,66 +81,72 @@ class SchemeCounts:
                 self.mains_per_subclass[truncate(c, "subclass")] += 1
 
 
-def decide(tech: pd.DataFrame, rule: DecisionRule, counts: SchemeCounts) -> pd.DataFrame:
-    """Apply the decision rule to one technology's candidates (columns of OUTPUT_COLUMNS,
-    sorted best first); returns the accepted rows, ``decision='auto'``."""
-    if tech.empty:
-        return tech.iloc[0:0]
-    ok = tech["score"] >= rule.threshold
-    n_ok = int(ok.sum())
-    if n_ok < rule.min_codes:
-        ok = pd.Series(False, index=tech.index)
-        ok.iloc[: rule.min_codes] = True
-    acc = tech[ok].copy()
+def decide(tech: list[dict], rule: DecisionRule, counts: SchemeCounts) -> list[dict]:
+    """Apply the decision rule to one technology's candidates (dicts with OUTPUT_COLUMNS keys);
+    returns the accepted rows (copies), ``decision='auto'``. Reads ``score``, not list order."""
+    if not tech:
+        return []
+    ranked = sorted(tech, key=lambda r: (-r["score"], r["rank"]))
+    acc = [dict(r) for r in ranked if r["score"] >= rule.threshold]
+    if len(acc) < rule.min_codes:
+        acc = [dict(r) for r in ranked[: rule.min_codes]]
     if rule.rollup != "none":
         acc = _rollup(acc, "main_group", rule, counts)
         if rule.rollup == "subclass":
             acc = _rollup(acc, "subclass", rule, counts)
-    acc = acc.assign(_k=[sort_key(c) for c in acc["ipc_code"]])
-    acc = acc.sort_values(["score", "_k"], ascending=[False, True], kind="mergesort")
-    acc = acc.drop(columns="_k").head(rule.max_codes)
-    acc["decision"] = "auto"
+    acc.sort(key=lambda r: (-r["score"], sort_key(r["ipc_code"])))
+    if rule.max_per_subclass:
+        per: dict[str, int] = defaultdict(int)
+        kept = []
+        for r in acc:
+            sc = truncate(r["ipc_code"], "subclass")
+            if per[sc] < rule.max_per_subclass:
+                kept.append(r)
+            per[sc] += 1
+        acc = kept
+    acc = acc[: rule.max_codes]
+    for r in acc:
+        r["decision"] = "auto"
     return acc
 
 
-def _rollup(acc: pd.DataFrame, level: str, rule: DecisionRule, counts: SchemeCounts) -> pd.DataFrame:
-    if acc.empty:
-        return acc
+def _rollup(acc: list[dict], level: str, rule: DecisionRule, counts: SchemeCounts) -> list[dict]:
     groups: dict[str, list[int]] = defaultdict(list)
-    for i, c in zip(acc.index, acc["ipc_code"], strict=True):
-        k = ipc_kind(c)
+    for i, r in enumerate(acc):
+        k = r["kind"]
         if level == "main_group" and k in ("main_group", "subgroup"):
-            groups[truncate(c, "main_group")].append(i)
-        elif level == "subclass" and k in ("subclass", "main_group"):
-            groups[truncate(c, "subclass")].append(i)
-    drop: list[int] = []
+            groups[truncate(r["ipc_code"], "main_group")].append(i)
+        elif level == "subclass" and k in ("subclass", "main_group", "subgroup"):
+            groups[truncate(r["ipc_code"], "subclass")].append(i)
+    drop: set[int] = set()
     new_rows = []
     for node, idx in sorted(groups.items()):
         if node not in counts.codes:
             continue
-        members = acc.loc[idx]
+        members = [acc[i] for i in idx]
         if level == "main_group":
             n_all = counts.per_main.get(node, 0)
             n_hit = len(members)
         else:
             n_all = counts.mains_per_subclass.get(node, 0)
-            n_hit = len({truncate(c, "main_group") for c in members["ipc_code"] if c != node})
+            n_hit = len({truncate(m["ipc_code"], "main_group") for m in members
+                         if m["ipc_code"] != node})
         if n_all == 0 or n_hit < rule.rollup_min or n_hit / n_all < rule.rollup_share:
             continue
-        if len(members) == 1 and members["ipc_code"].iloc[0] == node:
+        if len(members) == 1 and members[0]["ipc_code"] == node:
             continue
-        best = members.sort_values(["score", "rank"], ascending=[False, True]).iloc[0]
-        row = best.copy()
-        row["ipc_code"] = node
-        row["kind"] = level
-        row["rank"] = members["rank"].min()
-        row["method"] = f"rollup({n_hit}/{n_all})+{best['method']}"
-        row["evidence"] = f"rolled up from {len(members)} codes; best {best['ipc_code']}: {best['evidence']}"
-        drop.extend(idx)
+        best = min(members, key=lambda m: (-m["score"], m["rank"]))
+        row = dict(best)
+        row.update(
+            ipc_code=node, kind=level, rank=min(m["rank"] for m in members),
+            method=f"rollup({n_hit}/{n_all})+{best['method']}",
+            evidence=f"rolled up from {len(members)} codes; best {best['ipc_code']}: {best['evidence']}",
+        )
+        drop.update(idx)
         new_rows.append(row)
     if not new_rows:
         return acc
-    return pd.concat([acc.drop(index=drop), pd.DataFrame(new_rows)], ignore_index=True)
+    return [r for i, r in enumerate(acc) if i not in drop] + new_rows
 
 
 # ---------------------------------------------------------------------------- overrides

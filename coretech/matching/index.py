@@ -42,10 +42,10 @@ import pandas as pd
 import scipy.sparse as sp
 
 from coretech.errors import InputError
-from coretech.matching.normalize import DEFAULT_STOPWORDS
+from coretech.matching.normalize import DEFAULT_STOPWORDS, normalize_text
 from coretech.matching.tokenize import Tokenizer, title_terms
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 DEFAULT_KINDS = ("subclass", "main_group", "subgroup")
 PATH_SEPARATOR = " > "
 
@@ -127,7 +127,11 @@ class SchemeIndex:
     Fitted attributes: ``codes_``, ``kinds_``, ``titles_``, ``path_titles_`` (arrays in scheme
     order), ``path_tokens_`` (word tokens of each path title, for evidence),
     ``char_vectorizer_``, ``word_vectorizer_``, ``matrix_t_`` (features x entries, CSR, the
-    transposed D), ``user_words_`` (jieba user dictionary {word: frequency}), ``scheme_hash_``.
+    transposed D), ``path_word_ptr_`` / ``path_word_ids_`` (CSR of the word ids in each path
+    title, for coverage and evidence), ``norm_titles_`` (normalised own titles, for fuzzy
+    agreement), ``norm_paths_`` (Chinese only: normalised path text without spaces, for
+    substring coverage), ``user_words_`` (jieba user dictionary {word: frequency}),
+    ``scheme_hash_``.
     """
 
     def __init__(self, options: IndexOptions | None = None, *, lang: str = "en") -> None:
@@ -180,10 +184,34 @@ class SchemeIndex:
         self.kinds_ = rows["kind"].to_numpy(dtype=object)
         self.titles_ = rows["title"].to_numpy(dtype=object)
         self.path_titles_ = rows["path_title"].to_numpy(dtype=object)
-        self.path_tokens_ = [frozenset(t) for t in path_tokens]
-        self.own_len_ = np.array([len(t) for t in own_tokens], dtype=np.int32)
-        self.row_of_ = {c: i for i, c in enumerate(self.codes_)}
+        self._row_of = None
+        presence = w_path.tocsr()
+        presence.sort_indices()
+        self.path_word_ptr_ = presence.indptr.astype(np.int64)
+        self.path_word_ids_ = presence.indices.astype(np.int32)
+        self.norm_titles_ = [" ".join(t) for t in own_tokens]
+        self.norm_paths_ = (
+            [normalize_text(p).replace(" ", "") for p in rows["path_title"]]
+            if self.lang == "zh" else None
+        )
         return self
+
+    @property
+    def row_of_(self) -> dict[str, int]:
+        """``{code: row}`` (built on first use; not stored in the cache file)."""
+        if getattr(self, "_row_of", None) is None:
+            self._row_of = {c: i for i, c in enumerate(self.codes_)}
+        return self._row_of
+
+    def path_word_ids(self, row: int) -> set[int]:
+        """Word-space ids of the words in entry ``row``'s path title."""
+        lo, hi = self.path_word_ptr_[row], self.path_word_ptr_[row + 1]
+        return set(self.path_word_ids_[lo:hi].tolist())
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_row_of", None)
+        return state
 
     @property
     def n_entries(self) -> int:

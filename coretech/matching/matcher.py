@@ -41,7 +41,7 @@ from coretech.matching.dictionary import (
 )
 from coretech.matching.index import DEFAULT_KINDS, IndexOptions, SchemeIndex, cached_index
 from coretech.matching.normalize import normalize_stopwords
-from coretech.matching.scoring import Scored, rerank
+from coretech.matching.scoring import Scored, calibrate, diversify, rerank, with_support
 
 LANG_NAMES = {"zh": "Chinese", "en": "English"}
 NAME_COLUMN = {"zh": "name_zh", "en": "name_en"}
@@ -87,11 +87,15 @@ class Matcher:
         rollup: str = "main_group",
         rollup_share: float = 0.5,
         rollup_min: int = 2,
+        max_per_subclass: int = 0,
         top_k: int = 50,
         pool: int = 200,
         keyword_weight: float = 0.9,
         fuzzy_weight: float = 0.3,
         calibration: float = 0.5,
+        support_weight: float = 0.0,
+        support_top: int = 5,
+        diversity: float = 0.0,
         char_weight: float = 0.5,
         own_title_weight: float = 0.35,
         ngram_range: tuple[int, int] = (2, 4),
@@ -105,20 +109,26 @@ class Matcher:
             raise ValueError(f"lang must be 'auto', 'zh' or 'en', got {lang!r}")
         self.lang = lang
         self.rule = DecisionRule(threshold, max_codes, min_codes, rollup, rollup_share,
-                                 rollup_min).validate()
+                                 rollup_min, max_per_subclass).validate()
         for name, v, lo in (("top_k", top_k, 1), ("pool", pool, 1), ("decimals", decimals, 1)):
             if not (isinstance(v, int) and not isinstance(v, bool) and v >= lo):
                 raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
         if pool < top_k:
             raise ValueError(f"pool ({pool}) must be at least top_k ({top_k})")
         for name, v in (("keyword_weight", keyword_weight), ("fuzzy_weight", fuzzy_weight),
-                        ("calibration", calibration)):
+                        ("calibration", calibration), ("support_weight", support_weight),
+                        ("diversity", diversity)):
             if not (isinstance(v, (int, float)) and 0.0 <= v <= 1.0):
                 raise ValueError(f"{name} must be a number in [0, 1], got {v!r}")
         self.top_k, self.pool, self.decimals = top_k, pool, decimals
         self.keyword_weight = float(keyword_weight)
         self.fuzzy_weight = float(fuzzy_weight)
         self.calibration = float(calibration)
+        if not (isinstance(support_top, int) and support_top >= 1):
+            raise ValueError(f"support_top must be an integer >= 1, got {support_top!r}")
+        self.support_weight = float(support_weight)
+        self.support_top = support_top
+        self.diversity = float(diversity)
         self.index_options = IndexOptions(
             ngram_range=tuple(ngram_range), char_weight=float(char_weight),
             own_title_weight=float(own_title_weight), kinds=tuple(kinds),
@@ -134,8 +144,11 @@ class Matcher:
             "lang": self.lang, "threshold": self.rule.threshold, "max_codes": self.rule.max_codes,
             "min_codes": self.rule.min_codes, "rollup": self.rule.rollup,
             "rollup_share": self.rule.rollup_share, "rollup_min": self.rule.rollup_min,
+            "max_per_subclass": self.rule.max_per_subclass,
             "top_k": self.top_k, "pool": self.pool, "keyword_weight": self.keyword_weight,
             "fuzzy_weight": self.fuzzy_weight, "calibration": self.calibration,
+            "support_weight": self.support_weight, "support_top": self.support_top,
+            "diversity": self.diversity,
             "char_weight": o.char_weight, "own_title_weight": o.own_title_weight,
             "ngram_range": list(o.ngram_range), "kinds": list(o.kinds),
             "term_min_df": o.term_min_df, "stopwords_sha256": o.key()["stopwords"],
@@ -143,14 +156,20 @@ class Matcher:
         }
 
     # ------------------------------------------------------------------ fit
-    def fit(self, scheme: pd.DataFrame) -> Matcher:
-        """Build (or load from the cache) the index of each language the matcher may need."""
+    def fit(self, scheme: pd.DataFrame, *, languages: list[str] | None = None) -> Matcher:
+        """Build (or load from the cache) the index of each language the matcher may need.
+
+        ``languages`` restricts the indexes to those (e.g. the languages a catalogue needs, see
+        :func:`assign_languages`); by default every language of the scheme (``lang="auto"``).
+        """
         if "lang" not in scheme.columns:
             raise InputError("the IPC scheme table has no 'lang' column (build it with "
                              "`coretech ipc load`)", file=scheme.attrs.get("source"))
         present = sorted({str(x) for x in scheme["lang"].dropna().unique()} & {"zh", "en"})
         self.scheme_langs_ = present
         wanted = present if self.lang == "auto" else [self.lang]
+        if languages is not None:
+            wanted = [lg for lg in wanted if lg in languages] or wanted[:1]
         if self.lang != "auto" and self.lang not in present:
             raise InputError(
                 f"--lang {self.lang}: the IPC scheme has no {LANG_NAMES[self.lang]} titles "
@@ -175,31 +194,8 @@ class Matcher:
                 self.path_title_.setdefault(c, p)
         return self
 
-    # ------------------------------------------------------------------ languages
     def _languages(self, cat: pd.DataFrame) -> list[list[str]]:
-        src = cat.attrs.get("source")
-        out = []
-        for i, rec in enumerate(cat[["tech_id", "name_zh", "name_en"]].itertuples(index=False)):
-            has = [lg for lg in ("zh", "en") if getattr(rec, NAME_COLUMN[lg])]
-            if self.lang != "auto":
-                if self.lang not in has:
-                    raise InputError(
-                        f"technology {rec.tech_id!r} has no {NAME_COLUMN[self.lang]}, needed "
-                        f"with --lang {self.lang}", file=src, row=data_row(i),
-                        column=NAME_COLUMN[self.lang])
-                out.append([self.lang])
-                continue
-            use = [lg for lg in has if lg in self.indexes_]
-            if not use:
-                need = LANG_NAMES[has[0]]
-                raise InputError(
-                    f"technology {rec.tech_id!r} has only a {need} name, and the IPC scheme has "
-                    f"no {need} titles (it has: "
-                    f"{', '.join(LANG_NAMES[x] for x in self.indexes_)}); load a {need} scheme "
-                    f"with `coretech ipc load` or add {NAME_COLUMN['en' if need == 'Chinese' else 'zh']}",
-                    file=src, row=data_row(i), column=NAME_COLUMN[has[0]])
-            out.append(use)
-        return out
+        return assign_languages(cat, list(self.indexes_), self.lang)
 
     # ------------------------------------------------------------------ match
     def match(self, catalogue: pd.DataFrame, overrides: pd.DataFrame | None = None) -> MatchResult:
@@ -224,47 +220,49 @@ class Matcher:
             idf: dict[str, float] = {}
             for local, i in enumerate(sel):
                 scored = rerank(idx, queries, pooled[local], fuzzy_weight=self.fuzzy_weight,
-                                calibration=0.0, idf=idf)
+                                idf=idf)
                 m = merged[i]
                 for s in scored:
                     code = idx.codes_[s.row]
                     cur = m.get(code)
                     if cur is None or s.raw > cur[0].raw + 1e-12:
                         m[code] = (s, lg, queries[s.query])
-        cand_rows = []
-        dict_parts = []
+        cand_rows: list[dict] = []
+        dict_rows: list[dict] = []
         for i, tid in enumerate(tech_ids):
             m = merged[i]
             if not m:
                 continue
-            top = max(x[0].raw for x in m.values())
-            scale = top ** (-self.calibration) if top > 0 else 0.0
+            raw = with_support({c: x[0].raw for c, x in m.items()},
+                               {c: x[0].retrieval for c, x in m.items()},
+                               self.support_weight, self.support_top)
+            score = calibrate(raw, self.calibration)
             rows = []
             for code, (s, lg, q) in m.items():
                 idx = self.indexes_[lg]
-                score = round(min(1.0, s.raw * scale), self.decimals)
                 src = "name" if q.source == "name" else f"keyword '{q.text}'"
                 words = ", ".join(s.matched) if s.matched else "-"
                 rows.append({
-                    "tech_id": tid, "ipc_code": code, "kind": idx.kinds_[s.row], "score": score,
+                    "tech_id": tid, "ipc_code": code, "kind": idx.kinds_[s.row],
+                    "score": round(score[code], self.decimals),
                     "method": f"tfidf+fuzzy:{q.source}:{lg}",
                     "evidence": f"words: {words} (via {src}) | path: {idx.path_titles_[s.row]}",
-                    "_o": (idx.row_of_.get(code, 0), lg),
+                    "decision": "", "_o": (s.row, lg),
                 })
             rows.sort(key=lambda r: (-r["score"], r["_o"]))
+            if self.diversity > 0:
+                rows = diversify(rows, self.diversity)
             for r, row in enumerate(rows, start=1):
                 row["rank"] = r
                 del row["_o"]
-            tech = pd.DataFrame(rows, columns=[c for c in OUTPUT_COLUMNS if c != "decision"])
-            tech["decision"] = ""
-            dict_parts.append(decide(tech, self.rule, self.counts_))
-            cand_rows.append(tech.head(self.top_k))
-        empty = pd.DataFrame({c: [] for c in OUTPUT_COLUMNS})
-        cands = pd.concat(cand_rows, ignore_index=True) if cand_rows else empty.copy()
-        dic = pd.concat(dict_parts, ignore_index=True) if dict_parts else empty.copy()
-        accepted = set(zip(dic["tech_id"], dic["ipc_code"], strict=True))
-        cands["decision"] = ["auto" if k in accepted else ""
-                             for k in zip(cands["tech_id"], cands["ipc_code"], strict=True)]
+            acc = decide(rows, self.rule, self.counts_)
+            dict_rows.extend(acc)
+            accepted = {r["ipc_code"] for r in acc}
+            for row in rows[: self.top_k]:
+                row["decision"] = "auto" if row["ipc_code"] in accepted else ""
+                cand_rows.append(row)
+        cands = pd.DataFrame(cand_rows, columns=OUTPUT_COLUMNS)
+        dic = pd.DataFrame(dict_rows, columns=OUTPUT_COLUMNS)
         counts: dict[str, Any] = {}
         if overrides is not None and len(overrides):
             dic, cands, counts = apply_overrides(dic, cands, overrides, tech_ids, self.path_title_)
@@ -279,3 +277,37 @@ class Matcher:
         })
         return MatchResult(dic, cands, counts,
                            {t: "+".join(u) for t, u in zip(tech_ids, langs, strict=True)})
+
+
+def scheme_languages(scheme: pd.DataFrame) -> list[str]:
+    """The languages (``zh``, ``en``) that a scheme table has rows in."""
+    if "lang" not in scheme.columns:
+        return []
+    return sorted({str(x) for x in scheme["lang"].dropna().unique()} & {"zh", "en"})
+
+
+def assign_languages(cat: pd.DataFrame, available: list[str], lang: str) -> list[list[str]]:
+    """The languages each technology is matched in (``cat`` validated, ``available`` = the
+    scheme's). Raises an InputError naming the row when a name's language is missing."""
+    src = cat.attrs.get("source")
+    out = []
+    for i, rec in enumerate(cat[["tech_id", "name_zh", "name_en"]].itertuples(index=False)):
+        has = [lg for lg in ("zh", "en") if getattr(rec, NAME_COLUMN[lg])]
+        if lang != "auto":
+            if lang not in has:
+                raise InputError(
+                    f"technology {rec.tech_id!r} has no {NAME_COLUMN[lang]}, needed "
+                    f"with --lang {lang}", file=src, row=data_row(i), column=NAME_COLUMN[lang])
+            out.append([lang])
+            continue
+        use = [lg for lg in has if lg in available]
+        if not use:
+            need = LANG_NAMES[has[0]]
+            other = NAME_COLUMN["en" if need == "Chinese" else "zh"]
+            raise InputError(
+                f"technology {rec.tech_id!r} has only a {need} name, and the IPC scheme has "
+                f"no {need} titles (it has: {', '.join(LANG_NAMES[x] for x in available) or 'none'}"
+                f"); load a {need} scheme with `coretech ipc load` and pass it with --ipc, "
+                f"or add {other}", file=src, row=data_row(i), column=NAME_COLUMN[has[0]])
+        out.append(use)
+    return out

@@ -32,11 +32,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from coretech.matching.candidates import Query
 from coretech.matching.index import SchemeIndex
-from coretech.matching.normalize import has_cjk, normalize_text
+from coretech.matching.normalize import has_cjk
 
 
 @dataclass
@@ -53,23 +51,24 @@ class Scored:
     matched: list[str]
 
 
-def coverage(q: Query, index: SchemeIndex, row: int, idf: dict[str, float]) -> tuple[float, list[str]]:
-    """``cov(q, d)`` and the matched words (query order, search-mode words included)."""
-    path_tokens = index.path_tokens_[row]
-    path_text = None
+def coverage(q: Query, index: SchemeIndex, row: int, idf: dict[str, float],
+             vocab: dict[str, int]) -> tuple[float, list[str]]:
+    """``cov(q, d)`` and the matched words (query order, search-mode words included).
+
+    A word is in the path title when the path's word tokens hold it, or (a Chinese word that
+    the title's segmentation split differently) when it is a substring of the path text.
+    """
+    ids = index.path_word_ids(row)
+    path_text = index.norm_paths_[row] if index.norm_paths_ is not None else None
     total = covered = 0.0
     for w in dict.fromkeys(q.tokens):
         weight = idf[w]
         total += weight
-        if w in path_tokens:
+        j = vocab.get(w)
+        if (j is not None and j in ids) or (path_text is not None and has_cjk(w) and w in path_text):
             covered += weight
-        elif has_cjk(w):
-            if path_text is None:
-                path_text = normalize_text(index.path_titles_[row]).replace(" ", "")
-            if w in path_text:
-                covered += weight
-    matched = [w for w in dict.fromkeys(q.search_tokens) if w in path_tokens]
-    if not matched and path_text:
+    matched = [w for w in dict.fromkeys(q.search_tokens) if vocab.get(w, -1) in ids]
+    if not matched and path_text is not None:
         matched = [w for w in dict.fromkeys(q.tokens) if has_cjk(w) and w in path_text]
     return (covered / total if total > 0 else 0.0), matched
 
@@ -80,42 +79,90 @@ def rerank(
     pooled: list[tuple[int, float, int]],
     *,
     fuzzy_weight: float,
-    calibration: float,
     idf: dict[str, float],
 ) -> list[Scored]:
-    """Score one technology's pooled candidates (formulas in the module docstring), best first."""
+    """Raw scores of one technology's pooled candidates (module docstring), best first.
+
+    ``score`` is left at 0: the calibration needs every language's candidates (matcher.py).
+    """
     from rapidfuzz import fuzz
     from rapidfuzz.utils import default_process
 
+    vocab = index.word_vectorizer_.vocabulary_
     out: list[Scored] = []
-    qtext = {}
+    qtext: dict[int, str] = {}
     for row, s, qi in pooled:
         q = queries[qi]
         for w in q.tokens:
             if w not in idf:
                 idf[w] = index.idf(w)
-        cov, matched = coverage(q, index, row, idf)
+        cov, matched = coverage(q, index, row, idf, vocab)
         if qi not in qtext:
             qtext[qi] = " ".join(q.tokens)
-        title = index.titles_[row] or index.path_titles_[row].rsplit(" > ", 1)[-1]
-        tsr = fuzz.token_set_ratio(qtext[qi], normalize_text(title), processor=default_process)
+        tsr = fuzz.token_set_ratio(qtext[qi], index.norm_titles_[row], processor=default_process)
         f = tsr / 100.0 * cov
         raw = (1.0 - fuzzy_weight) * s + fuzzy_weight * f
         out.append(Scored(row, s, cov, f, raw, 0.0, qi, matched))
-    if not out:
-        return out
-    top = max(x.raw for x in out)
-    if top > 0:
-        scale = top ** (-calibration)
-        for x in out:
-            x.score = min(1.0, x.raw * scale)
-    out.sort(key=lambda x: (-round(x.score, 9), x.row))
+    out.sort(key=lambda x: (-round(x.raw, 9), x.row))
     return out
 
 
-def calibrated(raw: np.ndarray, calibration: float) -> np.ndarray:
-    """``r · max(r)^(−γ)`` of one technology's raw scores (module docstring)."""
-    raw = np.asarray(raw, dtype=float)
-    if raw.size == 0 or raw.max() <= 0:
-        return np.zeros_like(raw)
-    return np.minimum(1.0, raw * raw.max() ** (-calibration))
+def calibrate(raw: dict[str, float], calibration: float) -> dict[str, float]:
+    """The calibrated score ``r · (max r)^(−γ)`` (capped at 1) of one technology's raw scores."""
+    top = max(raw.values()) if raw else 0.0
+    if top <= 0:
+        return {c: 0.0 for c in raw}
+    scale = top ** (-calibration)
+    return {c: min(1.0, r * scale) for c, r in raw.items()}
+
+
+def with_support(raw: dict[str, float], retrieval: dict[str, float], weight: float,
+                 top: int) -> dict[str, float]:
+    """r' = (1 − w_s) r + w_s sup(d)  (w_s = ``support_weight``; sup: :func:`subclass_support`)."""
+    if weight <= 0:
+        return dict(raw)
+    sup = subclass_support(retrieval, top)
+    return {c: (1.0 - weight) * r + weight * sup[c] for c, r in raw.items()}
+
+
+def subclass_support(retrieval: dict[str, float], top: int) -> dict[str, float]:
+    """Support of each candidate's subclass among a technology's pooled candidates.
+
+    With S(d) the subclass of d and s_t the retrieval score, the mass of subclass S is the sum
+    of the ``top`` largest s_t(e) over pooled e in S; sup(d) = mass(S(d)) / max_S mass(S), in
+    [0, 1]. A subclass in which many entries match the technology supports each of them.
+    """
+    from coretech.ipc import truncate
+
+    by_sub: dict[str, list[float]] = {}
+    sub_of = {}
+    for c, s in retrieval.items():
+        sc = truncate(c, "subclass")
+        sub_of[c] = sc
+        by_sub.setdefault(sc, []).append(s)
+    mass = {sc: sum(sorted(v, reverse=True)[:top]) for sc, v in by_sub.items()}
+    best = max(mass.values()) if mass else 0.0
+    if best <= 0:
+        return {c: 0.0 for c in retrieval}
+    return {c: mass[sub_of[c]] / best for c in retrieval}
+
+
+def diversify(rows: list[dict], diversity: float) -> list[dict]:
+    """Order candidates for the list (``rank``) with repeats of a subclass discounted.
+
+    The j-th candidate (j = 0, 1, ...) of a subclass, in score order, is ranked by
+    score · (1 − δ)^j (δ = ``diversity``, an MMR-like discount); ``score`` itself is left
+    unchanged, so the dictionary's threshold still reads the calibrated score. A reviewer
+    (and recall@10) sees the different subclasses a technology touches near the top.
+    """
+    from coretech.ipc import truncate
+
+    seen: dict[str, int] = {}
+    keyed = []
+    for r in rows:
+        sc = truncate(r["ipc_code"], "subclass")
+        j = seen.get(sc, 0)
+        seen[sc] = j + 1
+        keyed.append((-round(r["score"] * (1.0 - diversity) ** j, 9), r["_o"], r))
+    keyed.sort(key=lambda k: (k[0], k[1]))
+    return [k[2] for k in keyed]

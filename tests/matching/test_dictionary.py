@@ -1,0 +1,116 @@
+"""The decision rule (threshold, floor, cap, per-subclass cap, roll-up) and reviewed overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from scheme_fixture import english_scheme
+
+from coretech.errors import InputError
+from coretech.matching.dictionary import DecisionRule, SchemeCounts, decide, read_overrides
+from coretech.matching.matcher import Matcher
+
+COUNTS = SchemeCounts(list(english_scheme()["code"]))
+
+
+def _cands(pairs: list[tuple[str, float]]) -> list[dict]:
+    kinds = dict(zip(english_scheme()["code"], english_scheme()["kind"], strict=True))
+    return [{"tech_id": "t", "ipc_code": c, "kind": kinds[c], "score": s, "rank": i,
+             "method": "m", "evidence": f"e{i}", "decision": ""}
+            for i, (c, s) in enumerate(pairs, start=1)]
+
+
+def test_threshold_floor_and_cap() -> None:
+    cands = _cands([("H01L29/73", 0.9), ("H01M10/0525", 0.7), ("C22C", 0.4), ("F16C", 0.2)])
+    rule = DecisionRule(threshold=0.5, rollup="none")
+    assert [r["ipc_code"] for r in decide(cands, rule, COUNTS)] == ["H01L29/73", "H01M10/0525"]
+    rule = DecisionRule(threshold=0.95, min_codes=1, rollup="none")
+    assert [r["ipc_code"] for r in decide(cands, rule, COUNTS)] == ["H01L29/73"]
+    rule = DecisionRule(threshold=0.95, min_codes=0, rollup="none")
+    assert decide(cands, rule, COUNTS) == []
+    rule = DecisionRule(threshold=0.1, max_codes=3, rollup="none")
+    assert [r["ipc_code"] for r in decide(cands, rule, COUNTS)] == [
+        "H01L29/73", "H01M10/0525", "C22C"]
+    assert {r["decision"] for r in decide(cands, rule, COUNTS)} == {"auto"}
+
+
+def test_per_subclass_cap_spreads_the_dictionary() -> None:
+    cands = _cands([("H01L29/73", 0.9), ("H01L29/739", 0.85), ("H01L29/78", 0.8),
+                    ("H01M10/0525", 0.6)])
+    rule = DecisionRule(threshold=0.5, rollup="none", max_per_subclass=2)
+    assert [r["ipc_code"] for r in decide(cands, rule, COUNTS)] == [
+        "H01L29/73", "H01L29/739", "H01M10/0525"]
+
+
+def test_rollup_to_the_main_group_when_most_of_it_matches() -> None:
+    # F16C33/00 has 3 entries in the scheme (33/00, 33/30, 33/62): 2 of 3 accepted -> roll up
+    cands = _cands([("F16C33/30", 0.9), ("F16C33/62", 0.8), ("H01L29/73", 0.7),
+                    ("H01L29/739", 0.6)])
+    rule = DecisionRule(threshold=0.5, rollup="main_group", rollup_share=0.5, rollup_min=2)
+    out = decide(cands, rule, COUNTS)
+    codes = [r["ipc_code"] for r in out]
+    assert codes == ["F16C33/00", "H01L29/73", "H01L29/739"]  # H01L29: 2 of 11, no roll-up
+    rolled = out[0]
+    assert rolled["kind"] == "main_group" and rolled["score"] == 0.9 and rolled["rank"] == 1
+    assert rolled["method"].startswith("rollup(2/3)")
+    assert "rolled up from 2 codes; best F16C33/30" in rolled["evidence"]
+    strict = DecisionRule(threshold=0.5, rollup="main_group", rollup_share=0.9)
+    assert "F16C33/00" not in [r["ipc_code"] for r in decide(cands, strict, COUNTS)]
+
+
+def test_rollup_to_the_subclass() -> None:
+    # G06N has 2 main groups (3/00, 10/00); codes in both -> the subclass
+    cands = _cands([("G06N3/02", 0.9), ("G06N10/00", 0.8)])
+    rule = DecisionRule(threshold=0.5, rollup="subclass", rollup_share=0.5, rollup_min=2)
+    assert [r["ipc_code"] for r in decide(cands, rule, COUNTS)] == ["G06N"]
+
+
+def test_decision_rule_validation() -> None:
+    with pytest.raises(ValueError, match="rollup_share"):
+        DecisionRule(rollup_share=0).validate()
+    with pytest.raises(ValueError, match="max_per_subclass"):
+        DecisionRule(max_per_subclass=-1).validate()
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_overrides_keep_human_decisions(tmp_path: Path) -> None:
+    m = Matcher(cache_dir=False, term_min_df=1).fit(english_scheme())
+    cat = pd.DataFrame({"tech_id": ["li"], "name_en": ["lithium-ion batteries"]})
+    auto = m.match(cat).dictionary
+    assert "H01M10/0525" in set(auto["ipc_code"])
+    ov = _write(tmp_path / "reviewed.csv",
+                "tech_id,ipc_code,kind,score,rank,method,evidence,decision\n"
+                "li,H01M10/0525,subgroup,0.9,1,m,e,rejected\n"
+                "li,H01M 10/052,subgroup,,,,,accepted\n"
+                "li,C22C38/00,main_group,,,,,added\n"
+                f"li,{auto['ipc_code'].iloc[-1]},x,,,,,auto\n")
+    res = m.match(cat, overrides=read_overrides(ov))
+    d = res.dictionary.set_index("ipc_code")
+    assert "H01M10/0525" not in d.index  # rejected: never comes back
+    assert d.loc["H01M10/052", "decision"] == "accepted"
+    assert d.loc["C22C38/00", "decision"] == "added"
+    assert d.loc["C22C38/00", "method"] in {"review"} or "tfidf" in d.loc["C22C38/00", "method"]
+    assert "Ferrous alloys" in d.loc["C22C38/00", "evidence"]
+    c = res.candidates.set_index("ipc_code")
+    assert c.loc["H01M10/0525", "decision"] == "rejected"
+    assert res.counts["overrides_rejected_removed"] == 1
+
+
+def test_bad_overrides_name_the_row(tmp_path: Path) -> None:
+    head = "tech_id,ipc_code,decision\n"
+    with pytest.raises(InputError, match=r"row 3, column 'decision': decision 'maybe'"):
+        read_overrides(_write(tmp_path / "a.csv", head + "t,H01L,accepted\nt,H01M,maybe\n"))
+    with pytest.raises(InputError, match=r"row 2, column 'ipc_code'"):
+        read_overrides(_write(tmp_path / "b.csv", head + "t,X99,accepted\n"))
+    with pytest.raises(InputError, match=r"row 3, column 'decision'.*contradicts 'accepted'"):
+        read_overrides(_write(tmp_path / "c.csv", head + "t,H01L,accepted\nt,h01l,rejected\n"))
+    ov = read_overrides(_write(tmp_path / "d.csv", head + "ghost,H01L,added\n"))
+    m = Matcher(cache_dir=False, term_min_df=1).fit(english_scheme())
+    with pytest.raises(InputError, match=r"d.csv, row 2, column 'tech_id'.*not in the catalogue"):
+        m.match(pd.DataFrame({"tech_id": ["t"], "name_en": ["alloys"]}), overrides=ov)
