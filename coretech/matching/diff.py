@@ -79,7 +79,11 @@ def diff_dictionaries(old: pd.DataFrame, new: pd.DataFrame, *,
          m["decision_old"].fillna("") != m["decision_new"].fillna("")],
         ["added", "removed", "rescored", "redecided"], default="unchanged")
     m["change"] = change
-    m["delta"] = delta
+    m["delta"] = delta.round(12)
+    for col in ("rank_old", "rank_new"):
+        r = m[col]
+        if r.dropna().eq(r.dropna().round()).all():
+            m[col] = r.astype("Int64")
     order = {t: i for i, t in enumerate(dict.fromkeys([*a["tech_id"], *b["tech_id"]]))}
     m["_t"] = m["tech_id"].map(order)
     m["_c"] = m["ipc_code"].map(sort_key)

