@@ -121,7 +121,7 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
         min_codes: int = typer.Option(1, help="At least this many codes per technology, even "
                                       "below the threshold (0: none)."),
         max_per_subclass: int = typer.Option(
-            3, help="At most this many codes of one subclass per technology (0: no limit)."),
+            2, help="At most this many codes of one subclass per technology (0: no limit)."),
         rollup: str = typer.Option("main_group", help="Roll accepted codes up to their main "
                                    "group (or subclass) when most of it matches: none, "
                                    "main_group, subclass."),

@@ -47,7 +47,7 @@ class DecisionRule:
     rollup: str = "main_group"
     rollup_share: float = 0.5
     rollup_min: int = 2
-    max_per_subclass: int = 0
+    max_per_subclass: int = 2
 
     def validate(self) -> DecisionRule:
         if not (isinstance(self.threshold, (int, float)) and 0.0 <= self.threshold <= 1.0):

@@ -12,8 +12,12 @@ Pipeline (METHODS.md §1 leaves the matcher open; every choice here is an option
 2. candidates (candidates.py): one query for the name and one per keyword,
    s_t(d) = max(s(name, d), w_k · max_j s(keyword_j, d)); sparse top-``pool`` per query;
 3. re-ranking (scoring.py): r = (1 − w_f) s_t + w_f · token_set_ratio/100 · cov (coverage guard
-   against short titles); calibrated score = r · (max r)^(−γ);
-4. decision (dictionary.py): threshold, roll-up, cap; overrides from a reviewed dictionary.
+   against short titles); subclass support r' = (1 − w_s) r + w_s sup(d); calibrated score =
+   r' · (max r')^(−γ); the candidates' rank discounts repeats of a subclass by (1 − δ)^j;
+4. decision (dictionary.py): threshold, roll-up, per-subclass cap, cap; overrides from a
+   reviewed dictionary.
+
+Defaults were chosen on the two shared gold sets with bench/matching.py (docs/matching.md).
 
 With ``lang="auto"`` a technology is matched in each language in which it has a name *and* the
 scheme has titles (both: the better score per code wins); ``"zh"`` / ``"en"`` use only that
@@ -71,6 +75,9 @@ class Matcher:
     keyword_weight : w_k, weight of a keyword query relative to the name (0 ignores keywords).
     fuzzy_weight : w_f, weight of the guarded rapidfuzz agreement in the raw score.
     calibration : γ of the calibrated score.
+    support_weight, support_top : w_s and the number of entries summed in a subclass's support.
+    diversity : δ of the subclass-repeat discount in the candidates' rank (0: rank = score order).
+    max_per_subclass : at most this many codes of one subclass per technology (0: no limit).
     char_weight, own_title_weight, ngram_range, kinds, term_min_df, stopwords : index options.
     decimals : scores are rounded to this many decimals (byte-identical outputs).
     cache_dir : where fitted indexes are cached (None: $CORETECH_CACHE or ~/.cache/coretech;
@@ -87,15 +94,15 @@ class Matcher:
         rollup: str = "main_group",
         rollup_share: float = 0.5,
         rollup_min: int = 2,
-        max_per_subclass: int = 0,
+        max_per_subclass: int = 2,
         top_k: int = 50,
         pool: int = 200,
         keyword_weight: float = 0.9,
         fuzzy_weight: float = 0.3,
         calibration: float = 0.5,
-        support_weight: float = 0.0,
+        support_weight: float = 0.5,
         support_top: int = 5,
-        diversity: float = 0.0,
+        diversity: float = 0.5,
         char_weight: float = 0.5,
         own_title_weight: float = 0.35,
         ngram_range: tuple[int, int] = (2, 4),

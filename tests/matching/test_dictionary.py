@@ -80,7 +80,7 @@ def _write(path: Path, text: str) -> Path:
 
 
 def test_overrides_keep_human_decisions(tmp_path: Path) -> None:
-    m = Matcher(cache_dir=False, term_min_df=1).fit(english_scheme())
+    m = Matcher(cache_dir=False, term_min_df=1, rollup="none").fit(english_scheme())
     cat = pd.DataFrame({"tech_id": ["li"], "name_en": ["lithium-ion batteries"]})
     auto = m.match(cat).dictionary
     assert "H01M10/0525" in set(auto["ipc_code"])
