@@ -181,6 +181,8 @@ def _read_jsonl(path: Path) -> tuple[pd.DataFrame, str]:
 
 
 def _read_table(table: pd.DataFrame, path: Path) -> pd.DataFrame:
+    if "pattern" not in table.columns and "patterns" in table.columns:
+        table = table.rename(columns={"patterns": "pattern"})
     if "tech_id" not in table.columns or "pattern" not in table.columns:
         raise InputError(
             "a gold table needs columns tech_id and pattern (optional: exclude, name, field, "

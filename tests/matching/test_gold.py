@@ -77,6 +77,9 @@ def test_table_format_xlsx_and_gbk(tmp_path):
     c = tmp_path / "g.csv"
     c.write_bytes(df.to_csv(index=False).encode("gb18030"))
     assert read_gold(c).loc[0, "name"] == "人工智能"
+    plural = tmp_path / "p.csv"
+    plural.write_text("tech_id,patterns\nA,G06N*;G06F17*\n", encoding="utf-8")
+    assert read_gold(plural).loc[0, "include"] == ("G06N*", "G06F17/00*")
 
 
 def test_jsonl_with_tech_id_and_string_lists(tmp_path):
