@@ -224,8 +224,10 @@ def dictionary_summary(dictionary: pd.DataFrame, catalogue: pd.DataFrame | None)
     d["rank"] = pd.to_numeric(d["rank"], errors="coerce") if "rank" in d else 0
     d["tech_id"] = d["tech_id"].astype(str)
     best = d.sort_values(["tech_id", "rank"], kind="mergesort").groupby("tech_id").head(1)
+    best = best.assign(best_title=best["evidence"].map(_path_tail)
+                       if "evidence" in best.columns else "")
     agg = d.groupby("tech_id").agg(n_codes=("ipc_code", "size"))
-    agg = agg.join(best.set_index("tech_id")[["ipc_code", "score"]].rename(
+    agg = agg.join(best.set_index("tech_id")[["ipc_code", "best_title", "score"]].rename(
         columns={"ipc_code": "best_code", "score": "best_score"}))
     if catalogue is not None:
         cols = [c for c in ("tech_id", "name_zh", "name_en", "field", "category")
@@ -237,6 +239,27 @@ def dictionary_summary(dictionary: pd.DataFrame, catalogue: pd.DataFrame | None)
         out = agg.reset_index()
     out["best_score"] = pd.to_numeric(out["best_score"], errors="coerce").round(4)
     return out
+
+
+def _path_tail(evidence: object, parts: int = 2) -> str:
+    """The last ``parts`` titles of the path in a dictionary row's evidence."""
+    text = str(evidence or "")
+    if "path: " not in text:
+        return ""
+    path = text.split("path: ", 1)[1]
+    segs = [x.strip() for x in path.split(" > ")]
+    tail = " > ".join(segs[-parts:])
+    return tail if len(tail) <= 120 else tail[:117] + "..."
+
+
+def field_summary(summary: pd.DataFrame) -> pd.DataFrame:
+    """Technologies, codes and mean best score per catalogue field."""
+    if "field" not in summary.columns:
+        return pd.DataFrame()
+    g = summary.groupby("field", sort=True)
+    return pd.DataFrame({"technologies": g.size(), "with codes": g["n_codes"].apply(
+        lambda x: int((x > 0).sum())), "codes": g["n_codes"].sum(),
+        "mean best score": g["best_score"].mean().round(4)}).reset_index()
 
 
 def inputs_statement(study: Any) -> pd.DataFrame:
@@ -343,7 +366,12 @@ def run_report(
                      "technologies": int(summ.shape[0]),
                      "technologies with no code": int((summ["n_codes"] == 0).sum()),
                      **{f"codes at {k} level": int(v) for k, v in sorted(kinds.items())}})
-        rep.table(summ, caption="Codes per technology (best code = rank 1)", max_rows=80)
+        fs = field_summary(summ)
+        if len(fs):
+            save(fs, "dictionary_by_field")
+            rep.table(fs, caption="By field of the catalogue", max_rows=None)
+        rep.table(summ, caption="Codes per technology (best code = rank 1, with the last "
+                  "titles of its IPC path)", max_rows=80)
     else:
         rep.paragraph("The match stage did not run, so there is no dictionary.")
 
