@@ -56,6 +56,9 @@ class Plan:
     call: Callable[[], dict[str, Any] | None]
     note: str = ""
     input_labels: dict[str, str] = field(default_factory=dict)
+    #: Modules whose source is part of the key (code changed without a version bump, as in an
+    #: editable install, re-runs the stage).
+    code: tuple[str, ...] = ()
 
 
 @dataclass
@@ -202,7 +205,9 @@ def run_study(
         if plan is None:
             continue
         in_hashes = {k: _hash(v) for k, v in plan.inputs.items()}
-        key = stage_key(name, input_hashes=in_hashes, options=plan.options, versions=versions)
+        key = stage_key(name, input_hashes=in_hashes, options=plan.options,
+                        versions={**versions,
+                                  **_code_hashes(plan.code or STAGE_CODE.get(name, ()))})
         state_path = out / STATE_DIR / f"{name}.json"
         state = _read_state(state_path)
         forced = force is True or (isinstance(force, tuple) and name in force)
@@ -269,6 +274,47 @@ def run_study(
     ctx.say(f"done in {total:.1f} s; provenance: {out / PROVENANCE_FILE}")
     prov["timings"] = timings
     return prov
+
+
+#: The code of each stage (packages or modules; their sources are part of the stage key).
+STAGE_CODE: dict[str, tuple[str, ...]] = {
+    "fetch": ("coretech.crawler",),
+    "ipc": ("coretech.ipc",),
+    "match": ("coretech.matching",),
+    "audit": ("coretech.matching", "coretech.htmlreport"),
+    "simulate_panel": ("coretech.models.simulate", "coretech.demo"),
+    "simulate_patents": ("coretech.demo",),
+    "breakthrough": ("coretech.indicators",),
+    "indicators": ("coretech.indicators",),
+    "panel": ("coretech.report",),
+    "models": ("coretech.models",),
+    "report": ("coretech.report", "coretech.htmlreport", "coretech.demo"),
+}
+
+
+def _code_hashes(modules: tuple[str, ...]) -> dict[str, str]:
+    """SHA-256 over the source files of each module or package (all its .py files)."""
+    import hashlib
+    import importlib.util
+
+    out = {}
+    for name in modules:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        if spec is None or not spec.origin:
+            continue
+        if spec.submodule_search_locations:
+            root = Path(next(iter(spec.submodule_search_locations)))
+            files = sorted(root.rglob("*.py"))
+        else:
+            root, files = Path(spec.origin).parent, [Path(spec.origin)]
+        h = hashlib.sha256()
+        for f in files:
+            h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
+        out[f"code:{name}"] = h.hexdigest()
+    return out
 
 
 def _applies(study: Study, stage: str) -> bool:
