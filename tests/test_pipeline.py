@@ -373,3 +373,17 @@ def test_a_failing_stage_is_recorded_and_the_rerun_resumes(tmp_path: Path,
     monkeypatch.setattr(pipeline, "STAGE_PLANNERS", (("double", plan_double), ("total", plan_total)))
     run_study(load_study(study), quiet=True)
     assert CALLS == ["total"]  # 'double' finished before the failure: kept
+
+
+def test_code_change_changes_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pkg = tmp_path / "ctstagepkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "core.py").write_text("X = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    h1 = pipeline._code_hashes(("ctstagepkg",))
+    assert pipeline._code_hashes(("ctstagepkg",)) == h1
+    (pkg / "core.py").write_text("X = 2\n")
+    h2 = pipeline._code_hashes(("ctstagepkg",))
+    assert h1["code:ctstagepkg"] != h2["code:ctstagepkg"]
+    assert pipeline._code_hashes(("no_such_module_xyz",)) == {}
