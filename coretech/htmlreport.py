@@ -74,6 +74,7 @@ figcaption{color:#57606a;font-size:.92em;margin-top:4px}
 table{border-collapse:collapse;font-size:.9em;margin:0 auto 0 0}
 caption{caption-side:top;text-align:left;color:#57606a;font-size:.92em;padding:4px 0}
 th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}
+td{max-width:36em;overflow-wrap:break-word}
 th{background:#f6f8fa}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr:nth-child(even) td{background:#fbfcfd}

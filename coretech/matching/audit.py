@@ -309,7 +309,7 @@ def per_technology(
 ) -> pd.DataFrame:
     """One row per evaluated technology at ``level``: ``tech_id, n_codes, n_correct, n_gold,
     n_gold_covered, n_gold_codes_not_in_scheme, precision, recall, missed`` (missed = the gold
-    patterns not covered, ``;``-joined)."""
+    patterns not covered, joined by ``; ``)."""
     codes = as_codes(dictionary, accepted_only=True)
     evals, _, _ = _evaluate_all(codes, as_gold(gold), level, hierarchy, scheme_codes)
     rows = []
@@ -324,7 +324,7 @@ def per_technology(
             "n_gold_codes_not_in_scheme": e.not_in_scheme,
             "precision": _ratio(int(e.correct.sum()), len(e.codes)),
             "recall": _ratio(int(cov.sum()), len(e.gold)),
-            "missed": ";".join(
+            "missed": "; ".join(
                 g.symbol + ("*" if g.subtree else "") for g, c in zip(e.gold, cov, strict=True)
                 if not c
             ),
