@@ -38,14 +38,13 @@ import io
 import json
 import re
 import unicodedata
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from coretech.errors import InputError, data_row
-from coretech.io import atomic_write_bytes, read_table, write_table
+from coretech.io import atomic_write_bytes, normalise_zip, read_table, write_table
 from coretech.ipc import IPCSymbolError, kind, normalize
 
 SHEET = "review"
@@ -61,30 +60,12 @@ DICTIONARY_COLUMNS = ("tech_id", "ipc_code", "kind", "score", "rank", "method", 
                       "decision")
 _MAX_WIDTH = {"name": 30, "path": 70, "evidence": 60, "note": 30}
 _MIN_WIDTH = {"note": 24, "decision": 9, "ipc_code": 12}
-_FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
 
 # --------------------------------------------------------------------------- helpers
 def display_width(text: object) -> int:
     """Width of ``text`` in a spreadsheet cell: East Asian wide/full-width characters count 2."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
-
-
-def deterministic_xlsx(data: bytes) -> bytes:
-    """Rewrite an .xlsx (zip) with fixed entry times and a fixed ``modified`` stamp."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            body = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                body = _MODIFIED.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", body)
-            zi = zipfile.ZipInfo(info.filename, date_time=_FIXED_ZIP_TIME)
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o600 << 16
-            dst.writestr(zi, body)
-    return buf.getvalue()
 
 
 def _path_from_evidence(evidence: object) -> str:
@@ -224,7 +205,7 @@ def write_review_workbook(frame: pd.DataFrame, path: str | Path, *, blank_per_te
     fix_workbook_timestamps(wb)
     buf = io.BytesIO()
     wb.save(buf)
-    atomic_write_bytes(path, deterministic_xlsx(buf.getvalue()))
+    atomic_write_bytes(path, normalise_zip(buf.getvalue()))
     return {"candidate_rows": n_cand, "blank_rows": n_blank}
 
 
