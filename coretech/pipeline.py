@@ -470,7 +470,7 @@ STAGE_ROLES: dict[str, tuple[str, ...]] = {
     "indicators": ("panel", "out"),
     "panel": ("panel", "out", "sicoughs", "indicators"),
     "models": ("panel", "out", "study"),
-    "report": ("out", "study_out"),
+    "report": ("out", "study_out", "study", "provenance"),
 }
 
 
