@@ -149,12 +149,10 @@ def run_study(
     *,
     quiet: bool = False,
     force: bool | tuple[str, ...] = False,
-    stages: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
     """Run every stage of ``study`` into ``study.out``; return the provenance record.
 
-    ``force`` re-runs every stage (True) or the named ones; ``stages`` limits the run to the
-    named stages (the others are planned from what is on disk). Stages whose code is missing
+    ``force`` re-runs every stage (True) or the named ones. Stages whose code is missing
     from this installation are reported as "not available yet" and the run goes on with the
     stages that do not need their outputs.
     """
@@ -211,14 +209,13 @@ def run_study(
         state_path = out / STATE_DIR / f"{name}.json"
         state = _read_state(state_path)
         forced = force is True or (isinstance(force, tuple) and name in force)
-        selected = stages is None or name in stages
         unchanged = (
             state is not None
             and state.get("key") == key
             and all(_hash(p) == state.get("outputs", {}).get(r) for r, p in plan.outputs.items())
         )
-        if (unchanged and not forced) or (not selected and state is not None):
-            status = "skipped (unchanged)" if unchanged else "skipped (not selected)"
+        if unchanged and not forced:
+            status = "skipped (unchanged)"
             record = (state or {}).get("record") or {}
         else:
             ctx.say(f"{head} running ...")
