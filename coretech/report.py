@@ -443,6 +443,10 @@ def run_report(
     rep.table(prov_t, max_rows=None)
     if provenance and provenance.get("packages"):
         rep.metrics({k: v for k, v in sorted(provenance["packages"].items())})
+    if study is not None and getattr(study, "text", ""):
+        rep.heading("The study file", level=3)
+        rep.raw(f"<pre style='white-space:pre-wrap;background:#f6f8fa;padding:8px 12px;"
+                f"border:1px solid #d0d7de;border-radius:6px'>{html.escape(study.text)}</pre>")
     rep.write(out)
     return {"stage": "report", "outputs": {"report": str(out), **written},
             "simulated": simulated, "illustrative_catalogue": illustrative}
