@@ -618,8 +618,14 @@ def plan_ipc(ctx: Context) -> Plan | None:
                 {"scheme": out}, call, input_labels=labels)
 
 
+def _dictionary(ctx: Context) -> Path | None:
+    return ctx.output("match", "dictionary") or ctx.study.dictionary
+
+
 def plan_match(ctx: Context) -> Plan | None:
     st = ctx.study
+    if st.dictionary is not None:
+        raise StageSkipped("[inputs] dictionary given: the later stages use it")
     if st.catalogue is None:
         raise StageSkipped("no [inputs] catalogue given")
     fn = resolve(TARGETS["match"], "match")
@@ -643,7 +649,7 @@ def plan_audit(ctx: Context) -> Plan | None:
     if st.gold is None:
         raise StageSkipped("no [inputs] gold given (the audit needs an expert concordance)")
     fn = resolve(TARGETS["audit"], "audit")
-    dictionary = require(ctx.output("match", "dictionary"), "the dictionary (stage match)")
+    dictionary = require(_dictionary(ctx), "the dictionary (stage match or [inputs] dictionary)")
     candidates = ctx.output("match", "candidates")
     opts = st.stage_options("audit")
     html = ctx.path("audit", "audit.html")
@@ -708,7 +714,7 @@ def plan_simulate_patents(ctx: Context) -> Plan | None:
     if st.patents != "simulate":
         return None
     scheme = require(ctx.output("ipc", "scheme"), "the IPC scheme table (stage ipc)")
-    dictionary = require(ctx.output("match", "dictionary"), "the dictionary (stage match)")
+    dictionary = require(_dictionary(ctx), "the dictionary (stage match or [inputs] dictionary)")
     panel = _panel_input(ctx)
     sim = {k: v for k, v in st.simulate.items() if k not in ("panel_seed",)}
     out = ctx.path("simulate", "patents_simulated.csv")
@@ -749,7 +755,7 @@ def plan_breakthrough(ctx: Context) -> Plan | None:
         raise StageSkipped("needs the simulated patents (stage simulate_patents)"
                            if st.patents == "simulate" else "no [inputs] patents given")
     fn = resolve(TARGETS["breakthrough"], "breakthrough")
-    dictionary = require(ctx.output("match", "dictionary"), "the dictionary (stage match)")
+    dictionary = require(_dictionary(ctx), "the dictionary (stage match or [inputs] dictionary)")
     scheme = ctx.output("ipc", "scheme")
     opts = st.stage_options("breakthrough")
     out = ctx.path("breakthrough", "sicoughs.csv")
@@ -826,6 +832,9 @@ def plan_report(ctx: Context) -> Plan | None:
             if p.exists():
                 inputs[f"{stage}.{role}"] = p
     study = ctx.study
+    for name in ("catalogue", "dictionary"):  # the report reads these user files too
+        if study.input_path(name) is not None:
+            inputs[f"inputs.{name}"] = study.input_path(name)
 
     def call() -> dict[str, Any]:
         return run_report(".", out=rel(ctx, out), study=study, provenance=ctx.provenance, **opts)

@@ -283,7 +283,8 @@ def inputs_statement(study: Any) -> pd.DataFrame:
             rows.append((label, "coretech simulator", "SIMULATED"))
         elif v is not None:
             rows.append((label, Path(v).name, "user file"))
-    for name, label in (("gold", "gold concordance"), ("overrides", "review overrides")):
+    for name, label in (("dictionary", "IPC dictionary"), ("gold", "gold concordance"),
+                        ("overrides", "review overrides")):
         v = getattr(study, name)
         if v is not None:
             rows.append((label, Path(v).name, "user file"))
@@ -355,6 +356,8 @@ def run_report(
     # --- dictionary
     rep.heading("Dictionary")
     dic = _read(root / "match" / "dictionary.csv")
+    if dic is None and study is not None and getattr(study, "dictionary", None) is not None:
+        dic = _read(Path(study.dictionary))
     if dic is not None:
         from coretech.io import read_table
 

@@ -11,6 +11,7 @@ the folder of the study file)::
     ipc = ["ipc_scheme_20260101.zip", "ipc_zh_2026_flat.tsv"]   # or "default" (embedded English)
     catalogue = "catalogue.xlsx"   # required for the match stage
     overrides = "dictionary.reviewed.csv"
+    dictionary = "dictionary.csv"  # an existing dictionary: used instead of matching
     gold = "gold.csv"              # the audit stage runs when given
     patents = "patents.csv"        # or "simulate" (the demo's generator, see [simulate])
     panel = "panel.dta"            # or "simulate" (the models stage's simulator)
@@ -65,7 +66,7 @@ STAGE_TABLES = ("ipc", "match", "audit", "breakthrough", "indicators", "panel", 
 #: Keys every stage table accepts besides the stage's own options.
 PIPELINE_KEYS = {"enabled"}
 #: Inputs the [inputs] table may name.
-INPUT_KEYS = ("ipc", "catalogue", "overrides", "gold", "patents", "panel")
+INPUT_KEYS = ("ipc", "catalogue", "overrides", "dictionary", "gold", "patents", "panel")
 #: Inputs that may be the word "simulate" instead of a path.
 SIMULATABLE = ("patents", "panel")
 STUDY_KEYS = {"name": str, "out": str}
@@ -93,6 +94,7 @@ class Study:
     ipc: tuple[Path, ...] | None  # None = the embedded English scheme
     catalogue: Path | None = None
     overrides: Path | None = None
+    dictionary: Path | None = None
     gold: Path | None = None
     patents: Path | str | None = None  # a path or "simulate"
     panel: Path | str | None = None  # a path or "simulate"
