@@ -495,8 +495,11 @@ def heterogeneity_estimates(estimates: Mapping[str, Any], d: str) -> pd.DataFram
     """Coefficient of D with SE and N per region and per tier (Table 6)."""
     t6 = estimates.get("table6") or {}
     rows = []
+    order = {g: i for i, g in enumerate(("east", "central", "west", "northeast", "first"))}
     for dim in ("regions", "tiers"):
-        for g, r in (t6.get(dim) or {}).items():
+        groups = t6.get(dim) or {}
+        for g in sorted(groups, key=lambda x: (order.get(x, len(order)), x)):
+            r = groups[g]
             rows.append({"dimension": dim[:-1], "group": f"{dim[:-1]}: {g}",
                          "coef": r["params"].get(d, np.nan), "se": r["std_errors"].get(d, np.nan),
                          "n": r.get("nobs")})
