@@ -149,3 +149,32 @@ def test_report_renders_in_chromium(study_out: tuple[Path, object], chromium,
     assert "高速精密轴承" in res.text
     assert res.screenshot is not None and res.screenshot.stat().st_size > 10_000
     json.dumps(res.console_messages)
+
+
+def _res(params: dict, ses: dict, n: int = 100) -> dict:
+    return {"params": params, "std_errors": ses, "nobs": n}
+
+
+def test_estimates_to_plots_and_truth() -> None:
+    from coretech.report import heterogeneity_estimates, mechanism_paths, truth_comparison
+
+    est = {
+        "table3": [_res({"D": 0.5}, {"D": 0.1}), _res({"D": 0.9}, {"D": 0.05})],
+        "table4": _res({"D": 1.1}, {"D": 0.2}),
+        "table6": {"regions": {"west": _res({"D": 0.3}, {"D": 0.1}),
+                               "east": _res({"D": 0.7}, {"D": 0.1}, 50)},
+                   "tiers": {"other": _res({"D": 0.2}, {"D": 0.1})}},
+        "table7": [{"mediator": "M1", "holds": True,
+                    "m_on_d": _res({"D": 0.4, "_cons": 1}, {"D": 0.02}),
+                    "y_on_m": _res({"M1": 0.8}, {"M1": 0.3})}],
+    }
+    het = heterogeneity_estimates(est, "D")
+    assert het["group"].tolist() == ["region: east", "region: west", "tier: other"]
+    assert het["coef"].tolist() == [0.7, 0.3, 0.2] and het["n"].tolist() == [50, 100, 100]
+    paths = mechanism_paths(est, "D")
+    assert paths.iloc[0][["a", "a_se", "b", "b_se"]].tolist() == [0.4, 0.02, 0.8, 0.3]
+    assert bool(paths.iloc[0]["holds"]) is True
+    truth = {"Cialomy_on_Nycives_total": 1.0, "Cialomy_on_mediator": {"M1": 0.45}}
+    tc = truth_comparison(est, truth, "D")
+    assert tc["estimate"].tolist() == [0.9, 1.1, 0.4]  # last Table 3 column, Table 4, path a
+    assert tc["true value"].tolist() == [1.0, 1.0, 0.45]
