@@ -122,6 +122,12 @@ def test_assemble_panel_merges_measured_sicoughs(tmp_path: Path) -> None:
                    merge_sicoughs="replace")
     r = read_table(tmp_path / "r.csv", as_text=False)
     assert "Sicoughs_measured" not in r.columns and r["Sicoughs"].iloc[1] == 2.2
+    # a panel without Sicoughs gets the measured one under the paper's name
+    write_table(panel.drop(columns=["Sicoughs"]), tmp_path / "p0.csv")
+    rec0 = assemble_panel(tmp_path / "p0.csv", out=tmp_path / "o0.csv", sicoughs=tmp_path / "s.csv")
+    o0 = read_table(tmp_path / "o0.csv", as_text=False)
+    assert rec0["counts"]["sicoughs_column"] == "Sicoughs"
+    assert o0["Sicoughs"].tolist()[:3] == [1.1, 2.2, 2.9]
     sic["lag_share_cum"] = [1.0, 0.1, 1.0]
     write_table(sic, tmp_path / "s2.csv")
     rec = assemble_panel(tmp_path / "p.csv", out=tmp_path / "m.csv", sicoughs=tmp_path / "s2.csv",
