@@ -2,8 +2,8 @@
 
 Each stage is planned first (its input files, its options, its output files, and the call that
 makes them). Its key is the SHA-256 of the stage name, the content hashes of its inputs (user
-files and upstream outputs alike), its options and the package versions
-(:func:`coretech.study.stage_key`). The key and the hashes of the outputs are stored in
+files and upstream outputs alike), its options, the package versions and the hash of the
+stage's source code (:func:`coretech.study.stage_key`). The key and the hashes of the outputs are stored in
 ``<out>/.coretech/<stage>.json``; a stage whose key is unchanged and whose outputs are still on
 disk, unmodified, is skipped. A changed option re-runs that stage, and the stages downstream of
 it re-run exactly when an output they read changed.
@@ -864,8 +864,8 @@ STAGE_PLANNERS: tuple[tuple[str, Callable[[Context], Plan | None]], ...] = (
 
 
 __all__ = [
+    "STAGE_PLANNERS",
     "Context",
-    "InputError",
     "Plan",
     "StageSkipped",
     "StageUnavailable",
