@@ -301,7 +301,7 @@ def study_from_mapping(
 #: Options that may be a list instead of a file.
 LIST_OR_PATH = {"pilot_cities"}
 #: Options that name an input file (resolved against the study folder and content-hashed).
-PATH_OPTIONS = (("indicators", "spec"), ("breakthrough", "cities"), ("models", "pilot_cities"))
+PATH_OPTIONS = (("indicators", "spec"), ("models", "pilot_cities"))
 
 
 # --------------------------------------------------------------------------- option checks
