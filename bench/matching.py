@@ -198,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--with-keywords", action="store_true",
                     help="also run key_digital with its keyword lists as catalogue keywords")
     ap.add_argument("--skip-speed", action="store_true")
+    ap.add_argument("--speed-only", action="store_true")
     ap.add_argument("--cache-dir", default=None, help="index cache (default: a temp dir)")
     ap.add_argument("--json", default=None, help="write all figures here")
     args = ap.parse_args(argv)
@@ -218,11 +219,11 @@ def main(argv: list[str] | None = None) -> int:
     cat_wipo = gold_catalogue(g_wipo, lang="en")
     kw = {"cache_dir": cache}
     report: dict = {}
-    tables = [
+    tables = [] if args.speed_only else [
         evaluate("key_digital_2023 (zh, names only)", schemes["zh"], "zh", g_kd, cat_kd, kw),
         evaluate("wipo_concordance (en, names only)", schemes["en"], "en", g_wipo, cat_wipo, kw),
     ]
-    if args.with_keywords:
+    if args.with_keywords and not args.speed_only:
         cat_kw = cat_kd.assign(keywords=[";".join(k) for k in g_kd["keywords"]])
         tables.append(evaluate("key_digital_2023 (zh, names + the gold file's keywords)",
                                schemes["zh"], "zh", g_kd, cat_kw, kw))
@@ -230,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n== {t.index.name}")
         print(t.to_string())
         report[t.index.name] = json.loads(t.to_json(orient="index"))
-    if args.sweep:
+    if args.sweep and not args.speed_only:
         grid = []
         for thr in (0.3, 0.4, 0.5, 0.6, 0.7):
             for cap in (5, 10, 20):

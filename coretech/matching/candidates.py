@@ -12,6 +12,7 @@ from ``sparse_dot_topn.sp_matmul_topn`` (top ``pool`` per query row), never a de
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,7 +61,9 @@ def top_k_sparse(index: SchemeIndex, queries: list[Query], pool: int):  # -> csr
     q = index.transform_queries(
         [" ".join(x.tokens) for x in queries], [" ".join(x.search_tokens) for x in queries]
     )
-    return sp_matmul_topn(q, index.matrix_t_, top_n=pool, threshold=1e-9, sort=True)
+    threads = max(1, min(2, os.cpu_count() or 1))  # rows are independent: same result
+    return sp_matmul_topn(q, index.matrix_t_, top_n=pool, threshold=1e-9, sort=True,
+                          n_threads=threads)
 
 
 def pool_candidates(
@@ -85,7 +88,7 @@ def pool_candidates(
             if cur is None or s > cur[0] + 1e-12:
                 b[int(j)] = (s, qi)
     for t, b in best.items():
-        items = sorted(b.items(), key=lambda kv: (-round(kv[1][0], 9), kv[0]))[:pool]
+        items = sorted(b.items(), key=lambda kv: (-kv[1][0], kv[0]))[:pool]
         out[t] = [(j, s, qi) for j, (s, qi) in items]
     return out
 

@@ -122,6 +122,9 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
                                       "below the threshold (0: none)."),
         max_per_subclass: int = typer.Option(
             2, help="At most this many codes of one subclass per technology (0: no limit)."),
+        cap_best_subclass: bool = typer.Option(
+            True, "--cap-best-subclass/--no-cap-best-subclass",
+            help="Apply --max-per-subclass to the best candidate's subclass too."),
         rollup: str = typer.Option("main_group", help="Roll accepted codes up to their main "
                                    "group (or subclass) when most of it matches: none, "
                                    "main_group, subclass."),
@@ -144,7 +147,8 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
             catalogue, ipc=ipc, out=out, candidates=candidates, lang=lang,
             overrides=overrides, cache_dir=False if no_cache else cache_dir, progress=say,
             threshold=threshold, max_codes=max_codes, min_codes=min_codes,
-            max_per_subclass=max_per_subclass, rollup=rollup, rollup_share=rollup_share,
+            max_per_subclass=max_per_subclass, cap_best_subclass=cap_best_subclass,
+            rollup=rollup, rollup_share=rollup_share,
             top_k=top_k, keyword_weight=keyword_weight,
         )
         c = rec["counts"]

@@ -11,8 +11,9 @@ scoring.py, rank 1 = best):
    ``"subclass"`` the same is then done for a subclass S with the share of S's main groups
    that hold an accepted code. The rolled-up row takes the best score and rank of its
    members, ``method`` says ``rollup(k/n)``;
-3. cap: at most ``max_per_subclass`` codes per subclass (0: no limit), then the
-   ``max_codes`` best (by score, then scheme order).
+3. cap: at most ``max_per_subclass`` codes per subclass (0: no limit; with
+   ``cap_best_subclass=False`` the subclass of the best candidate is exempt), then the
+   ``max_codes`` best (by score, then rank).
 
 Overrides (``--overrides``, a reviewed dictionary with ``decision`` accepted / rejected /
 added, as ``coretech review apply`` writes it): a rejected (technology, code) never enters
@@ -30,7 +31,7 @@ import pandas as pd
 from coretech.errors import InputError, data_row
 from coretech.io import read_table
 from coretech.ipc import kind as ipc_kind
-from coretech.ipc import sort_key, truncate, try_normalize
+from coretech.ipc import sort_key, try_normalize
 
 OUTPUT_COLUMNS = ["tech_id", "ipc_code", "kind", "score", "rank", "method", "evidence", "decision"]
 DECISIONS = ("auto", "accepted", "rejected", "added")
@@ -48,6 +49,7 @@ class DecisionRule:
     rollup_share: float = 0.5
     rollup_min: int = 2
     max_per_subclass: int = 2
+    cap_best_subclass: bool = True
 
     def validate(self) -> DecisionRule:
         if not (isinstance(self.threshold, (int, float)) and 0.0 <= self.threshold <= 1.0):
@@ -73,12 +75,11 @@ class SchemeCounts:
         self.codes = set(codes)
         self.per_main: dict[str, int] = defaultdict(int)
         self.mains_per_subclass: dict[str, int] = defaultdict(int)
-        for c in codes:
-            k = ipc_kind(c)
-            if k in ("main_group", "subgroup"):
-                self.per_main[truncate(c, "main_group")] += 1
-            if k == "main_group":
-                self.mains_per_subclass[truncate(c, "subclass")] += 1
+        for c in codes:  # canonical symbols: string slicing is exact and fast
+            if "/" in c:
+                self.per_main[c.split("/", 1)[0] + "/00"] += 1
+                if c.endswith("/00"):
+                    self.mains_per_subclass[c[:4]] += 1
 
 
 def decide(tech: list[dict], rule: DecisionRule, counts: SchemeCounts) -> list[dict]:
@@ -94,13 +95,14 @@ def decide(tech: list[dict], rule: DecisionRule, counts: SchemeCounts) -> list[d
         acc = _rollup(acc, "main_group", rule, counts)
         if rule.rollup == "subclass":
             acc = _rollup(acc, "subclass", rule, counts)
-    acc.sort(key=lambda r: (-r["score"], sort_key(r["ipc_code"])))
+    acc.sort(key=lambda r: (-r["score"], r["rank"]))
     if rule.max_per_subclass:
         per: dict[str, int] = defaultdict(int)
         kept = []
+        best_sc = ranked[0]["ipc_code"][:4]
         for r in acc:
-            sc = truncate(r["ipc_code"], "subclass")
-            if per[sc] < rule.max_per_subclass:
+            sc = r["ipc_code"][:4]  # subclass of a canonical symbol
+            if per[sc] < rule.max_per_subclass or (sc == best_sc and not rule.cap_best_subclass):
                 kept.append(r)
             per[sc] += 1
         acc = kept
@@ -112,12 +114,12 @@ def decide(tech: list[dict], rule: DecisionRule, counts: SchemeCounts) -> list[d
 
 def _rollup(acc: list[dict], level: str, rule: DecisionRule, counts: SchemeCounts) -> list[dict]:
     groups: dict[str, list[int]] = defaultdict(list)
-    for i, r in enumerate(acc):
-        k = r["kind"]
-        if level == "main_group" and k in ("main_group", "subgroup"):
-            groups[truncate(r["ipc_code"], "main_group")].append(i)
-        elif level == "subclass" and k in ("subclass", "main_group", "subgroup"):
-            groups[truncate(r["ipc_code"], "subclass")].append(i)
+    for i, r in enumerate(acc):  # canonical symbols: slicing gives the ancestor exactly
+        c = r["ipc_code"]
+        if level == "main_group" and "/" in c:
+            groups[c.split("/", 1)[0] + "/00"].append(i)
+        elif level == "subclass" and len(c) >= 4:
+            groups[c[:4]].append(i)
     drop: set[int] = set()
     new_rows = []
     for node, idx in sorted(groups.items()):
@@ -129,7 +131,7 @@ def _rollup(acc: list[dict], level: str, rule: DecisionRule, counts: SchemeCount
             n_hit = len(members)
         else:
             n_all = counts.mains_per_subclass.get(node, 0)
-            n_hit = len({truncate(m["ipc_code"], "main_group") for m in members
+            n_hit = len({m["ipc_code"].split("/", 1)[0] for m in members
                          if m["ipc_code"] != node})
         if n_all == 0 or n_hit < rule.rollup_min or n_hit / n_all < rule.rollup_share:
             continue

@@ -78,6 +78,8 @@ class Matcher:
     support_weight, support_top : w_s and the number of entries summed in a subclass's support.
     diversity : δ of the subclass-repeat discount in the candidates' rank (0: rank = score order).
     max_per_subclass : at most this many codes of one subclass per technology (0: no limit).
+    cap_best_subclass : apply that cap to the subclass of the best candidate too (False: the
+        best subclass may hold up to ``max_codes``; trades breadth for concentration).
     char_weight, own_title_weight, ngram_range, kinds, term_min_df, stopwords : index options.
     decimals : scores are rounded to this many decimals (byte-identical outputs).
     cache_dir : where fitted indexes are cached (None: $CORETECH_CACHE or ~/.cache/coretech;
@@ -95,6 +97,7 @@ class Matcher:
         rollup_share: float = 0.5,
         rollup_min: int = 2,
         max_per_subclass: int = 2,
+        cap_best_subclass: bool = True,
         top_k: int = 50,
         pool: int = 200,
         keyword_weight: float = 0.9,
@@ -116,7 +119,8 @@ class Matcher:
             raise ValueError(f"lang must be 'auto', 'zh' or 'en', got {lang!r}")
         self.lang = lang
         self.rule = DecisionRule(threshold, max_codes, min_codes, rollup, rollup_share,
-                                 rollup_min, max_per_subclass).validate()
+                                 rollup_min, max_per_subclass,
+                                 bool(cap_best_subclass)).validate()
         for name, v, lo in (("top_k", top_k, 1), ("pool", pool, 1), ("decimals", decimals, 1)):
             if not (isinstance(v, int) and not isinstance(v, bool) and v >= lo):
                 raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
@@ -152,6 +156,7 @@ class Matcher:
             "min_codes": self.rule.min_codes, "rollup": self.rule.rollup,
             "rollup_share": self.rule.rollup_share, "rollup_min": self.rule.rollup_min,
             "max_per_subclass": self.rule.max_per_subclass,
+            "cap_best_subclass": self.rule.cap_best_subclass,
             "top_k": self.top_k, "pool": self.pool, "keyword_weight": self.keyword_weight,
             "fuzzy_weight": self.fuzzy_weight, "calibration": self.calibration,
             "support_weight": self.support_weight, "support_top": self.support_top,
@@ -204,6 +209,9 @@ class Matcher:
     def _languages(self, cat: pd.DataFrame) -> list[list[str]]:
         return assign_languages(cat, list(self.indexes_), self.lang)
 
+    def _explain(self, row: dict, s: Scored, lg: str, q: Any) -> None:
+        _explain_row(row, s, lg, q, self.indexes_[lg])
+
     # ------------------------------------------------------------------ match
     def match(self, catalogue: pd.DataFrame, overrides: pd.DataFrame | None = None) -> MatchResult:
         """Candidates and dictionary of every technology of ``catalogue`` (validated here)."""
@@ -224,10 +232,10 @@ class Matcher:
             tok = idx.tokenizer(extra)
             queries = build_queries(names, kws, tok, self.keyword_weight)
             pooled = pool_candidates(idx, queries, len(sel), self.pool)
-            idf: dict[str, float] = {}
+            prepared: dict = {}
             for local, i in enumerate(sel):
                 scored = rerank(idx, queries, pooled[local], fuzzy_weight=self.fuzzy_weight,
-                                idf=idf)
+                                prepared=prepared)
                 m = merged[i]
                 for s in scored:
                     code = idx.codes_[s.row]
@@ -244,23 +252,19 @@ class Matcher:
                                {c: x[0].retrieval for c, x in m.items()},
                                self.support_weight, self.support_top)
             score = calibrate(raw, self.calibration)
-            rows = []
-            for code, (s, lg, q) in m.items():
-                idx = self.indexes_[lg]
-                src = "name" if q.source == "name" else f"keyword '{q.text}'"
-                words = ", ".join(s.matched) if s.matched else "-"
-                rows.append({
-                    "tech_id": tid, "ipc_code": code, "kind": idx.kinds_[s.row],
-                    "score": round(score[code], self.decimals),
-                    "method": f"tfidf+fuzzy:{q.source}:{lg}",
-                    "evidence": f"words: {words} (via {src}) | path: {idx.path_titles_[s.row]}",
-                    "decision": "", "_o": (s.row, lg),
-                })
+            rows = [{"tech_id": tid, "ipc_code": code, "score": round(score[code], self.decimals),
+                     "decision": "", "_o": (s.row, lg)} for code, (s, lg, _q) in m.items()]
             rows.sort(key=lambda r: (-r["score"], r["_o"]))
+            need = {id(r) for r in rows[: self.rule.min_codes]}  # best by score
             if self.diversity > 0:
                 rows = diversify(rows, self.diversity)
+            need.update(id(r) for r in rows[: self.top_k])
             for r, row in enumerate(rows, start=1):
                 row["rank"] = r
+                if id(row) in need or row["score"] >= self.rule.threshold:
+                    self._explain(row, *m[row["ipc_code"]])  # only rows that may be written
+                else:
+                    row.update(kind="", method="", evidence="")
                 del row["_o"]
             acc = decide(rows, self.rule, self.counts_)
             dict_rows.extend(acc)
@@ -284,6 +288,15 @@ class Matcher:
         })
         return MatchResult(dic, cands, counts,
                            {t: "+".join(u) for t, u in zip(tech_ids, langs, strict=True)})
+
+
+def _explain_row(row: dict, s: Scored, lg: str, q: Any, idx: SchemeIndex) -> None:
+    """Fill ``kind``, ``method`` and ``evidence`` of a candidate row."""
+    src = "name" if q.source == "name" else f"keyword '{q.text}'"
+    words = ", ".join(s.matched) if s.matched else "-"
+    row["kind"] = idx.kinds_[s.row]
+    row["method"] = f"tfidf+fuzzy:{q.source}:{lg}"
+    row["evidence"] = f"words: {words} (via {src}) | path: {idx.path_titles_[s.row]}"
 
 
 def scheme_languages(scheme: pd.DataFrame) -> list[str]:

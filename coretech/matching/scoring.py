@@ -51,8 +51,23 @@ class Scored:
     matched: list[str]
 
 
-def coverage(q: Query, index: SchemeIndex, row: int, idf: dict[str, float],
-             vocab: dict[str, int]) -> tuple[float, list[str]]:
+@dataclass
+class _QueryWords:
+    """A query's words prepared once: (word, word-space id or -1, idf, is Chinese)."""
+
+    words: list[tuple[str, int, float, bool]]
+    search: list[tuple[str, int]]
+    total: float
+    text: str
+
+
+def _prepare(q: Query, index: SchemeIndex, vocab: dict[str, int]) -> _QueryWords:
+    words = [(w, vocab.get(w, -1), index.idf(w), has_cjk(w)) for w in dict.fromkeys(q.tokens)]
+    search = [(w, vocab.get(w, -1)) for w in dict.fromkeys(q.search_tokens)]
+    return _QueryWords(words, search, sum(x[2] for x in words), " ".join(q.tokens))
+
+
+def coverage(qw: _QueryWords, index: SchemeIndex, row: int) -> tuple[float, list[str]]:
     """``cov(q, d)`` and the matched words (query order, search-mode words included).
 
     A word is in the path title when the path's word tokens hold it, or (a Chinese word that
@@ -60,17 +75,14 @@ def coverage(q: Query, index: SchemeIndex, row: int, idf: dict[str, float],
     """
     ids = index.path_word_ids(row)
     path_text = index.norm_paths_[row] if index.norm_paths_ is not None else None
-    total = covered = 0.0
-    for w in dict.fromkeys(q.tokens):
-        weight = idf[w]
-        total += weight
-        j = vocab.get(w)
-        if (j is not None and j in ids) or (path_text is not None and has_cjk(w) and w in path_text):
+    covered = 0.0
+    for w, j, weight, cjk in qw.words:
+        if j in ids or (cjk and path_text is not None and w in path_text):
             covered += weight
-    matched = [w for w in dict.fromkeys(q.search_tokens) if vocab.get(w, -1) in ids]
+    matched = [w for w, j in qw.search if j in ids]
     if not matched and path_text is not None:
-        matched = [w for w in dict.fromkeys(q.tokens) if has_cjk(w) and w in path_text]
-    return (covered / total if total > 0 else 0.0), matched
+        matched = [w for w, _, _, cjk in qw.words if cjk and w in path_text]
+    return (covered / qw.total if qw.total > 0 else 0.0), matched
 
 
 def rerank(
@@ -79,31 +91,34 @@ def rerank(
     pooled: list[tuple[int, float, int]],
     *,
     fuzzy_weight: float,
-    idf: dict[str, float],
+    prepared: dict[int, _QueryWords] | None = None,
 ) -> list[Scored]:
     """Raw scores of one technology's pooled candidates (module docstring), best first.
 
     ``score`` is left at 0: the calibration needs every language's candidates (matcher.py).
     """
-    from rapidfuzz import fuzz
+    from rapidfuzz import fuzz, process
     from rapidfuzz.utils import default_process
 
     vocab = index.word_vectorizer_.vocabulary_
+    prepared = {} if prepared is None else prepared
+    titles = index.norm_titles_
     out: list[Scored] = []
-    qtext: dict[int, str] = {}
-    for row, s, qi in pooled:
-        q = queries[qi]
-        for w in q.tokens:
-            if w not in idf:
-                idf[w] = index.idf(w)
-        cov, matched = coverage(q, index, row, idf, vocab)
-        if qi not in qtext:
-            qtext[qi] = " ".join(q.tokens)
-        tsr = fuzz.token_set_ratio(qtext[qi], index.norm_titles_[row], processor=default_process)
-        f = tsr / 100.0 * cov
+    qws = []
+    for _row, _s, qi in pooled:
+        qw = prepared.get(qi)
+        if qw is None:
+            qw = prepared[qi] = _prepare(queries[qi], index, vocab)
+        qws.append(qw)
+    # rapidfuzz on all pairs at once (element-wise, in C), explicit processor
+    tsr = process.cpdist([qw.text for qw in qws], [titles[row] for row, _, _ in pooled],
+                         scorer=fuzz.token_set_ratio, processor=default_process, workers=1)
+    for (row, s, qi), qw, t in zip(pooled, qws, tsr, strict=True):
+        cov, matched = coverage(qw, index, row)
+        f = float(t) / 100.0 * cov
         raw = (1.0 - fuzzy_weight) * s + fuzzy_weight * f
         out.append(Scored(row, s, cov, f, raw, 0.0, qi, matched))
-    out.sort(key=lambda x: (-round(x.raw, 9), x.row))
+    out.sort(key=lambda x: (-x.raw, x.row))
     return out
 
 
@@ -125,6 +140,11 @@ def with_support(raw: dict[str, float], retrieval: dict[str, float], weight: flo
     return {c: (1.0 - weight) * r + weight * sup[c] for c, r in raw.items()}
 
 
+def subclass_of(code: str) -> str:
+    """Subclass of a canonical symbol of subclass level or below (``H01L29/739`` -> ``H01L``)."""
+    return code[:4]
+
+
 def subclass_support(retrieval: dict[str, float], top: int) -> dict[str, float]:
     """Support of each candidate's subclass among a technology's pooled candidates.
 
@@ -132,12 +152,10 @@ def subclass_support(retrieval: dict[str, float], top: int) -> dict[str, float]:
     of the ``top`` largest s_t(e) over pooled e in S; sup(d) = mass(S(d)) / max_S mass(S), in
     [0, 1]. A subclass in which many entries match the technology supports each of them.
     """
-    from coretech.ipc import truncate
-
     by_sub: dict[str, list[float]] = {}
     sub_of = {}
     for c, s in retrieval.items():
-        sc = truncate(c, "subclass")
+        sc = subclass_of(c)
         sub_of[c] = sc
         by_sub.setdefault(sc, []).append(s)
     mass = {sc: sum(sorted(v, reverse=True)[:top]) for sc, v in by_sub.items()}
@@ -155,12 +173,10 @@ def diversify(rows: list[dict], diversity: float) -> list[dict]:
     unchanged, so the dictionary's threshold still reads the calibrated score. A reviewer
     (and recall@10) sees the different subclasses a technology touches near the top.
     """
-    from coretech.ipc import truncate
-
     seen: dict[str, int] = {}
     keyed = []
     for r in rows:
-        sc = truncate(r["ipc_code"], "subclass")
+        sc = subclass_of(r["ipc_code"])
         j = seen.get(sc, 0)
         seen[sc] = j + 1
         keyed.append((-round(r["score"] * (1.0 - diversity) ** j, 9), r["_o"], r))
