@@ -32,6 +32,7 @@ from coretech.indicators.patents import (
     explode_symbols_sql,
     indexing_rows_sql,
     normalize_symbols,
+    odd_list_sql,
     open_patents,
     parts_sql,
     patent_type_sql,
@@ -168,7 +169,9 @@ class BreakthroughCounter:
             return f"CAST(CAST({c} AS DATE) AS VARCHAR)" if typed else f"CAST({c} AS VARCHAR)"
 
         say("reading IPC symbols")
-        parts = parts_sql("ipc")
+        simple = not con.execute(
+            f"SELECT coalesce(bool_or({odd_list_sql('ipc')}), false) FROM src").fetchall()[0][0]
+        parts = parts_sql("ipc", simple)
         main_given = f"nullif(trim(CAST({col('main_ipc')} AS VARCHAR)), '')"
         # the main symbol: main_ipc, else the first piece listed (already among the pieces)
         main_expr = f"coalesce({main_given}, ({parts})[1])"
@@ -176,7 +179,7 @@ class BreakthroughCounter:
         extra = (f" UNION ALL SELECT NULL, {main_given} FROM src"
                  if "main_ipc" in cols else "")
         raws = [r[0] for r in con.execute(
-            f"SELECT DISTINCT raw FROM ({explode_symbols_sql('src', 'ipc')}{extra}) "
+            f"SELECT DISTINCT raw FROM ({explode_symbols_sql('src', 'ipc', simple)}{extra}) "
             "WHERE raw IS NOT NULL"
         ).fetchall()]
         symmap = normalize_symbols(sorted(raws))
@@ -199,7 +202,7 @@ class BreakthroughCounter:
             min(e.raw) FILTER (WHERE m.code IS NULL AND NOT m.skip) AS bad_raw,
             arg_min(m.error, e.raw) FILTER (WHERE m.code IS NULL AND NOT m.skip) AS bad_reason,
             count(*) FILTER (WHERE m.skip) AS n_skip
-            FROM ({explode_symbols_sql('src', 'ipc')}) e
+            FROM ({explode_symbols_sql('src', 'ipc', simple)}) e
             JOIN (SELECT * FROM symmap WHERE {core_piece.replace('m.', '')} OR skip OR code IS NULL) m
             ON m.raw = e.raw GROUP BY e.row"""
         )
@@ -236,7 +239,7 @@ class BreakthroughCounter:
             {mm('section')} AS main_section, {mm('core')} AS main_core,
             f.any_core, f.bad_raw, f.bad_reason, d.first_row,
             CASE WHEN s.ipc IS NULL THEN TRUE WHEN f.n_skip IS NULL THEN FALSE
-                 ELSE f.n_skip = len({parts_sql('s.ipc')}) END AS no_ipc,
+                 ELSE f.n_skip = len({parts_sql('s.ipc', simple)}) END AS no_ipc,
             nullif(trim(CAST(s.{loc_src} AS VARCHAR)), '') AS loc_raw,
             {patent_type_sql('s.patent_type' if 'patent_type' in cols else None)} AS ptype
             FROM src s LEFT JOIN rowflags f ON f.row = s.row

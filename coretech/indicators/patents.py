@@ -294,7 +294,7 @@ INDEXING_CODE = r"[A-Ha-h]\d{2}[A-Za-z]?\s*\d+\s*:\s*\d+"
 _INDEXING = re.compile(INDEXING_CODE)
 
 
-def explode_symbols_sql(src: str = "src", column: str = "ipc") -> str:
+def explode_symbols_sql(src: str = "src", column: str = "ipc", simple: bool = False) -> str:
     """SQL of (row, raw) for every piece of the IPC lists in ``column``.
 
     Indexing information is not a classification symbol: everything from ``//`` on (CNIPA's
@@ -303,18 +303,28 @@ def explode_symbols_sql(src: str = "src", column: str = "ipc") -> str:
     :func:`normalize_symbols`. Rows that carried any are counted (``rows_with_indexing_codes``).
     """
     return (
-        f"SELECT row, unnest({parts_sql(column)}) AS raw FROM {src} WHERE {column} IS NOT NULL"
+        f"SELECT row, unnest({parts_sql(column, simple)}) AS raw FROM {src} "
+        f"WHERE {column} IS NOT NULL"
     )
 
 
-def parts_sql(column: str = "ipc") -> str:
+def odd_list_sql(column: str = "ipc") -> str:
+    """SQL true when a cell needs more than a split on ``;`` (other separators or ``//``)."""
+    text = f"CAST({column} AS VARCHAR)"
+    return " OR ".join(f"contains({text}, '{c}')" for c in ["//", *SEPARATOR_CHARS])
+
+
+def parts_sql(column: str = "ipc", simple: bool = False) -> str:
     """SQL list of the pieces of an IPC list cell (split on every separator, cut at ``//``).
 
-    The common case (only ``;``) takes the cheap path; pieces keep their spaces (the distinct
-    pieces are normalised in Python, once each).
+    ``simple`` (no cell of the file has another separator or ``//``: checked once per file)
+    splits on ``;`` alone; otherwise the cells that need it take the full path. Pieces keep
+    their spaces (the distinct pieces are normalised in Python, once each).
     """
     text = f"CAST({column} AS VARCHAR)"
-    odd = " OR ".join(f"contains({text}, '{c}')" for c in ["//", *SEPARATOR_CHARS])
+    if simple:
+        return f"string_split({text}, ';')"
+    odd = odd_list_sql(column)
     return (
         f"(CASE WHEN {odd} THEN string_split(translate(split_part({text}, '//', 1), "
         f"'{SEPARATOR_CHARS}', '{';' * len(SEPARATOR_CHARS)}'), ';') "
