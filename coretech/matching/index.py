@@ -59,6 +59,7 @@ class IndexOptions:
     own_title_weight: float = 0.35
     kinds: tuple[str, ...] = DEFAULT_KINDS
     term_min_df: int = 5
+    max_df: float = 1.0
     stopwords: tuple[str, ...] = field(default_factory=lambda: tuple(sorted(DEFAULT_STOPWORDS)))
 
     def validate(self) -> IndexOptions:
@@ -72,6 +73,8 @@ class IndexOptions:
         bad = [k for k in self.kinds if k not in ("section", "class", *DEFAULT_KINDS)]
         if bad or not self.kinds:
             raise ValueError(f"kinds must be a non-empty subset of IPC kinds, got {self.kinds}")
+        if not (isinstance(self.max_df, (int, float)) and 0.0 < self.max_df <= 1.0):
+            raise ValueError(f"max_df must be in (0, 1], got {self.max_df!r}")
         if not (isinstance(self.term_min_df, int) and self.term_min_df >= 1):
             raise ValueError(f"term_min_df must be an integer >= 1, got {self.term_min_df!r}")
         return self
@@ -165,7 +168,7 @@ class SchemeIndex:
         path_docs = [" ".join(t) for t in path_tokens]
 
         cv = TfidfVectorizer(analyzer="char_wb", ngram_range=o.ngram_range, sublinear_tf=True,
-                             lowercase=False, dtype=np.float32)
+                             lowercase=False, dtype=np.float32, max_df=float(o.max_df))
         c_path = cv.fit_transform(path_docs)
         c_own = cv.transform(own_docs)
         wv = TfidfVectorizer(analyzer="word", tokenizer=str.split, token_pattern=None,

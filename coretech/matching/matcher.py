@@ -81,6 +81,8 @@ class Matcher:
     cap_best_subclass : apply that cap to the subclass of the best candidate too (False: the
         best subclass may hold up to ``max_codes``; trades breadth for concentration).
     char_weight, own_title_weight, ngram_range, kinds, term_min_df, stopwords : index options.
+    max_df : character n-grams in more than this share of the entries are left out of the
+        index (1.0 keeps all; lower is faster, the dropped n-grams carry little idf weight).
     decimals : scores are rounded to this many decimals (byte-identical outputs).
     cache_dir : where fitted indexes are cached (None: $CORETECH_CACHE or ~/.cache/coretech;
         False: no cache).
@@ -111,6 +113,7 @@ class Matcher:
         ngram_range: tuple[int, int] = (2, 4),
         kinds: tuple[str, ...] = DEFAULT_KINDS,
         term_min_df: int = 5,
+        max_df: float = 1.0,
         stopwords: list[str] | None = None,
         decimals: int = 4,
         cache_dir: str | Path | None | bool = None,
@@ -143,7 +146,7 @@ class Matcher:
         self.index_options = IndexOptions(
             ngram_range=tuple(ngram_range), char_weight=float(char_weight),
             own_title_weight=float(own_title_weight), kinds=tuple(kinds),
-            term_min_df=term_min_df,
+            term_min_df=term_min_df, max_df=float(max_df),
             stopwords=tuple(sorted(normalize_stopwords(stopwords))),
         ).validate()
         self.cache_dir = cache_dir
@@ -163,7 +166,8 @@ class Matcher:
             "diversity": self.diversity,
             "char_weight": o.char_weight, "own_title_weight": o.own_title_weight,
             "ngram_range": list(o.ngram_range), "kinds": list(o.kinds),
-            "term_min_df": o.term_min_df, "stopwords_sha256": o.key()["stopwords"],
+            "term_min_df": o.term_min_df, "max_df": o.max_df,
+            "stopwords_sha256": o.key()["stopwords"],
             "decimals": self.decimals,
         }
 
