@@ -139,11 +139,13 @@ def _rollup(acc: list[dict], level: str, rule: DecisionRule, counts: SchemeCount
             continue
         best = min(members, key=lambda m: (-m["score"], m["rank"]))
         row = dict(best)
-        row.update(
-            ipc_code=node, kind=level, rank=min(m["rank"] for m in members),
-            method=f"rollup({n_hit}/{n_all})+{best['method']}",
-            evidence=f"rolled up from {len(members)} codes; best {best['ipc_code']}: {best['evidence']}",
-        )
+        row.update(ipc_code=node, kind=level, rank=min(m["rank"] for m in members),
+                   _best=best.get("_best", best["ipc_code"]),
+                   _rolled=(f"rollup({n_hit}/{n_all})+",
+                            f"rolled up from {len(members)} codes; best {best['ipc_code']}: "))
+        if best.get("evidence") is not None:  # else the caller explains the best member later
+            row["method"] = row["_rolled"][0] + best["method"]
+            row["evidence"] = row["_rolled"][1] + best["evidence"]
         drop.update(idx)
         new_rows.append(row)
     if not new_rows:

@@ -45,7 +45,14 @@ from coretech.matching.dictionary import (
 )
 from coretech.matching.index import DEFAULT_KINDS, IndexOptions, SchemeIndex, cached_index
 from coretech.matching.normalize import normalize_stopwords
-from coretech.matching.scoring import Scored, calibrate, diversify, rerank, with_support
+from coretech.matching.scoring import (
+    Scored,
+    calibrate,
+    diversify,
+    matched_words,
+    rerank_all,
+    with_support,
+)
 
 LANG_NAMES = {"zh": "Chinese", "en": "English"}
 NAME_COLUMN = {"zh": "name_zh", "en": "name_en"}
@@ -236,10 +243,9 @@ class Matcher:
             tok = idx.tokenizer(extra)
             queries = build_queries(names, kws, tok, self.keyword_weight)
             pooled = pool_candidates(idx, queries, len(sel), self.pool)
-            prepared: dict = {}
+            scored_all = rerank_all(idx, queries, pooled, fuzzy_weight=self.fuzzy_weight)
             for local, i in enumerate(sel):
-                scored = rerank(idx, queries, pooled[local], fuzzy_weight=self.fuzzy_weight,
-                                prepared=prepared)
+                scored = scored_all[local]
                 m = merged[i]
                 for s in scored:
                     code = idx.codes_[s.row]
@@ -256,24 +262,32 @@ class Matcher:
                                {c: x[0].retrieval for c, x in m.items()},
                                self.support_weight, self.support_top)
             score = calibrate(raw, self.calibration)
-            rows = [{"tech_id": tid, "ipc_code": code, "score": round(score[code], self.decimals),
-                     "decision": "", "_o": (s.row, lg)} for code, (s, lg, _q) in m.items()]
+            rows = [{"tech_id": tid, "ipc_code": code, "kind": self.indexes_[lg].kinds_[s.row],
+                     "score": round(score[code], self.decimals), "method": None,
+                     "evidence": None, "decision": "", "_o": (s.row, lg)}
+                    for code, (s, lg, _q) in m.items()]
             rows.sort(key=lambda r: (-r["score"], r["_o"]))
-            need = {id(r) for r in rows[: self.rule.min_codes]}  # best by score
             if self.diversity > 0:
                 rows = diversify(rows, self.diversity)
-            need.update(id(r) for r in rows[: self.top_k])
             for r, row in enumerate(rows, start=1):
                 row["rank"] = r
-                if id(row) in need or row["score"] >= self.rule.threshold:
-                    self._explain(row, *m[row["ipc_code"]])  # only rows that may be written
-                else:
-                    row.update(kind="", method="", evidence="")
                 del row["_o"]
             acc = decide(rows, self.rule, self.counts_)
+            # method and evidence only for the rows that are written (they cost time)
+            for row in acc:
+                if row["evidence"] is None:
+                    if "_rolled" in row:
+                        tmp: dict = {}
+                        self._explain(tmp, *m[row["_best"]])
+                        row["method"] = row["_rolled"][0] + tmp["method"]
+                        row["evidence"] = row["_rolled"][1] + tmp["evidence"]
+                    else:
+                        self._explain(row, *m[row["ipc_code"]])
             dict_rows.extend(acc)
             accepted = {r["ipc_code"] for r in acc}
             for row in rows[: self.top_k]:
+                if row["evidence"] is None:
+                    self._explain(row, *m[row["ipc_code"]])
                 row["decision"] = "auto" if row["ipc_code"] in accepted else ""
                 cand_rows.append(row)
         cands = pd.DataFrame(cand_rows, columns=OUTPUT_COLUMNS)
@@ -297,7 +311,8 @@ class Matcher:
 def _explain_row(row: dict, s: Scored, lg: str, q: Any, idx: SchemeIndex) -> None:
     """Fill ``kind``, ``method`` and ``evidence`` of a candidate row."""
     src = "name" if q.source == "name" else f"keyword '{q.text}'"
-    words = ", ".join(s.matched) if s.matched else "-"
+    matched = s.matched or matched_words(q, idx, s.row)
+    words = ", ".join(matched) if matched else "-"
     row["kind"] = idx.kinds_[s.row]
     row["method"] = f"tfidf+fuzzy:{q.source}:{lg}"
     row["evidence"] = f"words: {words} (via {src}) | path: {idx.path_titles_[s.row]}"

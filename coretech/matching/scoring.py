@@ -32,6 +32,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from coretech.matching.candidates import Query
 from coretech.matching.index import SchemeIndex
 from coretech.matching.normalize import has_cjk
@@ -67,58 +69,89 @@ def _prepare(q: Query, index: SchemeIndex, vocab: dict[str, int]) -> _QueryWords
     return _QueryWords(words, search, sum(x[2] for x in words), " ".join(q.tokens))
 
 
-def coverage(qw: _QueryWords, index: SchemeIndex, row: int) -> tuple[float, list[str]]:
-    """``cov(q, d)`` and the matched words (query order, search-mode words included).
-
-    A word is in the path title when the path's word tokens hold it, or (a Chinese word that
-    the title's segmentation split differently) when it is a substring of the path text.
-    """
+def matched_words(q: Query, index: SchemeIndex, row: int) -> list[str]:
+    """The query's words found in entry ``row``'s path title, in query order (for evidence):
+    search-mode words among the path's words, else (Chinese) words inside the path text."""
+    vocab = index.word_vectorizer_.vocabulary_
     ids = index.path_word_ids(row)
-    path_text = index.norm_paths_[row] if index.norm_paths_ is not None else None
-    covered = 0.0
-    for w, j, weight, cjk in qw.words:
-        if j in ids or (cjk and path_text is not None and w in path_text):
-            covered += weight
-    matched = [w for w, j in qw.search if j in ids]
-    if not matched and path_text is not None:
-        matched = [w for w, _, _, cjk in qw.words if cjk and w in path_text]
-    return (covered / qw.total if qw.total > 0 else 0.0), matched
+    matched = [w for w in dict.fromkeys(q.search_tokens) if vocab.get(w, -1) in ids]
+    if not matched and index.norm_paths_ is not None:
+        text = index.norm_paths_[row]
+        matched = [w for w in dict.fromkeys(q.tokens) if has_cjk(w) and w in text]
+    return matched
 
 
-def rerank(
+def pair_coverage(index: SchemeIndex, prepared: list[_QueryWords], qis: np.ndarray,
+                  rows: np.ndarray) -> np.ndarray:
+    """``cov(q, d)`` for many (query, entry) pairs at once.
+
+    A Latin word is in the path title when the path's word tokens hold it (a sparse product of
+    idf-weighted query rows and binary path rows); a Chinese word when it is a substring of the
+    path text (which also catches a word the title's segmentation split differently).
+    """
+    import scipy.sparse as sp
+
+    n_vocab = len(index.word_vectorizer_.vocabulary_)
+    ptr, ind, dat = [0], [], []
+    for qw in prepared:
+        for _w, j, idf, cjk in qw.words:
+            if j >= 0 and not cjk:
+                ind.append(j)
+                dat.append(idf)
+        ptr.append(len(ind))
+    qmat = sp.csr_matrix((np.asarray(dat, dtype=np.float64), np.asarray(ind, dtype=np.int32),
+                          np.asarray(ptr)), shape=(len(prepared), n_vocab))
+    pmat = sp.csr_matrix((np.ones(len(index.path_word_ids_)), index.path_word_ids_,
+                          index.path_word_ptr_), shape=(index.n_entries, n_vocab))
+    num = np.asarray(qmat[qis].multiply(pmat[rows]).sum(axis=1), dtype=np.float64).ravel()
+    if index.norm_paths_ is not None:
+        texts = index.norm_paths_
+        cjk_words = [[(w, idf) for w, _j, idf, cjk in qw.words if cjk] for qw in prepared]
+        for k, (qi, row) in enumerate(zip(qis.tolist(), rows.tolist(), strict=True)):
+            ws = cjk_words[qi]
+            if ws:
+                text = texts[row]
+                num[k] += sum(idf for w, idf in ws if w in text)
+    total = np.array([qw.total for qw in prepared], dtype=np.float64)[qis]
+    return np.divide(num, total, out=np.zeros_like(num), where=total > 0)
+
+
+def rerank_all(
     index: SchemeIndex,
     queries: list[Query],
-    pooled: list[tuple[int, float, int]],
+    pooled: dict[int, list[tuple[int, float, int]]],
     *,
     fuzzy_weight: float,
-    prepared: dict[int, _QueryWords] | None = None,
-) -> list[Scored]:
-    """Raw scores of one technology's pooled candidates (module docstring), best first.
+) -> dict[int, list[Scored]]:
+    """Raw scores of every technology's pooled candidates (module docstring), best first.
 
-    ``score`` is left at 0: the calibration needs every language's candidates (matcher.py).
+    Coverage and rapidfuzz run on all (query, entry) pairs at once. ``score`` is left at 0:
+    the calibration needs every language's candidates (matcher.py); ``matched`` is filled
+    later, only for rows that are written (:func:`matched_words`).
     """
     from rapidfuzz import fuzz, process
     from rapidfuzz.utils import default_process
 
+    out: dict[int, list[Scored]] = {t: [] for t in pooled}
+    flat = [(t, row, s, qi) for t, lst in pooled.items() for row, s, qi in lst]
+    if not flat:
+        return out
     vocab = index.word_vectorizer_.vocabulary_
-    prepared = {} if prepared is None else prepared
+    prepared = [_prepare(q, index, vocab) for q in queries]
+    rows = np.fromiter((f[1] for f in flat), dtype=np.int64, count=len(flat))
+    qis = np.fromiter((f[3] for f in flat), dtype=np.int64, count=len(flat))
+    cov = pair_coverage(index, prepared, qis, rows)
     titles = index.norm_titles_
-    out: list[Scored] = []
-    qws = []
-    for _row, _s, qi in pooled:
-        qw = prepared.get(qi)
-        if qw is None:
-            qw = prepared[qi] = _prepare(queries[qi], index, vocab)
-        qws.append(qw)
-    # rapidfuzz on all pairs at once (element-wise, in C), explicit processor
-    tsr = process.cpdist([qw.text for qw in qws], [titles[row] for row, _, _ in pooled],
+    tsr = process.cpdist([prepared[qi].text for qi in qis.tolist()],
+                         [titles[r] for r in rows.tolist()],
                          scorer=fuzz.token_set_ratio, processor=default_process, workers=1)
-    for (row, s, qi), qw, t in zip(pooled, qws, tsr, strict=True):
-        cov, matched = coverage(qw, index, row)
-        f = float(t) / 100.0 * cov
-        raw = (1.0 - fuzzy_weight) * s + fuzzy_weight * f
-        out.append(Scored(row, s, cov, f, raw, 0.0, qi, matched))
-    out.sort(key=lambda x: (-x.raw, x.row))
+    fz = np.asarray(tsr, dtype=np.float64) / 100.0 * cov
+    for k, (t, row, s, qi) in enumerate(flat):
+        c, f = float(cov[k]), float(fz[k])
+        out[t].append(Scored(row, s, c, f, (1.0 - fuzzy_weight) * s + fuzzy_weight * f,
+                             0.0, qi, []))
+    for lst in out.values():
+        lst.sort(key=lambda x: (-x.raw, x.row))
     return out
 
 
