@@ -31,8 +31,8 @@ errors that name the key, the line and the keys allowed; options of a stage are 
 the signature of that stage's ``run_<command>`` function, so a typo fails before anything runs.
 
 :func:`stage_key` gives the content-hash key of a stage run: SHA-256 of the stage name, the
-content hashes of its input files, its options and the package versions. The pipeline skips a
-stage whose key is unchanged.
+content hashes of its input files, its options and the package versions (the pipeline adds
+the hash of the stage's source code). The pipeline skips a stage whose key is unchanged.
 """
 
 from __future__ import annotations
@@ -49,18 +49,6 @@ from typing import Any
 
 from coretech.errors import InputError
 
-#: The stages in the order they run. ``simulate_*`` stages run only when an input says so.
-STAGES = (
-    "ipc",
-    "match",
-    "audit",
-    "simulate_patents",
-    "breakthrough",
-    "simulate_panel",
-    "indicators",
-    "models",
-    "report",
-)
 #: Tables of a study file holding a stage's options (the user-facing names).
 STAGE_TABLES = ("ipc", "match", "audit", "breakthrough", "indicators", "panel", "models", "report")
 #: Keys every stage table accepts besides the stage's own options.
