@@ -50,6 +50,7 @@ class DecisionRule:
     rollup_min: int = 2
     max_per_subclass: int = 2
     cap_best_subclass: bool = True
+    min_coverage: float = 0.0
 
     def validate(self) -> DecisionRule:
         if not (isinstance(self.threshold, (int, float)) and 0.0 <= self.threshold <= 1.0):
@@ -61,6 +62,8 @@ class DecisionRule:
                 raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
         if self.min_codes > self.max_codes:
             raise ValueError(f"min_codes ({self.min_codes}) exceeds max_codes ({self.max_codes})")
+        if not (isinstance(self.min_coverage, (int, float)) and 0.0 <= self.min_coverage <= 1.0):
+            raise ValueError(f"min_coverage must be in [0, 1], got {self.min_coverage!r}")
         if self.rollup not in ROLLUPS:
             raise ValueError(f"rollup must be one of {', '.join(ROLLUPS)}, got {self.rollup!r}")
         if not (isinstance(self.rollup_share, (int, float)) and 0.0 < self.rollup_share <= 1.0):
@@ -88,6 +91,10 @@ def decide(tech: list[dict], rule: DecisionRule, counts: SchemeCounts) -> list[d
     if not tech:
         return []
     ranked = sorted(tech, key=lambda r: (-r["score"], r["rank"]))
+    if rule.min_coverage > 0:  # rows without a coverage figure (tests, reviews) pass
+        ranked = [r for r in ranked if r.get("_cov", 1.0) >= rule.min_coverage]
+        if not ranked:
+            return []
     acc = [dict(r) for r in ranked if r["score"] >= rule.threshold]
     if len(acc) < rule.min_codes:
         acc = [dict(r) for r in ranked[: rule.min_codes]]

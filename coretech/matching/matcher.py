@@ -107,6 +107,7 @@ class Matcher:
         rollup_min: int = 2,
         max_per_subclass: int = 2,
         cap_best_subclass: bool = True,
+        min_coverage: float = 0.0,
         top_k: int = 50,
         pool: int = 200,
         keyword_weight: float = 0.9,
@@ -130,7 +131,7 @@ class Matcher:
         self.lang = lang
         self.rule = DecisionRule(threshold, max_codes, min_codes, rollup, rollup_share,
                                  rollup_min, max_per_subclass,
-                                 bool(cap_best_subclass)).validate()
+                                 bool(cap_best_subclass), float(min_coverage)).validate()
         for name, v, lo in (("top_k", top_k, 1), ("pool", pool, 1), ("decimals", decimals, 1)):
             if not (isinstance(v, int) and not isinstance(v, bool) and v >= lo):
                 raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
@@ -167,6 +168,7 @@ class Matcher:
             "rollup_share": self.rule.rollup_share, "rollup_min": self.rule.rollup_min,
             "max_per_subclass": self.rule.max_per_subclass,
             "cap_best_subclass": self.rule.cap_best_subclass,
+            "min_coverage": self.rule.min_coverage,
             "top_k": self.top_k, "pool": self.pool, "keyword_weight": self.keyword_weight,
             "fuzzy_weight": self.fuzzy_weight, "calibration": self.calibration,
             "support_weight": self.support_weight, "support_top": self.support_top,
@@ -264,7 +266,7 @@ class Matcher:
             score = calibrate(raw, self.calibration)
             rows = [{"tech_id": tid, "ipc_code": code, "kind": self.indexes_[lg].kinds_[s.row],
                      "score": round(score[code], self.decimals), "method": None,
-                     "evidence": None, "decision": "", "_o": (s.row, lg)}
+                     "evidence": None, "decision": "", "_o": (s.row, lg), "_cov": s.coverage}
                     for code, (s, lg, _q) in m.items()]
             rows.sort(key=lambda r: (-r["score"], r["_o"]))
             if self.diversity > 0:

@@ -63,10 +63,24 @@ class _QueryWords:
     text: str
 
 
+def cover_words(q: Query, vocab: dict[str, int]) -> list[str]:
+    """The words coverage counts: a Chinese word the titles never use (a catalogue term kept
+    whole, e.g. 智能网联汽车) is replaced by its dictionary parts from the search-mode cut."""
+    out: list[str] = []
+    for w in q.tokens:
+        if has_cjk(w) and w not in vocab and len(w) > 2:
+            parts = [p for p in q.search_tokens if p != w and p in w and p in vocab]
+            if parts:
+                out.extend(parts)
+                continue
+        out.append(w)
+    return list(dict.fromkeys(out))
+
+
 def _prepare(q: Query, index: SchemeIndex, vocab: dict[str, int]) -> _QueryWords:
-    words = [(w, vocab.get(w, -1), index.idf(w), has_cjk(w)) for w in dict.fromkeys(q.tokens)]
+    words = [(w, vocab.get(w, -1), index.idf(w), has_cjk(w)) for w in cover_words(q, vocab)]
     search = [(w, vocab.get(w, -1)) for w in dict.fromkeys(q.search_tokens)]
-    return _QueryWords(words, search, sum(x[2] for x in words), " ".join(q.tokens))
+    return _QueryWords(words, search, sum(x[2] for x in words), " ".join(w for w, *_ in words))
 
 
 def matched_words(q: Query, index: SchemeIndex, row: int) -> list[str]:
