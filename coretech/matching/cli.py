@@ -125,6 +125,9 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
         cap_best_subclass: bool = typer.Option(
             True, "--cap-best-subclass/--no-cap-best-subclass",
             help="Apply --max-per-subclass to the best candidate's subclass too."),
+        min_coverage: float = typer.Option(
+            0.0, help="Accept only codes whose path title holds at least this idf-weighted "
+            "share of the name's words (0: no such requirement)."),
         rollup: str = typer.Option("main_group", help="Roll accepted codes up to their main "
                                    "group (or subclass) when most of it matches: none, "
                                    "main_group, subclass."),
@@ -148,7 +151,7 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
             overrides=overrides, cache_dir=False if no_cache else cache_dir, progress=say,
             threshold=threshold, max_codes=max_codes, min_codes=min_codes,
             max_per_subclass=max_per_subclass, cap_best_subclass=cap_best_subclass,
-            rollup=rollup, rollup_share=rollup_share,
+            min_coverage=min_coverage, rollup=rollup, rollup_share=rollup_share,
             top_k=top_k, keyword_weight=keyword_weight,
         )
         c = rec["counts"]

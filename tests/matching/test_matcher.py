@@ -144,3 +144,24 @@ def test_match_is_deterministic(en_matcher: Matcher) -> None:
     b = Matcher(cache_dir=False, term_min_df=1).fit(english_scheme()).match(cat)
     pd.testing.assert_frame_equal(a.candidates, b.candidates)
     pd.testing.assert_frame_equal(a.dictionary, b.dictionary)
+
+
+def test_a_whole_catalogue_term_is_covered_through_its_parts(zh_matcher: Matcher) -> None:
+    """碳化硅功率器件 stays one token (catalogue word); the coverage guard counts its parts."""
+    from coretech.matching.candidates import build_queries
+    from coretech.matching.scoring import cover_words, rerank_all
+
+    idx = zh_matcher.indexes_["zh"]
+    tok = idx.tokenizer(["碳化硅功率器件"])
+    assert tok.cut("碳化硅功率器件") == ["碳化硅功率器件"]
+    queries = build_queries(["碳化硅功率器件"], [[]], tok, 0.9)
+    vocab = idx.word_vectorizer_.vocabulary_
+    words = cover_words(queries[0], vocab)
+    assert "碳化硅" in words and "碳化硅功率器件" not in words  # the titles' words count
+    row = idx.row_of_["C01B32/956"]
+    scored = rerank_all(idx, queries, {0: [(row, 0.5, 0)]}, fuzzy_weight=0.3)[0][0]
+    assert scored.coverage == 1.0  # (功率 is not a word of this small scheme; 器件 a stop word)
+    assert scored.raw == pytest.approx(0.7 * 0.5 + 0.3 * scored.fuzzy) and scored.fuzzy > 0.5
+    other = rerank_all(idx, queries, {0: [(idx.row_of_["G06N3/02"], 0.5, 0)]},
+                       fuzzy_weight=0.3)[0][0]
+    assert other.coverage == 0.0 and other.fuzzy == 0.0
