@@ -14,20 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-#: Columns of the scheme table, in order (same as ``coretech.ipc.scheme.SCHEME_COLUMNS``).
-ENTRY_COLUMNS = (
-    "code",
-    "kind",
-    "depth",
-    "depth_source",
-    "parent",
-    "title",
-    "path_title",
-    "references",
-    "lang",
-    "edition",
-    "source",
-)
+from coretech.ipc.scheme import SCHEME_COLUMNS
+
+#: Columns of the scheme table, in order (the spine's ``SCHEME_COLUMNS``).
+ENTRY_COLUMNS: tuple[str, ...] = tuple(SCHEME_COLUMNS)
 
 
 @dataclass
