@@ -98,3 +98,46 @@ def as_arrays(cands: list[tuple[int, float, int]]) -> tuple[np.ndarray, np.ndarr
         return np.zeros(0, int), np.zeros(0), np.zeros(0, int)
     j, s, q = zip(*cands, strict=True)
     return np.asarray(j), np.asarray(s, dtype=float), np.asarray(q)
+
+
+@dataclass
+class Pairs:
+    """Pooled (technology, entry) pairs as parallel arrays, grouped by technology (catalogue
+    order) and best first within a technology (s_t descending, then scheme order)."""
+
+    tech: np.ndarray  # int64, technology position
+    row: np.ndarray  # int64, entry row in the index
+    retrieval: np.ndarray  # float64, s_t(d)
+    query: np.ndarray  # int64, position of the query that gave s_t(d)
+
+
+def pool_pairs(index: SchemeIndex, queries: list[Query], pool: int) -> Pairs:
+    """:func:`pool_candidates` as arrays (no per-pair Python work).
+
+    Per (technology, entry) the best weighted query score wins (ties: the earlier query);
+    then the ``pool`` best entries of each technology, ties broken by scheme order.
+    """
+    if not queries:
+        z = np.zeros(0, dtype=np.int64)
+        return Pairs(z, z.copy(), np.zeros(0), z.copy())
+    m = top_k_sparse(index, queries, pool)
+    n_q = len(queries)
+    qi = np.repeat(np.arange(n_q, dtype=np.int64), np.diff(m.indptr))
+    qtech = np.fromiter((q.tech for q in queries), dtype=np.int64, count=n_q)
+    qweight = np.fromiter((q.weight for q in queries), dtype=np.float64, count=n_q)
+    tech = qtech[qi]
+    row = m.indices.astype(np.int64)
+    s = m.data.astype(np.float64) * qweight[qi]
+    # best query per (technology, entry): sort by tech, entry, -s, query and keep the first
+    o = np.lexsort((qi, -s, row, tech))
+    tech, row, s, qi = tech[o], row[o], s[o], qi[o]
+    first = np.ones(len(o), dtype=bool)
+    first[1:] = (tech[1:] != tech[:-1]) | (row[1:] != row[:-1])
+    tech, row, s, qi = tech[first], row[first], s[first], qi[first]
+    # the pool best of each technology
+    o = np.lexsort((row, -s, tech))
+    tech, row, s, qi = tech[o], row[o], s[o], qi[o]
+    start = np.r_[0, np.flatnonzero(tech[1:] != tech[:-1]) + 1]
+    pos = np.arange(len(tech)) - np.repeat(start, np.diff(np.r_[start, len(tech)]))
+    keep = pos < pool
+    return Pairs(tech[keep], row[keep], s[keep], qi[keep])

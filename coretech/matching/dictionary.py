@@ -26,6 +26,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from coretech.errors import InputError, data_row
@@ -266,6 +267,12 @@ def order_rows(df: pd.DataFrame, tech_order: list[str]) -> pd.DataFrame:
     d = df.copy()
     d["_t"] = [pos.get(t, len(pos)) for t in d["tech_id"]]
     d["_r"] = pd.to_numeric(d["rank"], errors="coerce").fillna(10**9)
+    t, r = d["_t"].to_numpy(), d["_r"].to_numpy()
+    if len(d) < 2 or bool(np.all((t[1:] > t[:-1]) | ((t[1:] == t[:-1]) & (r[1:] > r[:-1])))):
+        # already in (technology, rank) order with distinct ranks: the sort would not move a row
+        d = d.drop(columns=["_t", "_r"]).reset_index(drop=True)
+        d["rank"] = pd.array(pd.to_numeric(d["rank"], errors="coerce"), dtype="Int64")
+        return d[OUTPUT_COLUMNS]
     d["_s"] = -pd.to_numeric(d["score"], errors="coerce").fillna(-1.0)
     d["_k"] = [sort_key(c) for c in d["ipc_code"]]
     d = d.sort_values(["_t", "_r", "_s", "_k"], kind="mergesort")

@@ -30,10 +30,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from coretech.errors import InputError, data_row
-from coretech.matching.candidates import build_queries, pool_candidates
+from coretech.matching.candidates import build_queries, pool_pairs
 from coretech.matching.catalogue import split_keywords, validate_catalogue
 from coretech.matching.dictionary import (
     OUTPUT_COLUMNS,
@@ -45,14 +46,7 @@ from coretech.matching.dictionary import (
 )
 from coretech.matching.index import DEFAULT_KINDS, IndexOptions, SchemeIndex, cached_index
 from coretech.matching.normalize import normalize_stopwords
-from coretech.matching.scoring import (
-    Scored,
-    calibrate,
-    diversify,
-    matched_words,
-    rerank_all,
-    with_support,
-)
+from coretech.matching.scoring import Scored, final_scores, matched_words, rerank_pairs
 
 LANG_NAMES = {"zh": "Chinese", "en": "English"}
 NAME_COLUMN = {"zh": "name_zh", "en": "name_en"}
@@ -234,8 +228,10 @@ class Matcher:
         tech_ids = list(cat["tech_id"])
         langs = self._languages(cat)
         keywords = [split_keywords(k) for k in cat["keywords"]]
-        merged: list[dict[str, tuple[Scored, str, Any]]] = [{} for _ in tech_ids]
-        for lg, idx in self.indexes_.items():
+        lang_list = list(self.indexes_)
+        parts: list[dict[str, Any]] = []
+        queries_of: dict[str, list[Any]] = {}
+        for li, (lg, idx) in enumerate(self.indexes_.items()):
             sel = [i for i, use in enumerate(langs) if lg in use]
             if not sel:
                 continue
@@ -244,53 +240,88 @@ class Matcher:
             extra = [*names, *(k for ks in kws for k in ks)] if lg == "zh" else None
             tok = idx.tokenizer(extra)
             queries = build_queries(names, kws, tok, self.keyword_weight)
-            pooled = pool_candidates(idx, queries, len(sel), self.pool)
-            scored_all = rerank_all(idx, queries, pooled, fuzzy_weight=self.fuzzy_weight)
-            for local, i in enumerate(sel):
-                scored = scored_all[local]
-                m = merged[i]
-                for s in scored:
-                    code = idx.codes_[s.row]
-                    cur = m.get(code)
-                    if cur is None or s.raw > cur[0].raw + 1e-12:
-                        m[code] = (s, lg, queries[s.query])
+            queries_of[lg] = queries
+            pairs = pool_pairs(idx, queries, self.pool)
+            cov, _fz, raw = rerank_pairs(idx, queries, pairs.row, pairs.query, pairs.retrieval,
+                                         fuzzy_weight=self.fuzzy_weight)
+            codes = idx.codes_[pairs.row]
+            parts.append({"tech": np.asarray(sel, dtype=np.int64)[pairs.tech], "code": codes,
+                          "row": pairs.row, "lang": np.full(len(codes), li, dtype=np.int64),
+                          "retrieval": pairs.retrieval, "query": pairs.query, "cov": cov,
+                          "raw": raw})
+        if parts:
+            f = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        else:
+            f = {k: np.zeros(0, dtype=object if k == "code" else float) for k in
+                 ("tech", "code", "row", "lang", "retrieval", "query", "cov", "raw")}
+            f["tech"] = f["tech"].astype(np.int64)
+        if len(parts) > 1:  # a code proposed in two languages: the better raw score wins
+            code_id = pd.factorize(f["code"])[0]
+            o = np.lexsort((f["lang"], -f["raw"], code_id, f["tech"]))
+            t_o, c_o = f["tech"][o], code_id[o]
+            first = np.ones(len(o), dtype=bool)
+            first[1:] = (t_o[1:] != t_o[:-1]) | (c_o[1:] != c_o[:-1])
+            f = {k: v[o[first]] for k, v in f.items()}
+        sub = pd.factorize(np.array([c[:4] for c in f["code"]], dtype=object))[0]
+        score, rank = final_scores(
+            f["tech"], sub, f["raw"], f["retrieval"], f["row"] * len(lang_list) + f["lang"],
+            support_weight=self.support_weight, support_top=self.support_top,
+            calibration=self.calibration, decimals=self.decimals, diversity=self.diversity)
+        # per technology, rows in rank order
+        o = np.lexsort((rank, f["tech"]))
+        tech_o = f["tech"][o]
+        bounds = np.searchsorted(tech_o, np.arange(len(tech_ids) + 1))
+        code_l, row_l, lang_l = f["code"].tolist(), f["row"].tolist(), f["lang"].tolist()
+        query_l, cov_l, rank_l = f["query"].tolist(), f["cov"].tolist(), rank.tolist()
+        o_l = o.tolist()
+        thr, min_codes = self.rule.threshold, self.rule.min_codes
+        min_cov = self.rule.min_coverage
+
+        def row_of(k: int, tid: str) -> dict:
+            lg = lang_list[lang_l[k]]
+            return {"tech_id": tid, "ipc_code": code_l[k], "kind": self.indexes_[lg].kinds_[row_l[k]],
+                    "score": score[k], "method": None, "evidence": None, "decision": "",
+                    "rank": rank_l[k], "_cov": cov_l[k], "_k": k}
+
+        def explain(row: dict, k: int) -> None:
+            lg = lang_list[lang_l[k]]
+            _explain_at(row, row_l[k], lg, queries_of[lg][query_l[k]], self.indexes_[lg])
+
         cand_rows: list[dict] = []
         dict_rows: list[dict] = []
         for i, tid in enumerate(tech_ids):
-            m = merged[i]
-            if not m:
+            ks = o_l[bounds[i]:bounds[i + 1]]  # rank order
+            if not ks:
                 continue
-            raw = with_support({c: x[0].raw for c, x in m.items()},
-                               {c: x[0].retrieval for c, x in m.items()},
-                               self.support_weight, self.support_top)
-            score = calibrate(raw, self.calibration)
-            rows = [{"tech_id": tid, "ipc_code": code, "kind": self.indexes_[lg].kinds_[s.row],
-                     "score": round(score[code], self.decimals), "method": None,
-                     "evidence": None, "decision": "", "_o": (s.row, lg), "_cov": s.coverage}
-                    for code, (s, lg, _q) in m.items()]
-            rows.sort(key=lambda r: (-r["score"], r["_o"]))
-            if self.diversity > 0:
-                rows = diversify(rows, self.diversity)
-            for r, row in enumerate(rows, start=1):
-                row["rank"] = r
-                del row["_o"]
-            acc = decide(rows, self.rule, self.counts_)
+            # the decision rule only reads the best rows by (score, rank): pass that prefix
+            by_score = sorted(ks, key=lambda k: (-score[k], rank_l[k]))
+            if min_cov > 0:
+                by_score = [k for k in by_score if cov_l[k] >= min_cov]
+            n_pass = 0
+            for k in by_score:
+                if score[k] < thr:
+                    break
+                n_pass += 1
+            head = [row_of(k, tid) for k in by_score[: max(n_pass, min_codes, 1)]]
+            acc = decide(head, self.rule, self.counts_)
+            code_k = {code_l[k]: k for k in ks}
             # method and evidence only for the rows that are written (they cost time)
             for row in acc:
                 if row["evidence"] is None:
                     if "_rolled" in row:
                         tmp: dict = {}
-                        self._explain(tmp, *m[row["_best"]])
+                        explain(tmp, code_k[row["_best"]])
                         row["method"] = row["_rolled"][0] + tmp["method"]
                         row["evidence"] = row["_rolled"][1] + tmp["evidence"]
                     else:
-                        self._explain(row, *m[row["ipc_code"]])
+                        explain(row, row["_k"])
+            acc.sort(key=lambda r: r["rank"])
             dict_rows.extend(acc)
             accepted = {r["ipc_code"] for r in acc}
-            for row in rows[: self.top_k]:
-                if row["evidence"] is None:
-                    self._explain(row, *m[row["ipc_code"]])
-                row["decision"] = "auto" if row["ipc_code"] in accepted else ""
+            for k in ks[: self.top_k]:
+                row = row_of(k, tid)
+                explain(row, k)
+                row["decision"] = "auto" if code_l[k] in accepted else ""
                 cand_rows.append(row)
         cands = pd.DataFrame(cand_rows, columns=OUTPUT_COLUMNS)
         dic = pd.DataFrame(dict_rows, columns=OUTPUT_COLUMNS)
@@ -312,12 +343,18 @@ class Matcher:
 
 def _explain_row(row: dict, s: Scored, lg: str, q: Any, idx: SchemeIndex) -> None:
     """Fill ``kind``, ``method`` and ``evidence`` of a candidate row."""
+    _explain_at(row, s.row, lg, q, idx, s.matched)
+
+
+def _explain_at(row: dict, entry: int, lg: str, q: Any, idx: SchemeIndex,
+                matched: list[str] | None = None) -> None:
+    """Fill ``kind``, ``method`` and ``evidence`` of the row of index entry ``entry``."""
     src = "name" if q.source == "name" else f"keyword '{q.text}'"
-    matched = s.matched or matched_words(q, idx, s.row)
+    matched = matched or matched_words(q, idx, entry)
     words = ", ".join(matched) if matched else "-"
-    row["kind"] = idx.kinds_[s.row]
+    row["kind"] = idx.kinds_[entry]
     row["method"] = f"tfidf+fuzzy:{q.source}:{lg}"
-    row["evidence"] = f"words: {words} (via {src}) | path: {idx.path_titles_[s.row]}"
+    row["evidence"] = f"words: {words} (via {src}) | path: {idx.path_titles_[entry]}"
 
 
 def scheme_languages(scheme: pd.DataFrame) -> list[str]:

@@ -130,6 +130,30 @@ def pair_coverage(index: SchemeIndex, prepared: list[_QueryWords], qis: np.ndarr
     return np.divide(num, total, out=np.zeros_like(num), where=total > 0)
 
 
+def rerank_pairs(
+    index: SchemeIndex, queries: list[Query], rows: np.ndarray, qis: np.ndarray, retrieval: np.ndarray,
+    *, fuzzy_weight: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coverage, guarded fuzzy agreement and raw score (module docstring) of (query, entry)
+    pairs given as arrays: ``(cov, f, r)``, all float64, computed for all pairs at once."""
+    from rapidfuzz import fuzz, process
+    from rapidfuzz.utils import default_process
+
+    if len(rows) == 0:
+        z = np.zeros(0)
+        return z, z.copy(), z.copy()
+    vocab = index.word_vectorizer_.vocabulary_
+    prepared = [_prepare(q, index, vocab) for q in queries]
+    cov = pair_coverage(index, prepared, qis, rows)
+    titles = index.norm_titles_
+    texts = [p.text for p in prepared]
+    tsr = process.cpdist([texts[qi] for qi in qis.tolist()], [titles[r] for r in rows.tolist()],
+                         scorer=fuzz.token_set_ratio, processor=default_process, workers=1)
+    fz = np.asarray(tsr, dtype=np.float64) / 100.0 * cov
+    raw = (1.0 - fuzzy_weight) * retrieval + fuzzy_weight * fz
+    return cov, fz, raw
+
+
 def rerank_all(
     index: SchemeIndex,
     queries: list[Query],
@@ -139,34 +163,91 @@ def rerank_all(
 ) -> dict[int, list[Scored]]:
     """Raw scores of every technology's pooled candidates (module docstring), best first.
 
-    Coverage and rapidfuzz run on all (query, entry) pairs at once. ``score`` is left at 0:
-    the calibration needs every language's candidates (matcher.py); ``matched`` is filled
-    later, only for rows that are written (:func:`matched_words`).
+    ``pooled`` as :func:`~coretech.matching.candidates.pool_candidates` gives it; the matcher
+    itself uses the array form :func:`rerank_pairs`. ``score`` is left at 0 and ``matched``
+    empty (:func:`matched_words` fills evidence for written rows only).
     """
-    from rapidfuzz import fuzz, process
-    from rapidfuzz.utils import default_process
-
     out: dict[int, list[Scored]] = {t: [] for t in pooled}
     flat = [(t, row, s, qi) for t, lst in pooled.items() for row, s, qi in lst]
     if not flat:
         return out
-    vocab = index.word_vectorizer_.vocabulary_
-    prepared = [_prepare(q, index, vocab) for q in queries]
     rows = np.fromiter((f[1] for f in flat), dtype=np.int64, count=len(flat))
     qis = np.fromiter((f[3] for f in flat), dtype=np.int64, count=len(flat))
-    cov = pair_coverage(index, prepared, qis, rows)
-    titles = index.norm_titles_
-    tsr = process.cpdist([prepared[qi].text for qi in qis.tolist()],
-                         [titles[r] for r in rows.tolist()],
-                         scorer=fuzz.token_set_ratio, processor=default_process, workers=1)
-    fz = np.asarray(tsr, dtype=np.float64) / 100.0 * cov
+    ret = np.fromiter((f[2] for f in flat), dtype=np.float64, count=len(flat))
+    cov, fz, raw = rerank_pairs(index, queries, rows, qis, ret, fuzzy_weight=fuzzy_weight)
     for k, (t, row, s, qi) in enumerate(flat):
-        c, f = float(cov[k]), float(fz[k])
-        out[t].append(Scored(row, s, c, f, (1.0 - fuzzy_weight) * s + fuzzy_weight * f,
-                             0.0, qi, []))
+        out[t].append(Scored(row, s, float(cov[k]), float(fz[k]), float(raw[k]), 0.0, qi, []))
     for lst in out.values():
         lst.sort(key=lambda x: (-x.raw, x.row))
     return out
+
+
+def _group_ids(*keys: np.ndarray) -> np.ndarray:
+    """Dense ids of the distinct tuples of ``keys`` (integer arrays of equal length)."""
+    if len(keys[0]) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.unique(np.stack(keys, axis=1), axis=0, return_inverse=True)[1].ravel()
+
+
+def final_scores(
+    tech: np.ndarray, sub: np.ndarray, raw: np.ndarray, retrieval: np.ndarray, order: np.ndarray,
+    *, support_weight: float, support_top: int, calibration: float, decimals: int,
+    diversity: float,
+) -> tuple[list[float], np.ndarray]:
+    """Calibrated, rounded scores and ranks of all candidates of all technologies at once.
+
+    Same arithmetic, in the same order, as :func:`with_support`, :func:`calibrate` and
+    :func:`diversify` applied per technology (so outputs do not change): ``tech`` and ``sub``
+    (subclass id) are integer arrays, ``order`` the tie-breaking key (scheme order). Returns
+    (scores rounded to ``decimals``, rank within the technology, 1 = first).
+    """
+    n = len(tech)
+    if n == 0:
+        return [], np.zeros(0, dtype=np.int64)
+    n_tech = int(tech.max()) + 1
+    r = raw
+    if support_weight > 0:
+        gid = _group_ids(tech, sub)
+        n_g = int(gid.max()) + 1
+        o = np.lexsort((-retrieval, gid))
+        g_sorted = gid[o]
+        start = np.r_[0, np.flatnonzero(g_sorted[1:] != g_sorted[:-1]) + 1]
+        pos = np.arange(n) - np.repeat(start, np.diff(np.r_[start, n]))
+        mass = np.zeros(n_g)
+        for k in range(support_top):  # sequential sum of the top values, largest first
+            sel = o[pos == k]
+            mass[gid[sel]] += retrieval[sel]
+        g_tech = np.zeros(n_g, dtype=np.int64)
+        g_tech[gid] = tech
+        best = np.full(n_tech, -np.inf)
+        np.maximum.at(best, g_tech, mass)
+        b = best[tech]
+        sup = np.divide(mass[gid], b, out=np.zeros(n), where=b > 0)
+        r = (1.0 - support_weight) * raw + support_weight * sup
+    top = np.full(n_tech, -np.inf)
+    np.maximum.at(top, tech, r)
+    scale = np.array([t ** (-calibration) if t > 0 else 0.0 for t in top.tolist()])
+    score = np.minimum(1.0, r * scale[tech])
+    rounded = [round(x, decimals) for x in score.tolist()]
+    sr = np.asarray(rounded)
+    o = np.lexsort((order, -sr, tech))
+    if diversity > 0:
+        ot, os_ = tech[o], sub[o]
+        gid = _group_ids(ot, os_)
+        o2 = np.argsort(gid, kind="stable")
+        g2 = gid[o2]
+        start = np.r_[0, np.flatnonzero(g2[1:] != g2[:-1]) + 1]
+        j = np.empty(n, dtype=np.int64)
+        j[o2] = np.arange(n) - np.repeat(start, np.diff(np.r_[start, n]))
+        fac = [(1.0 - diversity) ** k for k in range(int(j.max()) + 1)]
+        key = np.empty(n)
+        key[o] = [-round(x * fac[k], 9) for x, k in zip(sr[o].tolist(), j.tolist(), strict=True)]
+        o = np.lexsort((order, key, tech))
+    ts = tech[o]
+    start = np.r_[0, np.flatnonzero(ts[1:] != ts[:-1]) + 1]
+    rank = np.empty(n, dtype=np.int64)
+    rank[o] = np.arange(n) - np.repeat(start, np.diff(np.r_[start, n])) + 1
+    return rounded, rank
 
 
 def calibrate(raw: dict[str, float], calibration: float) -> dict[str, float]:
