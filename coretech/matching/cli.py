@@ -122,9 +122,10 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
                                       "below the threshold (0: none)."),
         max_per_subclass: int = typer.Option(
             2, help="At most this many codes of one subclass per technology (0: no limit)."),
-        cap_best_subclass: bool = typer.Option(
-            True, "--cap-best-subclass/--no-cap-best-subclass",
-            help="Apply --max-per-subclass to the best candidate's subclass too."),
+        cap_best_subclass: str = typer.Option(
+            "auto", help="Apply --max-per-subclass to the best candidate's subclass too: "
+            "yes, no, or auto (yes for a technology matched in Chinese, no for one matched "
+            "in English only; measured default, see docs/matching.md)."),
         min_coverage: float = typer.Option(
             0.0, help="Accept only codes whose path title holds at least this idf-weighted "
             "share of the name's words (0: no such requirement)."),
@@ -150,10 +151,22 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
             catalogue, ipc=ipc, out=out, candidates=candidates, lang=lang,
             overrides=overrides, cache_dir=False if no_cache else cache_dir, progress=say,
             threshold=threshold, max_codes=max_codes, min_codes=min_codes,
-            max_per_subclass=max_per_subclass, cap_best_subclass=cap_best_subclass,
+            max_per_subclass=max_per_subclass,
+            cap_best_subclass=_cap_best(cap_best_subclass),
             min_coverage=min_coverage, rollup=rollup, rollup_share=rollup_share,
             top_k=top_k, keyword_weight=keyword_weight,
         )
         c = rec["counts"]
         say(f"wrote {out}: {c['dictionary_rows']} codes for {c['technologies']} technologies "
             f"({c['technologies_without_code']} without a code)")
+
+
+def _cap_best(value: str) -> bool | str:
+    """``--cap-best-subclass`` value -> True, False or "auto" (InputError otherwise)."""
+    from coretech.errors import InputError
+
+    v = value.strip().lower()
+    table = {"yes": True, "true": True, "no": False, "false": False, "auto": "auto"}
+    if v not in table:
+        raise InputError(f"--cap-best-subclass must be yes, no or auto, got {value!r}")
+    return table[v]

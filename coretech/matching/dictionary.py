@@ -12,8 +12,10 @@ scoring.py, rank 1 = best):
    that hold an accepted code. The rolled-up row takes the best score and rank of its
    members, ``method`` says ``rollup(k/n)``;
 3. cap: at most ``max_per_subclass`` codes per subclass (0: no limit; with
-   ``cap_best_subclass=False`` the subclass of the best candidate is exempt), then the
-   ``max_codes`` best (by score, then rank).
+   ``cap_best_subclass=False`` the subclass of the best candidate is exempt; ``"auto"``, the
+   default, caps it for a technology matched in Chinese and exempts it for one matched only
+   in English, see :meth:`DecisionRule.for_languages`), then the ``max_codes`` best (by
+   score, then rank).
 
 Overrides (``--overrides``, a reviewed dictionary with ``decision`` accepted / rejected /
 added, as ``coretech review apply`` writes it): a rejected (technology, code) never enters
@@ -23,7 +25,7 @@ the dictionary; an accepted or added one always does, marked with its decision.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +52,7 @@ class DecisionRule:
     rollup_share: float = 0.5
     rollup_min: int = 2
     max_per_subclass: int = 2
-    cap_best_subclass: bool = True
+    cap_best_subclass: bool | str = "auto"
     min_coverage: float = 0.0
 
     def validate(self) -> DecisionRule:
@@ -65,14 +67,31 @@ class DecisionRule:
             raise ValueError(f"min_codes ({self.min_codes}) exceeds max_codes ({self.max_codes})")
         if not (isinstance(self.min_coverage, (int, float)) and 0.0 <= self.min_coverage <= 1.0):
             raise ValueError(f"min_coverage must be in [0, 1], got {self.min_coverage!r}")
+        if self.cap_best_subclass not in (True, False, "auto"):
+            raise ValueError("cap_best_subclass must be True, False or 'auto', got "
+                             f"{self.cap_best_subclass!r}")
         if self.rollup not in ROLLUPS:
             raise ValueError(f"rollup must be one of {', '.join(ROLLUPS)}, got {self.rollup!r}")
         if not (isinstance(self.rollup_share, (int, float)) and 0.0 < self.rollup_share <= 1.0):
             raise ValueError(f"rollup_share must be in (0, 1], got {self.rollup_share!r}")
         return self
 
+    def for_languages(self, langs: list[str] | tuple[str, ...]) -> DecisionRule:
+        """The rule for a technology matched in ``langs``: ``cap_best_subclass="auto"`` becomes
+        True when Chinese is among them, False when it is matched in English only.
+
+        Measured default (bench/matching.py, docs/matching.md): the Chinese gold catalogue names
+        specific technologies whose expert codes spread over several subclasses (capping the
+        best subclass wins subclass recall), the English one names broad fields whose codes
+        concentrate in one subclass (exempting it wins precision).
+        """
+        if self.cap_best_subclass != "auto":
+            return self
+        return replace(self, cap_best_subclass="zh" in langs)
+
 
 class SchemeCounts:
+
     """Sizes the roll-up needs: entries per main group, main groups per subclass."""
 
     def __init__(self, codes: list[str] | tuple[str, ...]) -> None:
@@ -110,7 +129,8 @@ def decide(tech: list[dict], rule: DecisionRule, counts: SchemeCounts) -> list[d
         best_sc = ranked[0]["ipc_code"][:4]
         for r in acc:
             sc = r["ipc_code"][:4]  # subclass of a canonical symbol
-            if per[sc] < rule.max_per_subclass or (sc == best_sc and not rule.cap_best_subclass):
+            exempt = sc == best_sc and rule.cap_best_subclass is False  # "auto" unresolved: cap
+            if per[sc] < rule.max_per_subclass or exempt:
                 kept.append(r)
             per[sc] += 1
         acc = kept

@@ -80,7 +80,9 @@ class Matcher:
     diversity : δ of the subclass-repeat discount in the candidates' rank (0: rank = score order).
     max_per_subclass : at most this many codes of one subclass per technology (0: no limit).
     cap_best_subclass : apply that cap to the subclass of the best candidate too (False: the
-        best subclass may hold up to ``max_codes``; trades breadth for concentration).
+        best subclass may hold up to ``max_codes``; trades breadth for concentration);
+        ``"auto"`` (default): True for a technology matched in Chinese, False for one matched
+        in English only (:meth:`DecisionRule.for_languages`; measured on the two gold sets).
     char_weight, own_title_weight, ngram_range, kinds, term_min_df, stopwords : index options.
     max_df : character n-grams in more than this share of the entries are left out of the
         index (1.0 keeps all; lower is faster, the dropped n-grams carry little idf weight).
@@ -100,7 +102,7 @@ class Matcher:
         rollup_share: float = 0.5,
         rollup_min: int = 2,
         max_per_subclass: int = 2,
-        cap_best_subclass: bool = True,
+        cap_best_subclass: bool | str = "auto",
         min_coverage: float = 0.0,
         top_k: int = 50,
         pool: int = 200,
@@ -125,7 +127,7 @@ class Matcher:
         self.lang = lang
         self.rule = DecisionRule(threshold, max_codes, min_codes, rollup, rollup_share,
                                  rollup_min, max_per_subclass,
-                                 bool(cap_best_subclass), float(min_coverage)).validate()
+                                 cap_best_subclass, float(min_coverage)).validate()
         for name, v, lo in (("top_k", top_k, 1), ("pool", pool, 1), ("decimals", decimals, 1)):
             if not (isinstance(v, int) and not isinstance(v, bool) and v >= lo):
                 raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
@@ -289,6 +291,8 @@ class Matcher:
 
         cand_rows: list[dict] = []
         dict_rows: list[dict] = []
+        rules = {lg: self.rule.for_languages(lg.split("+")) for lg in
+                 {"+".join(u) for u in langs}}
         for i, tid in enumerate(tech_ids):
             ks = o_l[bounds[i]:bounds[i + 1]]  # rank order
             if not ks:
@@ -303,7 +307,7 @@ class Matcher:
                     break
                 n_pass += 1
             head = [row_of(k, tid) for k in by_score[: max(n_pass, min_codes, 1)]]
-            acc = decide(head, self.rule, self.counts_)
+            acc = decide(head, rules["+".join(langs[i])], self.counts_)
             code_k = {code_l[k]: k for k in ks}
             # method and evidence only for the rows that are written (they cost time)
             for row in acc:

@@ -44,6 +44,23 @@ def test_per_subclass_cap_spreads_the_dictionary() -> None:
         "H01L29/73", "H01L29/739", "H01M10/0525"]
 
 
+def test_best_subclass_cap_auto_depends_on_the_language() -> None:
+    cands = _cands([("H01L29/73", 0.9), ("H01L29/739", 0.85), ("H01L29/78", 0.8),
+                    ("H01M10/0525", 0.6)])
+    rule = DecisionRule(threshold=0.5, rollup="none", max_per_subclass=2)
+    assert rule.cap_best_subclass == "auto"  # the default
+    zh, en = rule.for_languages(["zh"]), rule.for_languages(["en"])
+    assert zh.cap_best_subclass is True and en.cap_best_subclass is False
+    assert rule.for_languages(["zh", "en"]).cap_best_subclass is True
+    assert [r["ipc_code"] for r in decide(cands, zh, COUNTS)] == [
+        "H01L29/73", "H01L29/739", "H01M10/0525"]
+    assert [r["ipc_code"] for r in decide(cands, en, COUNTS)] == [
+        "H01L29/73", "H01L29/739", "H01L29/78", "H01M10/0525"]  # best subclass exempt
+    assert DecisionRule(cap_best_subclass=False).for_languages(["zh"]).cap_best_subclass is False
+    with pytest.raises(ValueError, match="cap_best_subclass"):
+        DecisionRule(cap_best_subclass="sometimes").validate()
+
+
 def test_rollup_to_the_main_group_when_most_of_it_matches() -> None:
     # F16C33/00 has 3 entries in the scheme (33/00, 33/30, 33/62): 2 of 3 accepted -> roll up
     cands = _cands([("F16C33/30", 0.9), ("F16C33/62", 0.8), ("H01L29/73", 0.7),

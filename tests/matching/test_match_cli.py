@@ -135,6 +135,17 @@ def test_bad_option_is_a_clear_error(files: dict[str, Path], capsys) -> None:
     assert "rollup must be one of" in capsys.readouterr().err
 
 
+def test_cap_best_subclass_option(files: dict[str, Path], capsys) -> None:
+    assert _run(files, "d.csv", "--cap-best-subclass", "sometimes") == 2
+    assert "--cap-best-subclass must be yes, no or auto" in capsys.readouterr().err
+    assert _run(files, "d.csv", "--cap-best-subclass", "no") == 0
+    meta = json.loads((files["dir"] / "d.meta.json").read_text(encoding="utf-8"))
+    assert meta["options"]["cap_best_subclass"] is False
+    assert _run(files, "e.csv") == 0
+    meta = json.loads((files["dir"] / "e.meta.json").read_text(encoding="utf-8"))
+    assert meta["options"]["cap_best_subclass"] == "auto"
+
+
 def test_run_match_returns_the_record(files: dict[str, Path]) -> None:
     d = files["dir"]
     with pytest.raises(InputError, match="row 5, column 'name_zh'.*needed with --lang zh"):
