@@ -169,8 +169,14 @@ class BreakthroughCounter:
             return f"CAST(CAST({c} AS DATE) AS VARCHAR)" if typed else f"CAST({c} AS VARCHAR)"
 
         say("reading IPC symbols")
-        simple = not con.execute(
-            f"SELECT coalesce(bool_or({odd_list_sql('ipc')}), false) FROM src").fetchall()[0][0]
+        # one pass for both: does any cell need more than a split on ';', and how many rows
+        # carry indexing information (a '//' part or a colon)
+        odd_any, n_indexing, n_null_ipc = con.execute(
+            f"SELECT coalesce(bool_or({odd_list_sql('ipc')}), false), "
+            f"count(*) FILTER (WHERE {indexing_rows_sql(where_only=True)}), "
+            "count(*) FILTER (WHERE ipc IS NULL) FROM src"
+        ).fetchall()[0]
+        simple = not odd_any
         parts = parts_sql("ipc", simple)
         main_given = f"nullif(trim(CAST({col('main_ipc')} AS VARCHAR)), '')"
         # the main symbol: main_ipc, else the first piece listed (already among the pieces)
@@ -196,16 +202,30 @@ class BreakthroughCounter:
         )
         say("matching symbols to the dictionary")
         core_piece = "FALSE" if self.main_only else "m.core"
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE rowflags AS SELECT e.row,
-            bool_or({core_piece}) AS any_core,
-            min(e.raw) FILTER (WHERE m.code IS NULL AND NOT m.skip) AS bad_raw,
-            arg_min(m.error, e.raw) FILTER (WHERE m.code IS NULL AND NOT m.skip) AS bad_reason,
-            count(*) FILTER (WHERE m.skip) AS n_skip
-            FROM ({explode_symbols_sql('src', 'ipc', simple)}) e
-            JOIN (SELECT * FROM symmap WHERE {core_piece.replace('m.', '')} OR skip OR code IS NULL) m
-            ON m.raw = e.raw GROUP BY e.row"""
-        )
+        problems = con.execute(
+            "SELECT count(*) FROM symmap WHERE skip OR code IS NULL").fetchall()[0][0]
+        if not problems:
+            # fast path (every distinct piece is a valid symbol): the per-row flags reduce to
+            # "has a covered piece", one semi-join and no per-row aggregates
+            sel = (f"SELECT DISTINCT e.row FROM ({explode_symbols_sql('src', 'ipc', simple)}) e "
+                   "JOIN (SELECT raw FROM symmap WHERE core) m ON m.raw = e.raw"
+                   if not self.main_only else "SELECT NULL::BIGINT AS row WHERE FALSE")
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE rowflags AS SELECT row, TRUE AS any_core,
+                NULL::VARCHAR AS bad_raw, NULL::VARCHAR AS bad_reason, NULL::BIGINT AS n_skip
+                FROM ({sel})"""
+            )
+        else:
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE rowflags AS SELECT e.row,
+                bool_or({core_piece}) AS any_core,
+                min(e.raw) FILTER (WHERE m.code IS NULL AND NOT m.skip) AS bad_raw,
+                arg_min(m.error, e.raw) FILTER (WHERE m.code IS NULL AND NOT m.skip) AS bad_reason,
+                count(*) FILTER (WHERE m.skip) AS n_skip
+                FROM ({explode_symbols_sql('src', 'ipc', simple)}) e
+                JOIN (SELECT * FROM symmap WHERE {core_piece.replace('m.', '')} OR skip OR code IS NULL) m
+                ON m.raw = e.raw GROUP BY e.row"""
+            )
         pid = f"CAST({col('patent_id')} AS VARCHAR)"
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE dups AS SELECT {pid} AS patent_id, min(row) AS first_row
@@ -214,6 +234,10 @@ class BreakthroughCounter:
             GROUP BY ALL HAVING count(*) > 1"""
         )
         pid_s = "CAST(s.patent_id AS VARCHAR)" if "patent_id" in cols else "NULL"
+        # no duplicate id (the usual case): no join, and the ids are not read again
+        has_dups = con.execute("SELECT count(*) FROM dups").fetchall()[0][0] > 0
+        dup_join = f"LEFT JOIN dups d ON d.patent_id = {pid_s}" if has_dups else ""
+        first_row = "d.first_row" if has_dups else "NULL::BIGINT"
         use_city = "city" in cols
         loc_src = "city" if use_city else "applicant_address"
         loc_name = loc_src
@@ -229,6 +253,13 @@ class BreakthroughCounter:
             return f"mm.{c}" if need_main else "NULL"
 
         main_join = f"LEFT JOIN symmap mm ON mm.raw = {main_expr}" if need_main else ""
+        # a row has no IPC symbol when the cell is empty or every piece is skipped; without
+        # skipped pieces (or empty cells) in the file that needs no second look at the cells
+        if problems:
+            no_ipc = (f"CASE WHEN s.ipc IS NULL THEN TRUE WHEN f.n_skip IS NULL THEN FALSE "
+                      f"ELSE f.n_skip = len({parts_sql('s.ipc', simple)}) END")
+        else:
+            no_ipc = "s.ipc IS NULL" if n_null_ipc else "FALSE"
         date_hint = "(expected a date such as 2002-03-06, 2002.03.06, 20020306 or an Excel date number)"
         con.execute(
             f"""CREATE OR REPLACE TEMP VIEW typed AS SELECT s.row, {pid_s} AS patent_id,
@@ -237,14 +268,13 @@ class BreakthroughCounter:
             {grant} AS grant_d, {_missing_sql('grant_date', types['grant_date'])} AS grant_missing,
             {main_given} AS main_raw, {mm('code')} AS main_code, {mm('error')} AS main_error,
             {mm('section')} AS main_section, {mm('core')} AS main_core,
-            f.any_core, f.bad_raw, f.bad_reason, d.first_row,
-            CASE WHEN s.ipc IS NULL THEN TRUE WHEN f.n_skip IS NULL THEN FALSE
-                 ELSE f.n_skip = len({parts_sql('s.ipc', simple)}) END AS no_ipc,
+            f.any_core, f.bad_raw, f.bad_reason, {first_row} AS first_row,
+            {no_ipc} AS no_ipc,
             nullif(trim(CAST(s.{loc_src} AS VARCHAR)), '') AS loc_raw,
             {patent_type_sql('s.patent_type' if 'patent_type' in cols else None)} AS ptype
             FROM src s LEFT JOIN rowflags f ON f.row = s.row
             {main_join}
-            LEFT JOIN dups d ON d.patent_id = {pid_s}"""
+            {dup_join}"""
         )
         con.execute(
             f"""CREATE OR REPLACE TEMP VIEW checked AS SELECT *,
@@ -269,47 +299,64 @@ class BreakthroughCounter:
             {core_expr} AS core, {group_expr} AS grp
             FROM typed"""
         )
-        say("checking rows")
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE chk AS SELECT c.row, c.loc_raw,
-            year(c.app) AS app_year, year(c.grant_d) AS grant_year, c.grp, c.core,
-            c.rej_column, c.rej_reason,
-            CASE c.rej_column
-              WHEN 'app_date' THEN {raw('app_date', 'c.app_src')}
-              WHEN 'grant_date' THEN {raw('grant_date', 'c.grant_src')}
-              WHEN 'ipc' THEN coalesce(c.bad_raw, '')
-              WHEN 'main_ipc' THEN c.main_raw
-              WHEN 'patent_id' THEN c.patent_id END AS rej_value
-            FROM checked c"""
-        )
-        say("counting")
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE agg AS SELECT loc_raw, app_year, grant_year, grp,
-            core, count(*) AS n FROM chk WHERE rej_reason IS NULL GROUP BY ALL"""
-        )
         say("resolving cities")
         from coretech.indicators.cities import map_city_names, resolve_addresses
 
-        locs = sorted(r[0] for r in con.execute(
-            "SELECT DISTINCT loc_raw FROM agg WHERE loc_raw IS NOT NULL").fetchall())
+        # each distinct location once (before checking, so that the one checking pass can
+        # keep row numbers only for the rows that end up rejected or unresolved)
+        all_locs = sorted(r[0] for r in con.execute(
+            f"SELECT DISTINCT nullif(trim(CAST({loc_src} AS VARCHAR)), '') AS l FROM src "
+            "WHERE l IS NOT NULL").fetchall())
         if use_city:
-            cmap = map_city_names(locs, boundaries=self.boundaries)
+            cmap = map_city_names(all_locs, boundaries=self.boundaries)
         else:
-            cmap = resolve_addresses(locs, boundaries=self.boundaries)
+            cmap = resolve_addresses(all_locs, boundaries=self.boundaries)
         con.register("citymap_df", cmap[["raw", "city"]])
-        con.execute("CREATE OR REPLACE TEMP TABLE citymap AS SELECT * FROM citymap_df")
+        con.execute("CREATE OR REPLACE TEMP TABLE citymap AS SELECT row_number() OVER () AS loc_id, "
+                    "* FROM citymap_df")
+        say("checking and counting rows")
+        # one pass: valid, resolved rows are aggregated; rejected or unresolved rows keep
+        # their row number (one group each); their details are read in a second, filtered
+        # pass only when there are any
+        rej_cond = (
+            "app_missing OR app IS NULL OR (NOT grant_missing AND grant_d IS NULL) "
+            "OR grant_d < app OR no_ipc OR bad_raw IS NOT NULL "
+            "OR (main_raw IS NOT NULL AND main_code IS NULL) "
+            "OR (first_row IS NOT NULL AND first_row <> row)"
+        )
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE chk AS SELECT
+            CASE WHEN rejected OR loc_id IS NULL OR NOT resolved THEN row END AS row,
+            loc_id, app_year, grant_year, grp, core, rejected, count(*) AS n
+            FROM (SELECT c.row, m.loc_id, m.city IS NOT NULL AS resolved,
+                  coalesce({rej_cond}, FALSE) AS rejected,
+                  year(c.app) AS app_year, year(c.grant_d) AS grant_year, c.grp, c.core
+                  FROM checked c LEFT JOIN citymap m ON m.raw = c.loc_raw)
+            GROUP BY ALL"""
+        )
+        n_locs = con.execute(
+            "SELECT count(DISTINCT loc_id) FROM chk WHERE NOT rejected").fetchall()[0][0]
         con.execute(
             """CREATE OR REPLACE TEMP TABLE valid AS SELECT m.city, a.app_year, a.grant_year,
-            a.grp, a.core, sum(a.n) AS n FROM agg a JOIN citymap m ON m.raw = a.loc_raw
-            WHERE m.city IS NOT NULL GROUP BY ALL"""
+            a.grp, a.core, sum(a.n) AS n FROM chk a JOIN citymap m ON m.loc_id = a.loc_id
+            WHERE NOT a.rejected AND m.city IS NOT NULL GROUP BY ALL"""
         )
         say("listing rejected rows")
+        n_listed = con.execute("SELECT count(row) FROM chk").fetchall()[0][0]
+        where = ("c.row IN (SELECT row FROM chk WHERE row IS NOT NULL)" if n_listed else "FALSE")
         self.rejects_ = con.execute(
             f"""SELECT row, coalesce(rej_column, '{loc_name}') AS "column",
             CASE WHEN rej_column IS NULL THEN coalesce(loc_raw, '') ELSE rej_value END AS value,
             coalesce(rej_reason, CASE WHEN loc_raw IS NULL THEN 'no {loc_name}'
                      ELSE 'cannot resolve to a prefecture-level city' END) AS reason
-            FROM (SELECT c.*, m.city FROM chk c LEFT JOIN citymap m ON m.raw = c.loc_raw)
+            FROM (SELECT c.row, c.loc_raw, c.rej_column, c.rej_reason, m.city,
+                  CASE c.rej_column
+                    WHEN 'app_date' THEN {raw('app_date', 'c.app_src')}
+                    WHEN 'grant_date' THEN {raw('grant_date', 'c.grant_src')}
+                    WHEN 'ipc' THEN coalesce(c.bad_raw, '')
+                    WHEN 'main_ipc' THEN c.main_raw
+                    WHEN 'patent_id' THEN c.patent_id END AS rej_value
+                  FROM checked c LEFT JOIN citymap m ON m.raw = c.loc_raw WHERE {where})
             WHERE rej_reason IS NOT NULL OR city IS NULL ORDER BY row"""
         ).df()
         self.counts_ = con.execute(
@@ -346,9 +393,9 @@ class BreakthroughCounter:
                 self.rejects_["reason"].isin(
                     [f"no {loc_name}", "cannot resolve to a prefecture-level city"]).sum()
             ) if len(self.rejects_) else 0,
-            "distinct_locations": len(locs),
+            "distinct_locations": int(n_locs),
             "distinct_symbols": int(len(symmap)),
-            "rows_with_indexing_codes": int(con.execute(indexing_rows_sql()).fetchall()[0][0]),
+            "rows_with_indexing_codes": int(n_indexing),
             "cities": len(self.cities_),
             **{k: (None if pd.isna(v) else int(v)) for k, v in stat.items()},
         }

@@ -332,11 +332,13 @@ def parts_sql(column: str = "ipc", simple: bool = False) -> str:
     )
 
 
-def indexing_rows_sql(src: str = "src", column: str = "ipc") -> str:
+def indexing_rows_sql(src: str = "src", column: str = "ipc", where_only: bool = False) -> str:
     """SQL counting rows whose IPC list carries indexing information (dropped, see above):
-    a ``//`` part or a colon (only indexing codes have one)."""
+    a ``//`` part or a colon (only indexing codes have one). ``where_only``: just the
+    condition, to fold the count into another pass over the file."""
     text = f"CAST({column} AS VARCHAR)"
-    return f"SELECT count(*) FROM {src} WHERE contains({text}, '//') OR contains({text}, ':')"
+    cond = f"contains({text}, '//') OR contains({text}, ':')"
+    return cond if where_only else f"SELECT count(*) FROM {src} WHERE {cond}"
 
 
 def patent_type_sql(col: str | None) -> str:
