@@ -26,13 +26,13 @@ import pandas as pd
 from coretech.errors import InputError, data_row
 from coretech.indicators.lag import METHODS, cumulative_share, shares_from_cells
 from coretech.indicators.patents import (
+    SEPARATOR_CHARS,
     PatentSource,
     _missing_sql,
     date_sql,
     explode_symbols_sql,
     indexing_rows_sql,
     normalize_symbols,
-    odd_list_sql,
     open_patents,
     parts_sql,
     patent_type_sql,
@@ -169,26 +169,35 @@ class BreakthroughCounter:
             return f"CAST(CAST({c} AS DATE) AS VARCHAR)" if typed else f"CAST({c} AS VARCHAR)"
 
         say("reading IPC symbols")
-        # one pass for both: does any cell need more than a split on ';', and how many rows
-        # carry indexing information (a '//' part or a colon)
-        odd_any, n_indexing, n_null_ipc = con.execute(
-            f"SELECT coalesce(bool_or({odd_list_sql('ipc')}), false), "
-            f"count(*) FILTER (WHERE {indexing_rows_sql(where_only=True)}), "
-            "count(*) FILTER (WHERE ipc IS NULL) FROM src"
-        ).fetchall()[0]
-        simple = not odd_any
-        parts = parts_sql("ipc", simple)
         main_given = f"nullif(trim(CAST({col('main_ipc')} AS VARCHAR)), '')"
+        extra = (f" UNION ALL SELECT NULL, {main_given}, FALSE FROM src"
+                 if "main_ipc" in cols else "")
+
+        def distinct_pieces(simple: bool) -> list[tuple[str, bool]]:
+            return con.execute(
+                f"SELECT DISTINCT raw, from_ipc FROM (SELECT *, TRUE AS from_ipc FROM "
+                f"({explode_symbols_sql('src', 'ipc', simple)}){extra}) WHERE raw IS NOT NULL"
+            ).fetchall()
+
+        # Split on ';' first. A cell holds another separator or '//' exactly when one of its
+        # ';'-pieces does, so the distinct pieces tell whether the full split is needed (a
+        # second pass, only then) and whether any row carries indexing information.
+        pairs = distinct_pieces(simple=True)
+        first = [r for r, from_ipc in pairs if from_ipc]
+        simple = not any("//" in r or any(ch in r for ch in SEPARATOR_CHARS) for r in first)
+        if not simple:
+            pairs = distinct_pieces(simple=False)
+        n_indexing = (
+            con.execute(indexing_rows_sql()).fetchall()[0][0]
+            if any("//" in r or ":" in r for r in first) else 0
+        )
+        n_null_ipc = _null_count(con, source, "ipc")
+        raws = sorted({r for r, _ in pairs})
+        parts = parts_sql("ipc", simple)
         # the main symbol: main_ipc, else the first piece listed (already among the pieces)
         main_expr = f"coalesce({main_given}, ({parts})[1])"
         need_main = "main_ipc" in cols or self.main_only or self.lag_by == "section"
-        extra = (f" UNION ALL SELECT NULL, {main_given} FROM src"
-                 if "main_ipc" in cols else "")
-        raws = [r[0] for r in con.execute(
-            f"SELECT DISTINCT raw FROM ({explode_symbols_sql('src', 'ipc', simple)}{extra}) "
-            "WHERE raw IS NOT NULL"
-        ).fetchall()]
-        symmap = normalize_symbols(sorted(raws))
+        symmap = normalize_symbols(raws)
         con.register("symmap_df", symmap)
         con.register("cover_df", cover)
         con.execute(
@@ -400,6 +409,20 @@ class BreakthroughCounter:
             **{k: (None if pd.isna(v) else int(v)) for k, v in stat.items()},
         }
         return self
+
+
+def _null_count(con: Any, source: PatentSource, name: str) -> int:
+    """Empty cells of a column: from the Parquet footer's statistics when it has them (no
+    scan of the column), else counted."""
+    if source.path.suffix.lower() == ".parquet":
+        got = con.execute(
+            "SELECT sum(stats_null_count), count(*) = count(stats_null_count) "
+            "FROM parquet_metadata(?) WHERE path_in_schema = ?",
+            [str(source.path), source.columns[name]],
+        ).fetchall()[0]
+        if got[0] is not None and got[1]:
+            return int(got[0])
+    return int(con.execute(f"SELECT count(*) FROM src WHERE {name} IS NULL").fetchall()[0][0])
 
 
 # --------------------------------------------------------------------------- adjustment

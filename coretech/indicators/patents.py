@@ -267,6 +267,10 @@ def normalize_symbols(raw: Iterable[str]) -> pd.DataFrame:
     out = []
     skip = []
     for r in raw:
+        if _CANONICAL_GROUP.match(r):  # fast path: already canonical (what parse() returns)
+            out.append((r, r, r[0], r[:3], r[:4], r.split("/", 1)[0] + "/00", None))
+            skip.append(False)
+            continue
         if not r.strip() or _INDEXING.fullmatch(r.strip()):
             out.append((r, None, None, None, None, None, None))
             skip.append(True)
@@ -292,6 +296,8 @@ def normalize_symbols(raw: Iterable[str]) -> pd.DataFrame:
 #: An unlinked indexing code in the colon notation of IPC editions 1-7 (``B29L31:52``).
 INDEXING_CODE = r"[A-Ha-h]\d{2}[A-Za-z]?\s*\d+\s*:\s*\d+"
 _INDEXING = re.compile(INDEXING_CODE)
+#: A group symbol exactly as :func:`coretech.ipc.parse` writes it (``H01L29/739``).
+_CANONICAL_GROUP = re.compile(r"[A-H][0-9]{2}[A-Z][1-9][0-9]{0,3}/[0-9]{2,6}\Z")
 
 
 def explode_symbols_sql(src: str = "src", column: str = "ipc", simple: bool = False) -> str:
