@@ -203,3 +203,41 @@ def test_real_sample_reads_with_latin1(shared, tmp_path, dictionary):
     assert lags["share"].round(3).iloc[:10].tolist() == expected
     assert round(lags.loc[10:, "share"].sum(), 3) == 0.011
     assert rec["counts"]["rows_with_indexing_codes"] == 153
+
+
+def test_parquet_fast_paths_keep_every_check(tmp_path, dictionary):
+    """Parquet input: empty IPC cells found from the footer, a ','-separated cell forcing the
+    full split, a duplicate id and a missing city are all still rejected with row numbers."""
+    df = pd.DataFrame({
+        "patent_id": ["A", "B", "C", "A", "D"],
+        "app_date": pd.to_datetime(["2015-05-01", "2015-06-01", "2016-01-01", "2016-02-01",
+                                    "2016-03-01"]),
+        "grant_date": pd.to_datetime(["2018-01-01", "2019-01-01", "2020-01-01", "2020-01-01",
+                                      "2020-01-01"]),
+        "ipc": ["H01L21/02;G06F3/00", None, "G06F3/00,H01L29/739", "H01L21/02", "H01L21/02"],
+        "city": ["甲市", "甲市", "乙市", "乙市", None],
+    })
+    pq = tmp_path / "p.parquet"
+    df.to_parquet(pq)
+    rec, table, rejects = run(pq, dictionary)
+    got = {r.row: (r.column, r.reason) for r in rejects.itertuples()}
+    assert got == {
+        3: ("ipc", "no IPC symbol"),
+        5: ("patent_id", "duplicate patent_id (first seen in row 2)"),
+        6: ("city", "no city"),
+    }
+    assert k(table, "甲市", 2015) == 1 and k(table, "乙市", 2016) == 1
+    assert rec["counts"]["distinct_symbols"] == 3
+    assert rec["counts"]["rows_with_indexing_codes"] == 0
+
+
+def test_canonical_fast_path_matches_parse():
+    raws = ["H01L29/739", "H01L029/739", "H01L29/7", "H01L0/00", "H01L29/00", "h01L29/739",
+            "H01L12345/00", "H01L1/000000", "Ｈ01L29/739", "H01L29/٣٣", "G06F3/00 "]
+    m = normalize_symbols(raws).set_index("raw")
+    assert m.loc["H01L29/739", "main_group"] == "H01L29/00"
+    assert m.loc["H01L029/739", "code"] == "H01L29/739"
+    assert m.loc["H01L29/7", "code"] == "H01L29/70"
+    assert pd.isna(m.loc["H01L0/00", "code"]) and "0" in m.loc["H01L0/00", "error"]
+    assert m.loc["Ｈ01L29/739", "code"] == "H01L29/739"
+    assert m.loc["G06F3/00 ", "subclass"] == "G06F"
