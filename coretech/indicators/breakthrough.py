@@ -634,6 +634,8 @@ def run_breakthrough(
     cover = cover_table(dic["ipc_code"], hierarchy)
 
     con = duckdb.connect()
+    # every result below is ordered explicitly: let DuckDB stream and aggregate out of order
+    con.execute("SET preserve_insertion_order = false")
     try:
         say(f"reading {patents}")
         source = open_patents(con, patents, encoding=encoding, columns=columns, sheet=sheet)
