@@ -12,7 +12,10 @@ subgroups with their subtrees). Then measures, each in its own process
 3. the pandas explode-and-filter code a user would write (skipped above --pandas-max rows).
 
     .venv/bin/python bench/breakthrough.py --rows 1000000
-    .venv/bin/python bench/breakthrough.py --rows 10000000 --pandas-max 2000000
+    .venv/bin/python bench/breakthrough.py --rows 10000000 --pandas-max 0 --repeat 3
+
+``--repeat N`` runs the command and the SQL query alternately N times and reports the median
+wall time and the largest peak RSS of each (the machine is shared: single runs vary ±30%).
 """
 
 from __future__ import annotations
@@ -146,12 +149,28 @@ def timed(cmd: list[str]) -> dict:
     return {"seconds": round(secs, 2), "peak_rss_mib": round(rss, 1)}
 
 
+def timed_median(cmds: dict[str, list[str]], repeat: int) -> dict[str, dict]:
+    """Run the commands alternately ``repeat`` times; median seconds, largest peak RSS."""
+    runs: dict[str, list[dict]] = {k: [] for k in cmds}
+    for _ in range(repeat):
+        for k, cmd in cmds.items():
+            runs[k].append(timed(cmd))
+    return {
+        k: {"seconds": float(np.median([r["seconds"] for r in v])),
+            "peak_rss_mib": max(r["peak_rss_mib"] for r in v),
+            **({"runs": [r["seconds"] for r in v]} if repeat > 1 else {})}
+        for k, v in runs.items()
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--pandas-max", type=int, default=2_000_000,
                     help="skip the pandas baseline above this many rows (memory)")
     ap.add_argument("--keep", type=Path, default=None, help="folder to keep the generated files in")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="alternate the command and the SQL query this many times (median)")
     args = ap.parse_args()
     tmp = tempfile.TemporaryDirectory(prefix="coretech-bench-")
     folder = args.keep or Path(tmp.name)
@@ -163,13 +182,14 @@ def main() -> None:
         pat, dic = generate(args.rows, folder)
     results = {"rows": args.rows, "parquet_mib": round(pat.stat().st_size / 2**20, 1)}
     out = folder / "sicoughs.csv"
-    results["coretech_breakthrough"] = timed([
-        str(REPO / ".venv" / "bin" / "coretech"), "breakthrough", str(pat), "--dictionary",
-        str(dic), "--out", str(out), "--lag-table", str(folder / "lags.csv"),
-    ])
     sql_out = folder / "sql.csv"
-    results["duckdb_sql"] = timed([PY, "-c", textwrap.dedent(SQL_SCRIPT), str(pat), str(dic),
-                                   str(sql_out)])
+    results.update(timed_median({
+        "coretech_breakthrough": [
+            str(REPO / ".venv" / "bin" / "coretech"), "breakthrough", str(pat), "--dictionary",
+            str(dic), "--out", str(out), "--lag-table", str(folder / "lags.csv"),
+        ],
+        "duckdb_sql": [PY, "-c", textwrap.dedent(SQL_SCRIPT), str(pat), str(dic), str(sql_out)],
+    }, max(1, args.repeat)))
     # same counts?
     import pandas as pd
 
