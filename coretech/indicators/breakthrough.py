@@ -237,9 +237,14 @@ class BreakthroughCounter:
             )
         pid = f"CAST({col('patent_id')} AS VARCHAR)"
         con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE dup_hashes AS SELECT hash({pid}) AS h FROM src
+            WHERE {pid} IS NOT NULL GROUP BY ALL HAVING count(*) > 1"""
+        )
+        # the ids behind repeated hashes (a second, filtered look only when there are any)
+        any_hash = con.execute("SELECT count(*) FROM dup_hashes").fetchall()[0][0] > 0
+        con.execute(
             f"""CREATE OR REPLACE TEMP TABLE dups AS SELECT {pid} AS patent_id, min(row) AS first_row
-            FROM src WHERE hash({pid}) IN (SELECT hash({pid}) FROM src WHERE {pid} IS NOT NULL
-                                          GROUP BY ALL HAVING count(*) > 1)
+            FROM src WHERE {'hash(' + pid + ') IN (SELECT h FROM dup_hashes)' if any_hash else 'FALSE'}
             GROUP BY ALL HAVING count(*) > 1"""
         )
         pid_s = "CAST(s.patent_id AS VARCHAR)" if "patent_id" in cols else "NULL"
