@@ -112,7 +112,8 @@ def scheme_rows(scheme: pd.DataFrame, lang: str, kinds: tuple[str, ...]) -> pd.D
 def scheme_hash(rows: pd.DataFrame) -> str:
     """SHA-256 of the rows an index is built from (code, kind, title, path title)."""
     h = hashlib.sha256()
-    for rec in zip(rows["code"], rows["kind"], rows["title"], rows["path_title"], strict=True):
+    cols = [rows[c].tolist() for c in ("code", "kind", "title", "path_title")]  # fast iteration
+    for rec in zip(*cols, strict=True):
         h.update("\x1f".join(rec).encode("utf-8"))
         h.update(b"\x1e")
     return h.hexdigest()
