@@ -112,7 +112,7 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
             "rejected codes stay out, accepted and added codes stay in."),
         cache_dir: Path | None = typer.Option(
             None, "--cache-dir", help="Where fitted indexes are cached (default "
-            "$CORETECH_CACHE or ~/.cache/coretech)."),
+            "$CORETECH_CACHE_DIR or ~/.cache/coretech)."),
         no_cache: bool = typer.Option(False, "--no-cache", help="Build the index in memory "
                                       "only, neither read nor write the cache."),
         threshold: float = typer.Option(0.5, help="Accept candidates whose calibrated score "

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import pickle
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -242,10 +241,13 @@ class SchemeIndex:
 
 
 # ---------------------------------------------------------------------- the disk cache
-def default_cache_dir() -> Path:
-    """``$CORETECH_CACHE`` or ``~/.cache/coretech``."""
-    env = os.environ.get("CORETECH_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "coretech"
+def default_cache_dir() -> Path | None:
+    """coretech's one disk-cache folder (:func:`coretech.ipc.scheme.cache_dir`):
+    ``$CORETECH_CACHE_DIR``, else ``$XDG_CACHE_HOME/coretech`` or ``~/.cache/coretech``;
+    None when ``CORETECH_CACHE_DIR=off``."""
+    from coretech.ipc.scheme import cache_dir
+
+    return cache_dir()
 
 
 def cache_key(rows_hash: str, lang: str, options: IndexOptions) -> str:
@@ -273,9 +275,11 @@ def cached_index(
 
     rows = scheme_rows(scheme, lang, options.kinds)
     key = cache_key(scheme_hash(rows), lang, options)
-    if cache_dir is False:
+    base = Path(cache_dir) if cache_dir not in (None, True, False) else None
+    if cache_dir in (None, True):
+        base = default_cache_dir()
+    if cache_dir is False or base is None:
         return SchemeIndex(options, lang=lang).fit(scheme), {"key": key, "path": None, "hit": False}
-    base = Path(cache_dir) if cache_dir not in (None, True) else default_cache_dir()
     path = base / f"ipc-index-{lang}-{key}.pkl"
     if path.is_file():
         try:

@@ -87,7 +87,7 @@ class Matcher:
     max_df : character n-grams in more than this share of the entries are left out of the
         index (1.0 keeps all; lower is faster, the dropped n-grams carry little idf weight).
     decimals : scores are rounded to this many decimals (byte-identical outputs).
-    cache_dir : where fitted indexes are cached (None: $CORETECH_CACHE or ~/.cache/coretech;
+    cache_dir : where fitted indexes are cached (None: $CORETECH_CACHE_DIR or ~/.cache/coretech;
         False: no cache).
     """
 
