@@ -2,7 +2,7 @@
 
 Runs the demo in fresh processes, as a user would (`coretech demo --out DIR`):
 
-1. from scratch with an empty matcher-index cache (CORETECH_CACHE = a new folder): what a
+1. from scratch with an empty cache (matcher index, embedded scheme) (CORETECH_CACHE_DIR = a new folder): what a
    fresh machine sees, the index of the English scheme built once;
 2. from scratch into a second folder with that cache warm (a user's second demo);
 3. again into the first folder: every stage skipped (the pipeline's own bookkeeping).
@@ -36,7 +36,7 @@ def run_demo(out: Path, cache: Path) -> tuple[float, float]:
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run([str(BIN), "demo", "--out", str(out), "--quiet"], check=True,
-                   stdout=subprocess.DEVNULL, env={**os.environ, "CORETECH_CACHE": str(cache)})
+                   stdout=subprocess.DEVNULL, env={**os.environ, "CORETECH_CACHE_DIR": str(cache)})
     wall = time.perf_counter() - t0
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
