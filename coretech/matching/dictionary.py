@@ -105,9 +105,11 @@ class SchemeCounts:
                     self.mains_per_subclass[c[:4]] += 1
 
 
-def decide(tech: list[dict], rule: DecisionRule, counts: SchemeCounts) -> list[dict]:
+def decide(tech: list[dict], rule: DecisionRule, counts: SchemeCounts, *,
+           copy: bool = True) -> list[dict]:
     """Apply the decision rule to one technology's candidates (dicts with OUTPUT_COLUMNS keys);
-    returns the accepted rows (copies), ``decision='auto'``. Reads ``score``, not list order."""
+    returns the accepted rows (copies, unless ``copy=False``: then the given dicts are
+    updated), ``decision='auto'``. Reads ``score``, not list order."""
     if not tech:
         return []
     ranked = sorted(tech, key=lambda r: (-r["score"], r["rank"]))
@@ -115,9 +117,10 @@ def decide(tech: list[dict], rule: DecisionRule, counts: SchemeCounts) -> list[d
         ranked = [r for r in ranked if r.get("_cov", 1.0) >= rule.min_coverage]
         if not ranked:
             return []
-    acc = [dict(r) for r in ranked if r["score"] >= rule.threshold]
+    dup = dict if copy else (lambda r: r)
+    acc = [dup(r) for r in ranked if r["score"] >= rule.threshold]
     if len(acc) < rule.min_codes:
-        acc = [dict(r) for r in ranked[: rule.min_codes]]
+        acc = [dup(r) for r in ranked[: rule.min_codes]]
     if rule.rollup != "none":
         acc = _rollup(acc, "main_group", rule, counts)
         if rule.rollup == "subclass":
@@ -151,8 +154,8 @@ def _rollup(acc: list[dict], level: str, rule: DecisionRule, counts: SchemeCount
     drop: set[int] = set()
     new_rows = []
     for node, idx in sorted(groups.items()):
-        if node not in counts.codes:
-            continue
+        if (level == "main_group" and len(idx) < rule.rollup_min) or node not in counts.codes:
+            continue  # (a main group's hits are its members: too few cannot roll up)
         members = [acc[i] for i in idx]
         if level == "main_group":
             n_all = counts.per_main.get(node, 0)
@@ -285,7 +288,7 @@ def order_rows(df: pd.DataFrame, tech_order: list[str]) -> pd.DataFrame:
     """Catalogue order, then rank (empty last), score (high first), scheme order of the code."""
     pos = {t: i for i, t in enumerate(tech_order)}
     d = df.copy()
-    d["_t"] = [pos.get(t, len(pos)) for t in d["tech_id"]]
+    d["_t"] = [pos.get(t, len(pos)) for t in d["tech_id"].tolist()]
     d["_r"] = pd.to_numeric(d["rank"], errors="coerce").fillna(10**9)
     t, r = d["_t"].to_numpy(), d["_r"].to_numpy()
     if len(d) < 2 or bool(np.all((t[1:] > t[:-1]) | ((t[1:] == t[:-1]) & (r[1:] > r[:-1])))):
@@ -294,7 +297,7 @@ def order_rows(df: pd.DataFrame, tech_order: list[str]) -> pd.DataFrame:
         d["rank"] = pd.array(pd.to_numeric(d["rank"], errors="coerce"), dtype="Int64")
         return d[OUTPUT_COLUMNS]
     d["_s"] = -pd.to_numeric(d["score"], errors="coerce").fillna(-1.0)
-    d["_k"] = [sort_key(c) for c in d["ipc_code"]]
+    d["_k"] = [sort_key(c) for c in d["ipc_code"].tolist()]
     d = d.sort_values(["_t", "_r", "_s", "_k"], kind="mergesort")
     d = d.drop(columns=["_t", "_r", "_s", "_k"]).reset_index(drop=True)
     d["rank"] = pd.array(pd.to_numeric(d["rank"], errors="coerce"), dtype="Int64")

@@ -41,10 +41,11 @@ import pandas as pd
 import scipy.sparse as sp
 
 from coretech.errors import InputError
+from coretech.matching.dictionary import SchemeCounts
 from coretech.matching.normalize import DEFAULT_STOPWORDS, normalize_text
 from coretech.matching.tokenize import Tokenizer, title_terms
 
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 DEFAULT_KINDS = ("subclass", "main_group", "subgroup")
 PATH_SEPARATOR = " > "
 
@@ -110,12 +111,9 @@ def scheme_rows(scheme: pd.DataFrame, lang: str, kinds: tuple[str, ...]) -> pd.D
 
 def scheme_hash(rows: pd.DataFrame) -> str:
     """SHA-256 of the rows an index is built from (code, kind, title, path title)."""
-    h = hashlib.sha256()
     cols = [rows[c].tolist() for c in ("code", "kind", "title", "path_title")]  # fast iteration
-    for rec in zip(*cols, strict=True):
-        h.update("\x1f".join(rec).encode("utf-8"))
-        h.update(b"\x1e")
-    return h.hexdigest()
+    text = "".join(f"{a}\x1f{b}\x1f{c}\x1f{d}\x1e" for a, b, c, d in zip(*cols, strict=True))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _l2(m: sp.csr_matrix) -> sp.csr_matrix:
@@ -134,7 +132,8 @@ class SchemeIndex:
     title, for coverage and evidence), ``norm_titles_`` (normalised own titles, for fuzzy
     agreement), ``norm_paths_`` (Chinese only: normalised path text without spaces, for
     substring coverage), ``user_words_`` (jieba user dictionary {word: frequency}),
-    ``scheme_hash_``.
+    ``scheme_hash_``, ``counts_`` (:class:`~coretech.matching.dictionary.SchemeCounts` of the
+    codes, for the roll-up).
     """
 
     def __init__(self, options: IndexOptions | None = None, *, lang: str = "en") -> None:
@@ -184,6 +183,7 @@ class SchemeIndex:
         self.char_vectorizer_ = cv
         self.word_vectorizer_ = wv
         self.codes_ = rows["code"].to_numpy(dtype=object)
+        self.counts_ = SchemeCounts(self.codes_.tolist())
         self.kinds_ = rows["kind"].to_numpy(dtype=object)
         self.titles_ = rows["title"].to_numpy(dtype=object)
         self.path_titles_ = rows["path_title"].to_numpy(dtype=object)

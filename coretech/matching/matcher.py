@@ -26,7 +26,7 @@ name column. A language the catalogue needs and the scheme lacks is an error tha
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +46,10 @@ from coretech.matching.dictionary import (
 )
 from coretech.matching.index import DEFAULT_KINDS, IndexOptions, SchemeIndex, cached_index
 from coretech.matching.normalize import normalize_stopwords
-from coretech.matching.scoring import Scored, final_scores, matched_words, rerank_pairs
+from coretech.matching.scoring import final_scores, pair_matched_words, rerank_pairs
 
 LANG_NAMES = {"zh": "Chinese", "en": "English"}
+DEFAULT_NGRAMS: dict[str, tuple[int, int]] = {"zh": (2, 4), "en": (3, 4)}
 NAME_COLUMN = {"zh": "name_zh", "en": "name_en"}
 
 
@@ -83,7 +84,11 @@ class Matcher:
         best subclass may hold up to ``max_codes``; trades breadth for concentration);
         ``"auto"`` (default): True for a technology matched in Chinese, False for one matched
         in English only (:meth:`DecisionRule.for_languages`; measured on the two gold sets).
-    char_weight, own_title_weight, ngram_range, kinds, term_min_df, stopwords : index options.
+    ngram_range : character n-gram lengths of the index, ``(lo, hi)``, or ``"auto"`` (default):
+        (2, 4) for Chinese, where a word is mostly two characters, and (3, 4) for English, where
+        two-letter fragments ("in", "an") carry no subject yet are two thirds of the sparse
+        product's work (:data:`DEFAULT_NGRAMS`; measured in docs/matching.md).
+    char_weight, own_title_weight, kinds, term_min_df, stopwords : index options.
     max_df : character n-grams in more than this share of the entries are left out of the
         index (1.0 keeps all; lower is faster, the dropped n-grams carry little idf weight).
     decimals : scores are rounded to this many decimals (byte-identical outputs).
@@ -114,7 +119,7 @@ class Matcher:
         diversity: float = 0.5,
         char_weight: float = 0.5,
         own_title_weight: float = 0.35,
-        ngram_range: tuple[int, int] = (2, 4),
+        ngram_range: tuple[int, int] | str = "auto",
         kinds: tuple[str, ...] = DEFAULT_KINDS,
         term_min_df: int = 5,
         max_df: float = 1.0,
@@ -147,8 +152,12 @@ class Matcher:
         self.support_weight = float(support_weight)
         self.support_top = support_top
         self.diversity = float(diversity)
+        if isinstance(ngram_range, str) and ngram_range != "auto":
+            raise ValueError(f"ngram_range must be (lo, hi) or 'auto', got {ngram_range!r}")
+        self.ngram_range = "auto" if isinstance(ngram_range, str) else tuple(ngram_range)
         self.index_options = IndexOptions(
-            ngram_range=tuple(ngram_range), char_weight=float(char_weight),
+            ngram_range=DEFAULT_NGRAMS["zh"] if self.ngram_range == "auto" else self.ngram_range,
+            char_weight=float(char_weight),
             own_title_weight=float(own_title_weight), kinds=tuple(kinds),
             term_min_df=term_min_df, max_df=float(max_df),
             stopwords=tuple(sorted(normalize_stopwords(stopwords))),
@@ -170,7 +179,9 @@ class Matcher:
             "support_weight": self.support_weight, "support_top": self.support_top,
             "diversity": self.diversity,
             "char_weight": o.char_weight, "own_title_weight": o.own_title_weight,
-            "ngram_range": list(o.ngram_range), "kinds": list(o.kinds),
+            "ngram_range": (self.ngram_range if self.ngram_range == "auto"
+                            else list(self.ngram_range)),
+            "kinds": list(o.kinds),
             "term_min_df": o.term_min_df, "max_df": o.max_df,
             "stopwords_sha256": o.key()["stopwords"],
             "decimals": self.decimals,
@@ -204,22 +215,51 @@ class Matcher:
         self.indexes_: dict[str, SchemeIndex] = {}
         self.cache_: dict[str, dict[str, Any]] = {}
         for lg in wanted:
-            idx, rec = cached_index(scheme, lg, self.index_options, self.cache_dir)
+            idx, rec = cached_index(scheme, lg, self.options_for(lg), self.cache_dir)
             self.indexes_[lg] = idx
             self.cache_[lg] = rec
-        codes = sorted({c for idx in self.indexes_.values() for c in idx.codes_})
-        self.counts_ = SchemeCounts(codes)
-        self.path_title_ = {}
-        for lg in wanted:
-            for c, p in zip(self.indexes_[lg].codes_, self.indexes_[lg].path_titles_, strict=True):
-                self.path_title_.setdefault(c, p)
+        if len(self.indexes_) == 1:
+            self.counts_ = next(iter(self.indexes_.values())).counts_
+        else:
+            self.counts_ = SchemeCounts(sorted({c for idx in self.indexes_.values()
+                                                for c in idx.codes_}))
         return self
+
+    @property
+    def path_title_(self) -> dict[str, str]:
+        """``{code: path title}`` over the fitted languages (the first language wins)."""
+        out: dict[str, str] = {}
+        for idx in self.indexes_.values():
+            for c, p in zip(idx.codes_.tolist(), idx.path_titles_.tolist(), strict=True):
+                out.setdefault(c, p)
+        return out
+
+    def options_for(self, lang: str) -> IndexOptions:
+        """The index options of ``lang`` (``ngram_range="auto"`` resolved)."""
+        if self.ngram_range == "auto":
+            return replace(self.index_options, ngram_range=DEFAULT_NGRAMS[lang])
+        return self.index_options
 
     def _languages(self, cat: pd.DataFrame) -> list[list[str]]:
         return assign_languages(cat, list(self.indexes_), self.lang)
 
-    def _explain(self, row: dict, s: Scored, lg: str, q: Any) -> None:
-        _explain_row(row, s, lg, q, self.indexes_[lg])
+    def _explain(self, f: dict[str, np.ndarray], ks: np.ndarray,
+                 queries_of: dict[str, list[Any]], lang_list: list[str]
+                 ) -> tuple[list[str], list[str]]:
+        """``method`` and ``evidence`` of the pooled rows ``ks`` (positions in ``f``)."""
+        method: list[str] = [""] * len(ks)
+        evidence: list[str] = [""] * len(ks)
+        lang_k = f["lang"][ks]
+        for li, lg in enumerate(lang_list):
+            pos = np.flatnonzero(lang_k == li)
+            if len(pos) == 0:
+                continue
+            sel = ks[pos]
+            m_, e_ = explain_pairs(self.indexes_[lg], queries_of[lg], f["query"][sel],
+                                   f["row"][sel], lg)
+            for p, a, b in zip(pos.tolist(), m_, e_, strict=True):
+                method[p], evidence[p] = a, b
+        return method, evidence
 
     # ------------------------------------------------------------------ match
     def match(self, catalogue: pd.DataFrame, overrides: pd.DataFrame | None = None) -> MatchResult:
@@ -254,9 +294,9 @@ class Matcher:
         if parts:
             f = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
         else:
-            f = {k: np.zeros(0, dtype=object if k == "code" else float) for k in
-                 ("tech", "code", "row", "lang", "retrieval", "query", "cov", "raw")}
-            f["tech"] = f["tech"].astype(np.int64)
+            f = {k: np.zeros(0, dtype=object if k == "code" else
+                             np.int64 if k in ("tech", "row", "lang", "query") else float)
+                 for k in ("tech", "code", "row", "lang", "retrieval", "query", "cov", "raw")}
         if len(parts) > 1:  # a code proposed in two languages: the better raw score wins
             code_id = pd.factorize(f["code"])[0]
             o = np.lexsort((f["lang"], -f["raw"], code_id, f["tech"]))
@@ -272,63 +312,75 @@ class Matcher:
         # per technology, rows in rank order
         o = np.lexsort((rank, f["tech"]))
         tech_o = f["tech"][o]
-        bounds = np.searchsorted(tech_o, np.arange(len(tech_ids) + 1))
-        code_l, row_l, lang_l = f["code"].tolist(), f["row"].tolist(), f["lang"].tolist()
-        query_l, cov_l, rank_l = f["query"].tolist(), f["cov"].tolist(), rank.tolist()
+        bounds = np.searchsorted(tech_o, np.arange(len(tech_ids) + 1)).tolist()
+        kind = np.empty(len(f["row"]), dtype=object)
+        for li, lg in enumerate(lang_list):
+            m = f["lang"] == li
+            kind[m] = self.indexes_[lg].kinds_[f["row"][m]]
+        code_l, kind_l = f["code"].tolist(), kind.tolist()
+        cov_l, rank_l = f["cov"].tolist(), rank.tolist()
         o_l = o.tolist()
         thr, min_codes = self.rule.threshold, self.rule.min_codes
         min_cov = self.rule.min_coverage
 
         def row_of(k: int, tid: str) -> dict:
-            lg = lang_list[lang_l[k]]
-            return {"tech_id": tid, "ipc_code": code_l[k], "kind": self.indexes_[lg].kinds_[row_l[k]],
-                    "score": score[k], "method": None, "evidence": None, "decision": "",
-                    "rank": rank_l[k], "_cov": cov_l[k], "_k": k}
+            return {"tech_id": tid, "ipc_code": code_l[k], "kind": kind_l[k], "score": score[k],
+                    "method": None, "evidence": None, "decision": "", "rank": rank_l[k],
+                    "_cov": cov_l[k], "_k": k}
 
-        def explain(row: dict, k: int) -> None:
-            lg = lang_list[lang_l[k]]
-            _explain_at(row, row_l[k], lg, queries_of[lg][query_l[k]], self.indexes_[lg])
-
-        cand_rows: list[dict] = []
         dict_rows: list[dict] = []
+        accepted: set[tuple[int, str]] = set()
         rules = {lg: self.rule.for_languages(lg.split("+")) for lg in
                  {"+".join(u) for u in langs}}
+        # the decision rule only reads the best rows by (score, rank): pass that prefix
+        score_a = np.asarray(score, dtype=np.float64)
+        keep = f["cov"] >= min_cov if min_cov > 0 else np.ones(len(score_a), dtype=bool)
+        o_s = np.lexsort((rank, -score_a, f["tech"]))
+        o_s = o_s[keep[o_s]]
+        t_s = f["tech"][o_s]
+        b_s = np.searchsorted(t_s, np.arange(len(tech_ids) + 1)).tolist()
+        n_pass_of = np.bincount(t_s[score_a[o_s] >= thr], minlength=len(tech_ids)).tolist()
+        o_s_l = o_s.tolist()
         for i, tid in enumerate(tech_ids):
-            ks = o_l[bounds[i]:bounds[i + 1]]  # rank order
-            if not ks:
+            if bounds[i] == bounds[i + 1]:
                 continue
-            # the decision rule only reads the best rows by (score, rank): pass that prefix
-            by_score = sorted(ks, key=lambda k: (-score[k], rank_l[k]))
-            if min_cov > 0:
-                by_score = [k for k in by_score if cov_l[k] >= min_cov]
-            n_pass = 0
-            for k in by_score:
-                if score[k] < thr:
-                    break
-                n_pass += 1
-            head = [row_of(k, tid) for k in by_score[: max(n_pass, min_codes, 1)]]
-            acc = decide(head, rules["+".join(langs[i])], self.counts_)
-            code_k = {code_l[k]: k for k in ks}
-            # method and evidence only for the rows that are written (they cost time)
-            for row in acc:
-                if row["evidence"] is None:
-                    if "_rolled" in row:
-                        tmp: dict = {}
-                        explain(tmp, code_k[row["_best"]])
-                        row["method"] = row["_rolled"][0] + tmp["method"]
-                        row["evidence"] = row["_rolled"][1] + tmp["evidence"]
-                    else:
-                        explain(row, row["_k"])
+            by_score = o_s_l[b_s[i]:b_s[i + 1]]
+            head = [row_of(k, tid) for k in by_score[: max(n_pass_of[i], min_codes, 1)]]
+            acc = decide(head, rules["+".join(langs[i])], self.counts_, copy=False)
+            rolled = [r for r in acc if "_rolled" in r]
+            if rolled:
+                code_k = {code_l[k]: k for k in o_l[bounds[i]:bounds[i + 1]]}
+                for r in rolled:  # a rolled-up row is explained by its best member
+                    r["_k"] = code_k[r["_best"]]
             acc.sort(key=lambda r: r["rank"])
             dict_rows.extend(acc)
-            accepted = {r["ipc_code"] for r in acc}
-            for k in ks[: self.top_k]:
-                row = row_of(k, tid)
-                explain(row, k)
-                row["decision"] = "auto" if code_l[k] in accepted else ""
-                cand_rows.append(row)
-        cands = pd.DataFrame(cand_rows, columns=OUTPUT_COLUMNS)
-        dic = pd.DataFrame(dict_rows, columns=OUTPUT_COLUMNS)
+            accepted.update((i, r["ipc_code"]) for r in acc)
+        # candidates: the top_k of each technology, in rank order (``o`` sorts by tech, rank)
+        cand_k = o[rank[o] <= self.top_k]
+        need = np.unique(np.concatenate([cand_k, np.fromiter(
+            (r["_k"] for r in dict_rows), dtype=np.int64, count=len(dict_rows))]))
+        method, evidence = self._explain(f, need, queries_of, lang_list)
+        ev_of = dict(zip(need.tolist(), zip(method, evidence, strict=True), strict=True))
+        for r in dict_rows:
+            m_, e_ = ev_of[r["_k"]]
+            if "_rolled" in r:
+                m_, e_ = r["_rolled"][0] + m_, r["_rolled"][1] + e_
+            r["method"], r["evidence"] = m_, e_
+        ck = cand_k.tolist()
+        c_tech = f["tech"][cand_k].tolist()
+        cands = pd.DataFrame({
+            "tech_id": [tech_ids[t] for t in c_tech],
+            "ipc_code": [code_l[k] for k in ck],
+            "kind": [kind_l[k] for k in ck],
+            "score": [score[k] for k in ck],
+            "rank": [rank_l[k] for k in ck],
+            "method": [ev_of[k][0] for k in ck],
+            "evidence": [ev_of[k][1] for k in ck],
+            "decision": ["auto" if (t, code_l[k]) in accepted else ""
+                         for t, k in zip(c_tech, ck, strict=True)],
+        }, columns=OUTPUT_COLUMNS)
+        dic = pd.DataFrame({c: [r[c] for r in dict_rows] for c in OUTPUT_COLUMNS},
+                           columns=OUTPUT_COLUMNS)
         counts: dict[str, Any] = {}
         if overrides is not None and len(overrides):
             dic, cands, counts = apply_overrides(dic, cands, overrides, tech_ids, self.path_title_)
@@ -345,20 +397,19 @@ class Matcher:
                            {t: "+".join(u) for t, u in zip(tech_ids, langs, strict=True)})
 
 
-def _explain_row(row: dict, s: Scored, lg: str, q: Any, idx: SchemeIndex) -> None:
-    """Fill ``kind``, ``method`` and ``evidence`` of a candidate row."""
-    _explain_at(row, s.row, lg, q, idx, s.matched)
-
-
-def _explain_at(row: dict, entry: int, lg: str, q: Any, idx: SchemeIndex,
-                matched: list[str] | None = None) -> None:
-    """Fill ``kind``, ``method`` and ``evidence`` of the row of index entry ``entry``."""
-    src = "name" if q.source == "name" else f"keyword '{q.text}'"
-    matched = matched or matched_words(q, idx, entry)
-    words = ", ".join(matched) if matched else "-"
-    row["kind"] = idx.kinds_[entry]
-    row["method"] = f"tfidf+fuzzy:{q.source}:{lg}"
-    row["evidence"] = f"words: {words} (via {src}) | path: {idx.path_titles_[entry]}"
+def explain_pairs(idx: SchemeIndex, queries: list[Any], qis: np.ndarray, rows: np.ndarray,
+                  lang: str) -> tuple[list[str], list[str]]:
+    """``method`` and ``evidence`` of (query, entry) pairs: the query's words found in the
+    entry's path title (:func:`~coretech.matching.scoring.pair_matched_words`) and the path."""
+    words = pair_matched_words(idx, queries, qis, rows)
+    paths = idx.path_titles_
+    method_of = [f"tfidf+fuzzy:{q.source}:{lang}" for q in queries]
+    via = ["name" if q.source == "name" else f"keyword '{q.text}'" for q in queries]
+    qi_l, row_l = qis.tolist(), rows.tolist()
+    method = [method_of[q] for q in qi_l]
+    evidence = [f"words: {', '.join(w) if w else '-'} (via {via[q]}) | path: {paths[r]}"
+                for w, q, r in zip(words, qi_l, row_l, strict=True)]
+    return method, evidence
 
 
 def scheme_languages(scheme: pd.DataFrame) -> list[str]:

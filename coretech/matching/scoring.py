@@ -30,6 +30,7 @@ all". The defaults were chosen on the gold sets by bench/matching.py (docs/match
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +38,8 @@ import numpy as np
 from coretech.matching.candidates import Query
 from coretech.matching.index import SchemeIndex
 from coretech.matching.normalize import has_cjk
+
+_WORKERS = max(1, min(2, os.cpu_count() or 1))  # pairs are independent: same result
 
 
 @dataclass
@@ -95,6 +98,47 @@ def matched_words(q: Query, index: SchemeIndex, row: int) -> list[str]:
     return matched
 
 
+def pair_matched_words(index: SchemeIndex, queries: list[Query], qis: np.ndarray,
+                       rows: np.ndarray) -> list[list[str]]:
+    """:func:`matched_words` of many (query, entry) pairs at once (the same words, in the same
+    order): one sparse product of query-word positions and the paths' word presence."""
+    import scipy.sparse as sp
+
+    if len(qis) == 0:
+        return []
+    vocab = index.word_vectorizer_.vocabulary_
+    search = [list(dict.fromkeys(q.search_tokens)) for q in queries]
+    ptr, ind, dat = [0], [], []
+    for ws in search:
+        for pos, w in enumerate(ws, start=1):
+            j = vocab.get(w, -1)
+            if j >= 0:
+                ind.append(j)
+                dat.append(pos)
+        ptr.append(len(ind))
+    n_vocab = len(vocab)
+    qmat = sp.csr_matrix((np.asarray(dat, dtype=np.float64), np.asarray(ind, dtype=np.int32),
+                          np.asarray(ptr)), shape=(len(queries), n_vocab))
+    pmat = sp.csr_matrix((np.ones(len(index.path_word_ids_)), index.path_word_ids_,
+                          index.path_word_ptr_), shape=(index.n_entries, n_vocab))
+    hit = sp.csr_matrix(qmat[qis].multiply(pmat[rows]))
+    pair = np.repeat(np.arange(len(qis)), np.diff(hit.indptr))
+    hp, hd = hit.indptr.tolist(), hit.data[np.lexsort((hit.data, pair))].astype(np.int64).tolist()
+    out: list[list[str]] = []
+    texts = index.norm_paths_
+    for k, (qi, row) in enumerate(zip(qis.tolist(), rows.tolist(), strict=True)):
+        lo, hi = hp[k], hp[k + 1]
+        if hi > lo:
+            ws = search[qi]
+            out.append([ws[pos - 1] for pos in hd[lo:hi]])  # query order
+        elif texts is not None:
+            text = texts[row]
+            out.append([w for w in dict.fromkeys(queries[qi].tokens) if has_cjk(w) and w in text])
+        else:
+            out.append([])
+    return out
+
+
 def pair_coverage(index: SchemeIndex, prepared: list[_QueryWords], qis: np.ndarray,
                   rows: np.ndarray) -> np.ndarray:
     """``cov(q, d)`` for many (query, entry) pairs at once.
@@ -148,7 +192,7 @@ def rerank_pairs(
     titles = index.norm_titles_
     texts = [p.text for p in prepared]
     tsr = process.cpdist([texts[qi] for qi in qis.tolist()], [titles[r] for r in rows.tolist()],
-                         scorer=fuzz.token_set_ratio, processor=default_process, workers=1)
+                         scorer=fuzz.token_set_ratio, processor=default_process, workers=_WORKERS)
     fz = np.asarray(tsr, dtype=np.float64) / 100.0 * cov
     raw = (1.0 - fuzzy_weight) * retrieval + fuzzy_weight * fz
     return cov, fz, raw
@@ -182,11 +226,13 @@ def rerank_all(
     return out
 
 
-def _group_ids(*keys: np.ndarray) -> np.ndarray:
-    """Dense ids of the distinct tuples of ``keys`` (integer arrays of equal length)."""
-    if len(keys[0]) == 0:
+def _group_ids(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Dense ids of the distinct pairs ``(a, b)`` (non-negative integer arrays of equal length),
+    numbered in lexicographic order of the pairs."""
+    if len(a) == 0:
         return np.zeros(0, dtype=np.int64)
-    return np.unique(np.stack(keys, axis=1), axis=0, return_inverse=True)[1].ravel()
+    key = a.astype(np.int64) * (int(b.max()) + 1) + b.astype(np.int64)
+    return np.unique(key, return_inverse=True)[1].ravel()
 
 
 def final_scores(
@@ -228,8 +274,8 @@ def final_scores(
     np.maximum.at(top, tech, r)
     scale = np.array([t ** (-calibration) if t > 0 else 0.0 for t in top.tolist()])
     score = np.minimum(1.0, r * scale[tech])
-    rounded = [round(x, decimals) for x in score.tolist()]
-    sr = np.asarray(rounded)
+    sr = np.round(score, decimals)
+    rounded = sr.tolist()
     o = np.lexsort((order, -sr, tech))
     if diversity > 0:
         ot, os_ = tech[o], sub[o]
@@ -239,9 +285,9 @@ def final_scores(
         start = np.r_[0, np.flatnonzero(g2[1:] != g2[:-1]) + 1]
         j = np.empty(n, dtype=np.int64)
         j[o2] = np.arange(n) - np.repeat(start, np.diff(np.r_[start, n]))
-        fac = [(1.0 - diversity) ** k for k in range(int(j.max()) + 1)]
+        fac = np.array([(1.0 - diversity) ** k for k in range(int(j.max()) + 1)])
         key = np.empty(n)
-        key[o] = [-round(x * fac[k], 9) for x, k in zip(sr[o].tolist(), j.tolist(), strict=True)]
+        key[o] = -np.round(sr[o] * fac[j], 9)
         o = np.lexsort((order, key, tech))
     ts = tech[o]
     start = np.r_[0, np.flatnonzero(ts[1:] != ts[:-1]) + 1]

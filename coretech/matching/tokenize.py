@@ -16,10 +16,12 @@ IPC titles (:func:`title_terms`). Each word gets the smallest frequency that kee
 from __future__ import annotations
 
 import logging
+import marshal
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from pathlib import Path
 
 from coretech.matching.normalize import (
     DEFAULT_STOPWORDS,
@@ -37,14 +39,56 @@ _CJK_RUN = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
 
 @lru_cache(maxsize=1)
 def _base_tokenizer():  # -> jieba.Tokenizer
-    """jieba's general dictionary, loaded once per process (private instance, quiet)."""
+    """jieba's general dictionary, loaded once per process (private instance, quiet).
+
+    jieba's own start-up reads its prefix dictionary with ``marshal.load`` on a file object,
+    which takes ~1.3 s; coretech keeps the same ``(FREQ, total)`` in its disk cache
+    (:func:`coretech.ipc.scheme.cache_dir`), keyed by the SHA-256 of jieba's ``dict.txt``, and
+    reads it back with ``marshal.loads`` in ~0.3 s. The dictionary is the same either way.
+    """
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
     logging.getLogger("jieba").setLevel(logging.WARNING)
     tk = jieba.Tokenizer()
+    path = _dictionary_cache_path()
+    if path is not None and path.is_file():
+        try:
+            freq, total = marshal.loads(path.read_bytes())
+            if isinstance(freq, dict) and isinstance(total, int) and freq:
+                tk.FREQ, tk.total, tk.initialized = freq, total, True
+                return tk
+        except (ValueError, EOFError, TypeError, OSError):
+            pass  # a damaged cache file is rebuilt
     tk.initialize()
+    if path is not None:
+        from coretech.io import atomic_write_bytes
+
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(path, marshal.dumps((tk.FREQ, tk.total)))
+        except OSError:  # a read-only cache folder only costs time
+            pass
     return tk
+
+
+def _dictionary_cache_path() -> Path | None:
+    """Where the general dictionary is cached (None: the cache is off)."""
+    import hashlib
+
+    import jieba
+
+    from coretech.ipc.scheme import cache_dir
+
+    base = cache_dir()
+    if base is None:
+        return None
+    dict_file = Path(jieba.__file__).parent / jieba.DEFAULT_DICT_NAME
+    try:
+        digest = hashlib.sha256(dict_file.read_bytes()).hexdigest()[:16]
+    except OSError:
+        return None
+    return base / f"jieba-{jieba.__version__}-{digest}.marshal"
 
 
 def _fresh_tokenizer():  # -> jieba.Tokenizer
