@@ -45,7 +45,7 @@ from coretech.matching.dictionary import SchemeCounts
 from coretech.matching.normalize import DEFAULT_STOPWORDS, normalize_text
 from coretech.matching.tokenize import Tokenizer, title_terms
 
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4
 DEFAULT_KINDS = ("subclass", "main_group", "subgroup")
 PATH_SEPARATOR = " > "
 
@@ -96,24 +96,50 @@ def scheme_rows(scheme: pd.DataFrame, lang: str, kinds: tuple[str, ...]) -> pd.D
             file=scheme.attrs.get("source"),
         )
     df = scheme[(scheme["lang"] == lang) & scheme["kind"].isin(kinds)]
-    title = df["title"].fillna("").astype(str).str.strip()
-    path = df["path_title"].fillna("").astype(str).str.strip()
-    path = path.where(path != "", title)
-    out = pd.DataFrame(
-        {"code": df["code"].astype(str).to_numpy(), "kind": df["kind"].astype(str).to_numpy(),
-         "title": title.to_numpy(), "path_title": path.to_numpy()}
-    )
-    out = out[(out["title"] != "") | (out["path_title"] != "")]
-    # one row per code (a source may repeat a code): keep the first with the longest path
-    out = out.drop_duplicates("code", keep="first").reset_index(drop=True)
-    return out
+
+    def text(col: str) -> list[str]:
+        return [x.strip() if isinstance(x, str) else "" for x in df[col].tolist()]
+
+    title, path = text("title"), text("path_title")
+    path = [p or t for p, t in zip(path, title, strict=True)]
+    codes = [str(c) for c in df["code"].tolist()]
+    # one row per code (a source may repeat a code): keep the first one with a title or path
+    seen: set[str] = set()
+    keep = []
+    for i, (c, t, p) in enumerate(zip(codes, title, path, strict=True)):
+        if (t or p) and c not in seen:
+            seen.add(c)
+            keep.append(i)
+    cols = {"code": codes, "kind": [str(k) for k in df["kind"].tolist()], "title": title,
+            "path_title": path}
+    # object columns: no round trip through pandas' string arrays (this runs on every fit)
+    return pd.DataFrame({k: np.array([v[i] for i in keep], dtype=object) for k, v in cols.items()},
+                        dtype=object)
+
+
+def _columns_hash(df: pd.DataFrame) -> str:
+    """SHA-256 of the code, kind, title and path-title columns of ``df`` (missing values and
+    empty strings differ)."""
+    h = hashlib.sha256()
+    for col in ("code", "kind", "title", "path_title"):
+        h.update("\x1e".join(x if isinstance(x, str) else "\x00"
+                             for x in df[col].tolist()).encode("utf-8"))
+        h.update(b"\x1d")
+    return h.hexdigest()
 
 
 def scheme_hash(rows: pd.DataFrame) -> str:
     """SHA-256 of the rows an index is built from (code, kind, title, path title)."""
-    cols = [rows[c].tolist() for c in ("code", "kind", "title", "path_title")]  # fast iteration
-    text = "".join(f"{a}\x1f{b}\x1f{c}\x1f{d}\x1e" for a, b, c, d in zip(*cols, strict=True))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return _columns_hash(rows)
+
+
+def source_hash(scheme: pd.DataFrame, lang: str, kinds: tuple[str, ...]) -> str:
+    """SHA-256 of the scheme rows of ``lang`` and ``kinds`` as given (before cleaning): the
+    cache key, cheaper than :func:`scheme_rows` on every run; same content, same key."""
+    missing = {"code", "kind", "title", "path_title", "lang"} - set(scheme.columns)
+    if missing:
+        scheme_rows(scheme, lang, kinds)  # raises the error that names the columns
+    return _columns_hash(scheme[(scheme["lang"] == lang) & scheme["kind"].isin(kinds)])
 
 
 def _l2(m: sp.csr_matrix) -> sp.csr_matrix:
@@ -129,8 +155,8 @@ class SchemeIndex:
     order), ``path_tokens_`` (word tokens of each path title, for evidence),
     ``char_vectorizer_``, ``word_vectorizer_``, ``matrix_t_`` (features x entries, CSR, the
     transposed D), ``path_word_ptr_`` / ``path_word_ids_`` (CSR of the word ids in each path
-    title, for coverage and evidence), ``norm_titles_`` (normalised own titles, for fuzzy
-    agreement), ``norm_paths_`` (Chinese only: normalised path text without spaces, for
+    title, for coverage and evidence), ``fuzzy_titles_`` (normalised own titles through
+    rapidfuzz's ``default_process``, for fuzzy agreement; processed once here, not per pair), ``norm_paths_`` (Chinese only: normalised path text without spaces, for
     substring coverage), ``user_words_`` (jieba user dictionary {word: frequency}),
     ``scheme_hash_``, ``counts_`` (:class:`~coretech.matching.dictionary.SchemeCounts` of the
     codes, for the roll-up).
@@ -192,7 +218,9 @@ class SchemeIndex:
         presence.sort_indices()
         self.path_word_ptr_ = presence.indptr.astype(np.int64)
         self.path_word_ids_ = presence.indices.astype(np.int32)
-        self.norm_titles_ = [" ".join(t) for t in own_tokens]
+        from rapidfuzz.utils import default_process
+
+        self.fuzzy_titles_ = [default_process(" ".join(t)) for t in own_tokens]
         self.norm_paths_ = (
             [normalize_text(p).replace(" ", "") for p in rows["path_title"]]
             if self.lang == "zh" else None
@@ -273,8 +301,7 @@ def cached_index(
     """
     from coretech.io import atomic_write_bytes
 
-    rows = scheme_rows(scheme, lang, options.kinds)
-    key = cache_key(scheme_hash(rows), lang, options)
+    key = cache_key(source_hash(scheme, lang, options.kinds), lang, options)
     base = Path(cache_dir) if cache_dir not in (None, True, False) else None
     if cache_dir in (None, True):
         base = default_cache_dir()

@@ -189,10 +189,11 @@ def rerank_pairs(
     vocab = index.word_vectorizer_.vocabulary_
     prepared = [_prepare(q, index, vocab) for q in queries]
     cov = pair_coverage(index, prepared, qis, rows)
-    titles = index.norm_titles_
-    texts = [p.text for p in prepared]
+    # the processor (default_process) is applied once per string, not once per pair
+    titles = index.fuzzy_titles_
+    texts = [default_process(p.text) for p in prepared]
     tsr = process.cpdist([texts[qi] for qi in qis.tolist()], [titles[r] for r in rows.tolist()],
-                         scorer=fuzz.token_set_ratio, processor=default_process, workers=_WORKERS)
+                         scorer=fuzz.token_set_ratio, processor=None, workers=_WORKERS)
     fz = np.asarray(tsr, dtype=np.float64) / 100.0 * cov
     raw = (1.0 - fuzzy_weight) * retrieval + fuzzy_weight * fz
     return cov, fz, raw
