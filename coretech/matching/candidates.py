@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from coretech.matching.index import SchemeIndex
+from coretech.matching.sorting import lexsort
 from coretech.matching.tokenize import Tokenizer
 
 
@@ -129,13 +130,13 @@ def pool_pairs(index: SchemeIndex, queries: list[Query], pool: int) -> Pairs:
     row = m.indices.astype(np.int64)
     s = m.data.astype(np.float64) * qweight[qi]
     # best query per (technology, entry): sort by tech, entry, -s, query and keep the first
-    o = np.lexsort((qi, -s, row, tech))
+    o = lexsort((qi, -s, row, tech))
     tech, row, s, qi = tech[o], row[o], s[o], qi[o]
     first = np.ones(len(o), dtype=bool)
     first[1:] = (tech[1:] != tech[:-1]) | (row[1:] != row[:-1])
     tech, row, s, qi = tech[first], row[first], s[first], qi[first]
     # the pool best of each technology
-    o = np.lexsort((row, -s, tech))
+    o = lexsort((row, -s, tech))
     tech, row, s, qi = tech[o], row[o], s[o], qi[o]
     start = np.r_[0, np.flatnonzero(tech[1:] != tech[:-1]) + 1]
     pos = np.arange(len(tech)) - np.repeat(start, np.diff(np.r_[start, len(tech)]))

@@ -106,13 +106,14 @@ class SchemeCounts:
 
 
 def decide(tech: list[dict], rule: DecisionRule, counts: SchemeCounts, *,
-           copy: bool = True) -> list[dict]:
+           copy: bool = True, presorted: bool = False) -> list[dict]:
     """Apply the decision rule to one technology's candidates (dicts with OUTPUT_COLUMNS keys);
     returns the accepted rows (copies, unless ``copy=False``: then the given dicts are
-    updated), ``decision='auto'``. Reads ``score``, not list order."""
+    updated), ``decision='auto'``. Reads ``score``, not list order (``presorted=True``: the
+    caller gives the rows by score, high first, then rank, and they are not sorted again)."""
     if not tech:
         return []
-    ranked = sorted(tech, key=lambda r: (-r["score"], r["rank"]))
+    ranked = tech if presorted else sorted(tech, key=lambda r: (-r["score"], r["rank"]))
     if rule.min_coverage > 0:  # rows without a coverage figure (tests, reviews) pass
         ranked = [r for r in ranked if r.get("_cov", 1.0) >= rule.min_coverage]
         if not ranked:
@@ -121,11 +122,13 @@ def decide(tech: list[dict], rule: DecisionRule, counts: SchemeCounts, *,
     acc = [dup(r) for r in ranked if r["score"] >= rule.threshold]
     if len(acc) < rule.min_codes:
         acc = [dup(r) for r in ranked[: rule.min_codes]]
+    ordered = acc
     if rule.rollup != "none":
         acc = _rollup(acc, "main_group", rule, counts)
         if rule.rollup == "subclass":
             acc = _rollup(acc, "subclass", rule, counts)
-    acc.sort(key=lambda r: (-r["score"], r["rank"]))
+    if acc is not ordered or not presorted:  # (a roll-up adds rows at the end)
+        acc.sort(key=lambda r: (-r["score"], r["rank"]))
     if rule.max_per_subclass:
         per: dict[str, int] = defaultdict(int)
         kept = []
@@ -145,17 +148,25 @@ def decide(tech: list[dict], rule: DecisionRule, counts: SchemeCounts, *,
 
 def _rollup(acc: list[dict], level: str, rule: DecisionRule, counts: SchemeCounts) -> list[dict]:
     groups: dict[str, list[int]] = defaultdict(list)
-    for i, r in enumerate(acc):  # canonical symbols: slicing gives the ancestor exactly
-        c = r["ipc_code"]
-        if level == "main_group" and "/" in c:
-            groups[c.split("/", 1)[0] + "/00"].append(i)
-        elif level == "subclass" and len(c) >= 4:
-            groups[c[:4]].append(i)
+    if level == "main_group":  # canonical symbols: slicing gives the ancestor exactly
+        for i, r in enumerate(acc):
+            c = r["ipc_code"]
+            cut = c.find("/")
+            if cut > 0:
+                groups[c[:cut] + "/00"].append(i)
+        # a main group's hits are its members: fewer than rollup_min cannot roll up
+        todo = sorted(kv for kv in groups.items() if len(kv[1]) >= rule.rollup_min)
+    else:
+        for i, r in enumerate(acc):
+            c = r["ipc_code"]
+            if len(c) >= 4:
+                groups[c[:4]].append(i)
+        todo = sorted(groups.items())
     drop: set[int] = set()
     new_rows = []
-    for node, idx in sorted(groups.items()):
-        if (level == "main_group" and len(idx) < rule.rollup_min) or node not in counts.codes:
-            continue  # (a main group's hits are its members: too few cannot roll up)
+    for node, idx in todo:
+        if node not in counts.codes:
+            continue
         members = [acc[i] for i in idx]
         if level == "main_group":
             n_all = counts.per_main.get(node, 0)

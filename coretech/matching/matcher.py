@@ -26,6 +26,9 @@ name column. A language the catalogue needs and the scheme lacks is an error tha
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -47,6 +50,7 @@ from coretech.matching.dictionary import (
 from coretech.matching.index import DEFAULT_KINDS, IndexOptions, SchemeIndex, cached_index
 from coretech.matching.normalize import normalize_stopwords
 from coretech.matching.scoring import final_scores, pair_matched_words, rerank_pairs
+from coretech.matching.sorting import lexsort
 
 LANG_NAMES = {"zh": "Chinese", "en": "English"}
 DEFAULT_NGRAMS: dict[str, tuple[int, int]] = {"zh": (2, 4), "en": (3, 4)}
@@ -266,6 +270,10 @@ class Matcher:
         """Candidates and dictionary of every technology of ``catalogue`` (validated here)."""
         if not hasattr(self, "indexes_"):
             raise RuntimeError("call fit(scheme) before match(catalogue)")
+        with _gc_paused():
+            return self._match(catalogue, overrides)
+
+    def _match(self, catalogue: pd.DataFrame, overrides: pd.DataFrame | None) -> MatchResult:
         cat = validate_catalogue(catalogue)
         tech_ids = list(cat["tech_id"])
         langs = self._languages(cat)
@@ -299,7 +307,7 @@ class Matcher:
                  for k in ("tech", "code", "row", "lang", "retrieval", "query", "cov", "raw")}
         if len(parts) > 1:  # a code proposed in two languages: the better raw score wins
             code_id = pd.factorize(f["code"])[0]
-            o = np.lexsort((f["lang"], -f["raw"], code_id, f["tech"]))
+            o = lexsort((f["lang"], -f["raw"], code_id, f["tech"]))
             t_o, c_o = f["tech"][o], code_id[o]
             first = np.ones(len(o), dtype=bool)
             first[1:] = (t_o[1:] != t_o[:-1]) | (c_o[1:] != c_o[:-1])
@@ -310,7 +318,7 @@ class Matcher:
             support_weight=self.support_weight, support_top=self.support_top,
             calibration=self.calibration, decimals=self.decimals, diversity=self.diversity)
         # per technology, rows in rank order
-        o = np.lexsort((rank, f["tech"]))
+        o = lexsort((rank, f["tech"]))
         tech_o = f["tech"][o]
         bounds = np.searchsorted(tech_o, np.arange(len(tech_ids) + 1)).tolist()
         kind = np.empty(len(f["row"]), dtype=object)
@@ -335,7 +343,7 @@ class Matcher:
         # the decision rule only reads the best rows by (score, rank): pass that prefix
         score_a = np.asarray(score, dtype=np.float64)
         keep = f["cov"] >= min_cov if min_cov > 0 else np.ones(len(score_a), dtype=bool)
-        o_s = np.lexsort((rank, -score_a, f["tech"]))
+        o_s = lexsort((rank, -score_a, f["tech"]))
         o_s = o_s[keep[o_s]]
         t_s = f["tech"][o_s]
         b_s = np.searchsorted(t_s, np.arange(len(tech_ids) + 1)).tolist()
@@ -346,7 +354,8 @@ class Matcher:
                 continue
             by_score = o_s_l[b_s[i]:b_s[i + 1]]
             head = [row_of(k, tid) for k in by_score[: max(n_pass_of[i], min_codes, 1)]]
-            acc = decide(head, rules["+".join(langs[i])], self.counts_, copy=False)
+            acc = decide(head, rules["+".join(langs[i])], self.counts_, copy=False,
+                         presorted=True)
             rolled = [r for r in acc if "_rolled" in r]
             if rolled:
                 code_k = {code_l[k]: k for k in o_l[bounds[i]:bounds[i + 1]]}
@@ -395,6 +404,20 @@ class Matcher:
         })
         return MatchResult(dic, cands, counts,
                            {t: "+".join(u) for t, u in zip(tech_ids, langs, strict=True)})
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector: a match allocates ~10^5 short-lived rows, and
+    collections triggered by them walk the whole (large, long-lived) index for nothing. The
+    collector's previous state is restored; reference counting frees memory as usual."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def explain_pairs(idx: SchemeIndex, queries: list[Any], qis: np.ndarray, rows: np.ndarray,

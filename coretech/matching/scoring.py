@@ -38,6 +38,7 @@ import numpy as np
 from coretech.matching.candidates import Query
 from coretech.matching.index import SchemeIndex
 from coretech.matching.normalize import has_cjk
+from coretech.matching.sorting import lexsort
 
 _WORKERS = max(1, min(2, os.cpu_count() or 1))  # pairs are independent: same result
 
@@ -123,7 +124,7 @@ def pair_matched_words(index: SchemeIndex, queries: list[Query], qis: np.ndarray
                           index.path_word_ptr_), shape=(index.n_entries, n_vocab))
     hit = sp.csr_matrix(qmat[qis].multiply(pmat[rows]))
     pair = np.repeat(np.arange(len(qis)), np.diff(hit.indptr))
-    hp, hd = hit.indptr.tolist(), hit.data[np.lexsort((hit.data, pair))].astype(np.int64).tolist()
+    hp, hd = hit.indptr.tolist(), hit.data[lexsort((hit.data, pair))].astype(np.int64).tolist()
     out: list[list[str]] = []
     texts = index.norm_paths_
     for k, (qi, row) in enumerate(zip(qis.tolist(), rows.tolist(), strict=True)):
@@ -256,7 +257,7 @@ def final_scores(
     if support_weight > 0:
         gid = _group_ids(tech, sub)
         n_g = int(gid.max()) + 1
-        o = np.lexsort((-retrieval, gid))
+        o = lexsort((-retrieval, gid))
         g_sorted = gid[o]
         start = np.r_[0, np.flatnonzero(g_sorted[1:] != g_sorted[:-1]) + 1]
         pos = np.arange(n) - np.repeat(start, np.diff(np.r_[start, n]))
@@ -277,7 +278,7 @@ def final_scores(
     score = np.minimum(1.0, r * scale[tech])
     sr = np.round(score, decimals)
     rounded = sr.tolist()
-    o = np.lexsort((order, -sr, tech))
+    o = lexsort((order, -sr, tech))
     if diversity > 0:
         ot, os_ = tech[o], sub[o]
         gid = _group_ids(ot, os_)
@@ -289,7 +290,7 @@ def final_scores(
         fac = np.array([(1.0 - diversity) ** k for k in range(int(j.max()) + 1)])
         key = np.empty(n)
         key[o] = -np.round(sr[o] * fac[j], 9)
-        o = np.lexsort((order, key, tech))
+        o = lexsort((order, key, tech))
     ts = tech[o]
     start = np.r_[0, np.flatnonzero(ts[1:] != ts[:-1]) + 1]
     rank = np.empty(n, dtype=np.int64)
