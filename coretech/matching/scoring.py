@@ -163,14 +163,23 @@ def pair_coverage(index: SchemeIndex, prepared: list[_QueryWords], qis: np.ndarr
     pmat = sp.csr_matrix((np.ones(len(index.path_word_ids_)), index.path_word_ids_,
                           index.path_word_ptr_), shape=(index.n_entries, n_vocab))
     num = np.asarray(qmat[qis].multiply(pmat[rows]).sum(axis=1), dtype=np.float64).ravel()
-    if index.norm_paths_ is not None:
+    if index.norm_paths_ is not None:  # Chinese words: substring tests, query by query
         texts = index.norm_paths_
-        cjk_words = [[(w, idf) for w, _j, idf, cjk in qw.words if cjk] for qw in prepared]
-        for k, (qi, row) in enumerate(zip(qis.tolist(), rows.tolist(), strict=True)):
-            ws = cjk_words[qi]
-            if ws:
-                text = texts[row]
-                num[k] += sum(idf for w, idf in ws if w in text)
+        extra = np.zeros(len(num))  # per pair: 0 + idf(w1) + idf(w2) ..., in query word order
+        order = np.argsort(qis, kind="stable")
+        bounds = np.searchsorted(qis[order], np.arange(len(prepared) + 1)).tolist()
+        rows_by_q = rows[order].tolist()
+        for qi, qw in enumerate(prepared):
+            lo, hi = bounds[qi], bounds[qi + 1]
+            ws = [(w, idf) for w, _j, idf, cjk in qw.words if cjk]
+            if not ws or lo == hi:
+                continue
+            sel = order[lo:hi]
+            paths = [texts[r] for r in rows_by_q[lo:hi]]
+            for w, idf in ws:
+                hit = np.fromiter((w in t for t in paths), dtype=bool, count=hi - lo)
+                extra[sel[hit]] += idf
+        num += extra
     total = np.array([qw.total for qw in prepared], dtype=np.float64)[qis]
     return np.divide(num, total, out=np.zeros_like(num), where=total > 0)
 
@@ -193,9 +202,15 @@ def rerank_pairs(
     # the processor (default_process) is applied once per string, not once per pair
     titles = index.fuzzy_titles_
     texts = [default_process(p.text) for p in prepared]
-    tsr = process.cpdist([texts[qi] for qi in qis.tolist()], [titles[r] for r in rows.tolist()],
-                         scorer=fuzz.token_set_ratio, processor=None, workers=_WORKERS)
-    fz = np.asarray(tsr, dtype=np.float64) / 100.0 * cov
+    # f = tsr · cov is 0 where no query word is in the path: compare only the other pairs
+    some = np.flatnonzero(cov > 0)
+    tsr = np.zeros(len(cov))
+    if len(some):
+        tsr[some] = process.cpdist([texts[qi] for qi in qis[some].tolist()],
+                                   [titles[r] for r in rows[some].tolist()],
+                                   scorer=fuzz.token_set_ratio, processor=None,
+                                   workers=_WORKERS)
+    fz = tsr / 100.0 * cov
     raw = (1.0 - fuzzy_weight) * retrieval + fuzzy_weight * fz
     return cov, fz, raw
 
