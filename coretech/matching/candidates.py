@@ -129,12 +129,13 @@ def pool_pairs(index: SchemeIndex, queries: list[Query], pool: int) -> Pairs:
     tech = qtech[qi]
     row = m.indices.astype(np.int64)
     s = m.data.astype(np.float64) * qweight[qi]
-    # best query per (technology, entry): sort by tech, entry, -s, query and keep the first
-    o = lexsort((qi, -s, row, tech))
-    tech, row, s, qi = tech[o], row[o], s[o], qi[o]
-    first = np.ones(len(o), dtype=bool)
-    first[1:] = (tech[1:] != tech[:-1]) | (row[1:] != row[:-1])
-    tech, row, s, qi = tech[first], row[first], s[first], qi[first]
+    if len(np.unique(qtech)) < n_q:  # (one query per technology: nothing to merge)
+        # best query per (technology, entry): sort by tech, entry, -s, query, keep the first
+        o = lexsort((qi, -s, row, tech))
+        tech, row, s, qi = tech[o], row[o], s[o], qi[o]
+        first = np.ones(len(o), dtype=bool)
+        first[1:] = (tech[1:] != tech[:-1]) | (row[1:] != row[:-1])
+        tech, row, s, qi = tech[first], row[first], s[first], qi[first]
     # the pool best of each technology
     o = lexsort((row, -s, tech))
     tech, row, s, qi = tech[o], row[o], s[o], qi[o]

@@ -45,7 +45,7 @@ from coretech.matching.dictionary import SchemeCounts
 from coretech.matching.normalize import DEFAULT_STOPWORDS, normalize_text
 from coretech.matching.tokenize import Tokenizer, title_terms
 
-INDEX_FORMAT = 4
+INDEX_FORMAT = 5
 DEFAULT_KINDS = ("subclass", "main_group", "subgroup")
 PATH_SEPARATOR = " > "
 
@@ -158,7 +158,7 @@ class SchemeIndex:
     title, for coverage and evidence), ``fuzzy_titles_`` (normalised own titles through
     rapidfuzz's ``default_process``, for fuzzy agreement; processed once here, not per pair), ``norm_paths_`` (Chinese only: normalised path text without spaces, for
     substring coverage), ``user_words_`` (jieba user dictionary {word: frequency}),
-    ``scheme_hash_``, ``counts_`` (:class:`~coretech.matching.dictionary.SchemeCounts` of the
+    ``scheme_hash_``, ``subclass_ids_`` (entry -> id of its subclass), ``counts_`` (:class:`~coretech.matching.dictionary.SchemeCounts` of the
     codes, for the roll-up).
     """
 
@@ -210,6 +210,7 @@ class SchemeIndex:
         self.word_vectorizer_ = wv
         self.codes_ = rows["code"].to_numpy(dtype=object)
         self.counts_ = SchemeCounts(self.codes_.tolist())
+        self.subclass_ids_ = pd.factorize(np.array([c[:4] for c in self.codes_], dtype=object))[0]
         self.kinds_ = rows["kind"].to_numpy(dtype=object)
         self.titles_ = rows["title"].to_numpy(dtype=object)
         self.path_titles_ = rows["path_title"].to_numpy(dtype=object)

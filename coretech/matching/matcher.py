@@ -285,7 +285,8 @@ class Matcher:
             sel = [i for i, use in enumerate(langs) if lg in use]
             if not sel:
                 continue
-            names = [cat[NAME_COLUMN[lg]].iat[i] for i in sel]
+            col = cat[NAME_COLUMN[lg]].tolist()
+            names = [col[i] for i in sel]
             kws = [keywords[i] for i in sel]
             extra = [*names, *(k for ks in kws for k in ks)] if lg == "zh" else None
             tok = idx.tokenizer(extra)
@@ -312,7 +313,10 @@ class Matcher:
             first = np.ones(len(o), dtype=bool)
             first[1:] = (t_o[1:] != t_o[:-1]) | (c_o[1:] != c_o[:-1])
             f = {k: v[o[first]] for k, v in f.items()}
-        sub = pd.factorize(np.array([c[:4] for c in f["code"]], dtype=object))[0]
+        if len(parts) == 1:  # the index's subclass ids; else the subclasses of the codes
+            sub = self.indexes_[lang_list[int(f["lang"][0])]].subclass_ids_[f["row"]]
+        else:
+            sub = pd.factorize(np.array([c[:4] for c in f["code"]], dtype=object))[0]
         score, rank = final_scores(
             f["tech"], sub, f["raw"], f["retrieval"], f["row"] * len(lang_list) + f["lang"],
             support_weight=self.support_weight, support_top=self.support_top,
