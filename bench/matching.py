@@ -1,7 +1,7 @@
 """Benchmark of the matcher against two plain baselines on the two shared gold sets, and speed.
 
     .venv/bin/python bench/matching.py [--sweep] [--with-keywords] [--skip-speed]
-        [--speed-only] [--only key_digital|wipo] [--cache-dir DIR] [--json FILE]
+        [--speed-only] [--rounds N] [--only key_digital|wipo] [--cache-dir DIR] [--json FILE]
 
 Quality (definitions of issue 5, computed by coretech.matching.audit.audit_metrics):
 * key_digital_2023.jsonl (527 Chinese names) against the Chinese shared scheme
@@ -19,8 +19,12 @@ A baseline's dictionary holds, per technology, as many of its top candidates as 
 dictionary holds for that technology (equal sizes, so precision and recall compare fairly).
 
 Speed: 700 technologies against the full English scheme and against the full Chinese scheme,
-index loaded from the on-disk cache (fit + match wall time, as a user's second run sees it),
-and the process's peak RSS.
+index loaded from the on-disk cache. Each round starts a fresh process per language (so jieba's
+dictionary, lazy imports and cold caches count, as in a user's second run); the modules are
+imported first and timed apart, then fit (loading the cached index) + match is the figure the
+issue's goal (< 2 s) is about. The wall time on this shared 2-core machine drifts by ~30 %
+from minute to minute, so the same process also times the issue's reference, plain TF-IDF
+top-k of the 700 English names (the issue measured it at 0.84 s), and the ratio is reported.
 """
 
 from __future__ import annotations
@@ -161,10 +165,10 @@ def evaluate(name, scheme, lang, gold, catalogue, matcher_kw, baselines=True) ->
     return out
 
 
-def speed(schemes, cache_dir: Path) -> list[dict]:
-    """700 technologies, index from the cache: fit (cache load) + match, wall seconds."""
+def speed_catalogues(schemes) -> dict[str, pd.DataFrame]:
+    """The 700-technology catalogues: key_digital's names then keywords (zh); every n-th English
+    main-group title cut to its first six words (en)."""
     from coretech.matching.gold import read_gold
-    from coretech.matching.matcher import Matcher
 
     gold = read_gold(GOLD_KD)
     zh_texts = list(gold["name"]) + [k for ks in gold["keywords"] for k in ks]
@@ -173,24 +177,84 @@ def speed(schemes, cache_dir: Path) -> list[dict]:
     mg = en[(en["kind"] == "main_group") & en["title"].notna()]["title"].astype(str).tolist()
     step = max(1, len(mg) // 700)
     en_texts = [" ".join(t.split()[:6]) for t in mg[::step]][:700]
-    out = []
+    out = {}
     for lang, texts in (("en", en_texts), ("zh", zh_texts)):
         col = "name_zh" if lang == "zh" else "name_en"
-        cat = pd.DataFrame({"tech_id": [f"T{i:04d}" for i in range(len(texts))], col: texts})
-        Matcher(lang=lang, cache_dir=cache_dir).fit(schemes[lang])  # warm the on-disk cache
-        t0 = time.perf_counter()
-        m = Matcher(lang=lang, cache_dir=cache_dir).fit(schemes[lang])
-        t1 = time.perf_counter()
-        res = m.match(cat)
-        t2 = time.perf_counter()
-        res2 = m.match(cat)
-        t3 = time.perf_counter()
-        same = res.dictionary.equals(res2.dictionary) and res.candidates.equals(res2.candidates)
-        out.append({"lang": lang, "technologies": len(texts), "entries": m.indexes_[lang].n_entries,
-                    "load_cached_index_s": round(t1 - t0, 3), "match_s": round(t2 - t1, 3),
-                    "match_again_s": round(t3 - t2, 3), "total_s": round(t2 - t0, 3),
-                    "identical_rerun": same})
+        out[lang] = pd.DataFrame({"tech_id": [f"T{i:04d}" for i in range(len(texts))], col: texts})
     return out
+
+
+def speed_child(lang: str, inputs: Path, cache_dir: Path) -> dict:
+    """One fresh process: import, then fit (the index from the disk cache) and match, timed.
+
+    Also times the issue's reference in the same process: a plain TF-IDF (char_wb 2-4,
+    sublinear) over the English own titles, fitted beforehand; the 700 English names are
+    transformed and their top 50 taken with ``sp_matmul_topn`` (the issue measured 0.84 s).
+    """
+    t0 = time.perf_counter()
+    import jieba  # noqa: F401
+    import rapidfuzz  # noqa: F401
+    import scipy.sparse  # noqa: F401
+    import sklearn.feature_extraction.text  # noqa: F401
+    from sparse_dot_topn import sp_matmul_topn
+
+    from coretech.matching.matcher import Matcher
+
+    t1 = time.perf_counter()
+    import pickle
+
+    scheme, cat = pickle.loads((inputs / f"{lang}.pkl").read_bytes())
+    vec, mat_t, en_names = pickle.loads((inputs / "reference.pkl").read_bytes())
+    t2 = time.perf_counter()
+    m = Matcher(lang=lang, cache_dir=cache_dir).fit(scheme)
+    t3 = time.perf_counter()
+    res = m.match(cat)
+    t4 = time.perf_counter()
+    res2 = m.match(cat)
+    t5 = time.perf_counter()
+    sp_matmul_topn(vec.transform(en_names), mat_t, top_n=50, threshold=1e-9, sort=True,
+                   n_threads=2)
+    t6 = time.perf_counter()
+    same = res.dictionary.equals(res2.dictionary) and res.candidates.equals(res2.candidates)
+    return {"lang": lang, "technologies": len(cat), "entries": m.indexes_[lang].n_entries,
+            "cache_hit": bool(m.cache_[lang]["hit"]), "imports_s": t1 - t0,
+            "fit_cached_s": t3 - t2, "match_s": t4 - t3, "fit_match_s": t4 - t2,
+            "match_again_s": t5 - t4, "reference_tfidf_s": t6 - t5, "identical_rerun": same}
+
+
+def speed(schemes, cache_dir: Path, rounds: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """700 technologies, index from the disk cache, each round in a fresh process per language
+    (what a user's second run sees); the figures of every round and their medians."""
+    import pickle
+    import subprocess
+
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from coretech.matching.matcher import Matcher
+
+    cats = speed_catalogues(schemes)
+    inputs = Path(tempfile.mkdtemp(prefix="ct-speed-"))
+    for lang, cat in cats.items():
+        Matcher(lang=lang, cache_dir=cache_dir).fit(schemes[lang])  # warm the on-disk cache
+        (inputs / f"{lang}.pkl").write_bytes(pickle.dumps((schemes[lang], cat)))
+    docs = scheme_docs(schemes["en"], "en")
+    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True,
+                          dtype=np.float32)
+    mat_t = vec.fit_transform(docs["title"]).T.tocsr()
+    (inputs / "reference.pkl").write_bytes(pickle.dumps((vec, mat_t, cats["en"]["name_en"].tolist())))
+    rows = []
+    for r in range(rounds):
+        for lang in ("en", "zh"):
+            out = subprocess.run(
+                [sys.executable, __file__, "--speed-child", lang, str(inputs), str(cache_dir)],
+                check=True, capture_output=True, text=True)
+            rows.append({"round": r + 1, **json.loads(out.stdout.strip().splitlines()[-1])})
+    every = pd.DataFrame(rows)
+    every["fit_match_per_reference"] = every["fit_match_s"] / every["reference_tfidf_s"]
+    num = ["imports_s", "fit_cached_s", "match_s", "fit_match_s", "match_again_s",
+           "reference_tfidf_s", "fit_match_per_reference"]
+    summary = every.groupby("lang")[num].agg(["median", "min", "max"])
+    return every, summary
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -204,7 +268,14 @@ def main(argv: list[str] | None = None) -> int:
                     help="measure quality on this gold set alone (quicker while iterating)")
     ap.add_argument("--cache-dir", default=None, help="index cache (default: a temp dir)")
     ap.add_argument("--json", default=None, help="write all figures here")
+    ap.add_argument("--rounds", type=int, default=5, help="speed rounds (fresh processes)")
+    ap.add_argument("--speed-child", nargs=3, metavar=("LANG", "INPUTS", "CACHE"),
+                    help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.speed_child:
+        lang, inputs, cache_dir = args.speed_child
+        print(json.dumps(speed_child(lang, Path(inputs), Path(cache_dir))))
+        return 0
     if not SHARED.is_dir():
         print(f"../shared is absent ({SHARED}); nothing to measure", file=sys.stderr)
         return 1
@@ -256,10 +327,13 @@ def main(argv: list[str] | None = None) -> int:
         print(g.to_string(index=False))
         report["sweep"] = g.to_dict(orient="records")
     if not args.skip_speed:
-        sp = speed(schemes, cache)
-        print("\n== speed: 700 technologies, index loaded from the disk cache")
-        print(pd.DataFrame(sp).to_string(index=False))
-        report["speed"] = sp
+        every, summary = speed(schemes, cache, rounds=args.rounds)
+        print(f"\n== speed: 700 technologies, index loaded from the disk cache, {args.rounds} "
+              "rounds, each a fresh process per language (seconds, wall)")
+        print(every.round(3).to_string(index=False))
+        print("\nmedian / min / max over the rounds")
+        print(summary.round(3).T.to_string())
+        report["speed"] = json.loads(every.to_json(orient="records"))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak RSS of this process: {peak:.0f} MB")
     report["peak_rss_mb"] = round(peak)
