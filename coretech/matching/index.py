@@ -9,7 +9,8 @@ transistors"). Both are normalised and tokenised (:mod:`coretech.matching.tokeni
 Two TF-IDF spaces, each fitted on the path titles (scikit-learn ``TfidfVectorizer``,
 ``sublinear_tf``: tf -> 1 + ln tf, smooth idf, rows L2-normalised):
 
-* ``C``: character n-grams within words (``char_wb``, ``ngram_range`` default 2-4),
+* ``C``: character n-grams within words (``char_wb``, ``ngram_range``; the matcher's default
+  is 2-4 for Chinese and 3-4 for English, ``coretech.matching.matcher.DEFAULT_NGRAMS``),
 * ``W``: jieba / English word tokens.
 
 With ``x̂`` the L2-normalised TF-IDF row, the index matrix has, for entry d, the row
@@ -23,8 +24,9 @@ With ``x̂`` the L2-normalised TF-IDF row, the index matrix has, for entry d, th
 
 in [0, 1]. The top k per query come from ``sparse_dot_topn.sp_matmul_topn`` (never a dense
 query x scheme matrix). The fitted index is pickled in a cache directory under a key made of
-the SHA-256 of the scheme rows it was built from and the index options (:func:`cached_index`),
-written atomically, so concurrent runs cannot leave a half-written file.
+the SHA-256 of the scheme rows of its language and kinds (:func:`source_hash`, as given, so a
+cache hit needs no cleaning) and the index options (:func:`cached_index`), written atomically,
+so concurrent runs cannot leave a half-written file.
 """
 
 from __future__ import annotations

@@ -131,3 +131,20 @@ def test_bad_overrides_name_the_row(tmp_path: Path) -> None:
     m = Matcher(cache_dir=False, term_min_df=1).fit(english_scheme())
     with pytest.raises(InputError, match=r"d.csv, row 2, column 'tech_id'.*not in the catalogue"):
         m.match(pd.DataFrame({"tech_id": ["t"], "name_en": ["alloys"]}), overrides=ov)
+
+
+@pytest.mark.parametrize("rollup", ["none", "main_group", "subclass"])
+def test_presorted_and_in_place_give_the_same_decision(rollup: str) -> None:
+    """The matcher's fast call (rows already by score, updated in place) decides as the
+    plain call does, including roll-ups and the per-subclass cap."""
+    cands = _cands([("F16C33/30", 0.9), ("F16C33/62", 0.8), ("H01L29/73", 0.7),
+                    ("H01L29/739", 0.6), ("H01L29/00", 0.55), ("F16C33/00", 0.52),
+                    ("G06N3/02", 0.4)])
+    for cap in (True, False):
+        rule = DecisionRule(threshold=0.5, rollup=rollup, rollup_share=0.5, rollup_min=2,
+                            max_per_subclass=2, cap_best_subclass=cap)
+        plain = decide(list(reversed(cands)), rule, COUNTS)  # any order: decide sorts
+        fast = decide([dict(r) for r in cands], rule, COUNTS, copy=False, presorted=True)
+        assert [(r["ipc_code"], r["score"], r["rank"], r["method"]) for r in fast] == \
+               [(r["ipc_code"], r["score"], r["rank"], r["method"]) for r in plain]
+        assert len(plain) >= 2

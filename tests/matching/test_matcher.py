@@ -165,3 +165,58 @@ def test_a_whole_catalogue_term_is_covered_through_its_parts(zh_matcher: Matcher
     other = rerank_all(idx, queries, {0: [(idx.row_of_["G06N3/02"], 0.5, 0)]},
                        fuzzy_weight=0.3)[0][0]
     assert other.coverage == 0.0 and other.fuzzy == 0.0
+
+
+def test_ngram_range_auto_is_per_language() -> None:
+    from coretech.matching.matcher import DEFAULT_NGRAMS
+
+    m = Matcher(cache_dir=False, term_min_df=1)
+    assert m.get_params()["ngram_range"] == "auto"
+    assert m.options_for("zh").ngram_range == DEFAULT_NGRAMS["zh"] == (2, 4)
+    assert m.options_for("en").ngram_range == DEFAULT_NGRAMS["en"] == (3, 4)
+    fitted = m.fit(bilingual_scheme())
+    assert fitted.indexes_["en"].char_vectorizer_.ngram_range == (3, 4)
+    assert fitted.indexes_["zh"].char_vectorizer_.ngram_range == (2, 4)
+    fixed = Matcher(cache_dir=False, term_min_df=1, ngram_range=(2, 5))
+    assert fixed.get_params()["ngram_range"] == [2, 5]
+    assert fixed.options_for("en").ngram_range == fixed.options_for("zh").ngram_range == (2, 5)
+    with pytest.raises(ValueError, match="ngram_range"):
+        Matcher(ngram_range="wide")
+
+
+def test_vectorised_evidence_words_equal_the_per_pair_reference(zh_matcher: Matcher,
+                                                                en_matcher: Matcher) -> None:
+    """pair_matched_words (one sparse product) gives matched_words' words, pair by pair."""
+    import numpy as np
+
+    from coretech.matching.candidates import build_queries
+    from coretech.matching.scoring import matched_words, pair_matched_words
+
+    cases = [(zh_matcher, "zh", ["碳化硅功率器件", "溅射靶材", "神经网络芯片"]),
+             (en_matcher, "en", ["insulated gate bipolar transistors", "lithium batteries",
+                                 "neural networks", "alloys"])]
+    for m, lg, names in cases:
+        idx = m.indexes_[lg]
+        tok = idx.tokenizer(names if lg == "zh" else None)
+        queries = build_queries(names, [[] for _ in names], tok, 0.9)
+        qis = np.repeat(np.arange(len(queries)), idx.n_entries)
+        rows = np.tile(np.arange(idx.n_entries), len(queries))
+        got = pair_matched_words(idx, queries, qis, rows)
+        want = [matched_words(queries[q], idx, r) for q, r in zip(qis, rows, strict=True)]
+        assert got == want
+        assert sum(1 for w in got if w) >= len(names)  # some pairs do match words
+
+
+def test_match_pauses_the_garbage_collector_and_restores_it(en_matcher: Matcher) -> None:
+    import gc
+
+    cat = pd.DataFrame({"tech_id": ["t1"], "name_en": ["transistors"]})
+    assert gc.isenabled()
+    en_matcher.match(cat)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        en_matcher.match(cat)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

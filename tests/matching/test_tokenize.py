@@ -64,3 +64,28 @@ def test_title_terms_are_frequent_chinese_segments() -> None:
     assert title_terms(titles, min_df=3) == ["溅射", "靶材"]  # whole segments, not substrings
     assert "金属靶材" in title_terms(titles, min_df=1)
     assert title_terms(titles, min_df=4) == []
+
+
+def test_general_dictionary_is_cached_on_disk_and_read_back_the_same(tmp_path, monkeypatch) -> None:
+    """jieba's (FREQ, total) go to coretech's cache folder once; a second start reads them back
+    (marshal.loads) and cuts alike; a damaged cache file is rebuilt, and 'off' writes nothing."""
+    from coretech.matching import tokenize as tk
+
+    monkeypatch.setenv("CORETECH_CACHE_DIR", str(tmp_path))
+    fresh = tk._base_tokenizer.__wrapped__()
+    files = list(tmp_path.glob("jieba-*.marshal"))
+    assert len(files) == 1
+    again = tk._base_tokenizer.__wrapped__()
+    assert again.FREQ == fresh.FREQ and again.total == fresh.total and again.total > 10**7
+    text = "溅射靶材的制造方法和碳化硅功率器件"
+    assert list(again.cut(text, HMM=False)) == list(fresh.cut(text, HMM=False))
+    files[0].write_bytes(b"not a marshal stream")
+    rebuilt = tk._base_tokenizer.__wrapped__()
+    assert rebuilt.FREQ == fresh.FREQ
+    assert files[0].read_bytes() != b"not a marshal stream"  # rewritten
+    monkeypatch.setenv("CORETECH_CACHE_DIR", "off")
+    for f in tmp_path.iterdir():
+        f.unlink()
+    assert tk._dictionary_cache_path() is None
+    tk._base_tokenizer.__wrapped__()
+    assert list(tmp_path.iterdir()) == []
