@@ -237,6 +237,12 @@ class SchemeIndex:
             self._row_of = {c: i for i, c in enumerate(self.codes_)}
         return self._row_of
 
+    def path_presence(self) -> sp.csr_matrix:
+        """Entries x word-space ids, 1 where the word is in the entry's path title."""
+        n_vocab = len(self.word_vectorizer_.vocabulary_)
+        return sp.csr_matrix((np.ones(len(self.path_word_ids_)), self.path_word_ids_,
+                              self.path_word_ptr_), shape=(self.n_entries, n_vocab))
+
     def path_word_ids(self, row: int) -> set[int]:
         """Word-space ids of the words in entry ``row``'s path title."""
         lo, hi = self.path_word_ptr_[row], self.path_word_ptr_[row + 1]

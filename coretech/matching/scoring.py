@@ -120,8 +120,7 @@ def pair_matched_words(index: SchemeIndex, queries: list[Query], qis: np.ndarray
     n_vocab = len(vocab)
     qmat = sp.csr_matrix((np.asarray(dat, dtype=np.float64), np.asarray(ind, dtype=np.int32),
                           np.asarray(ptr)), shape=(len(queries), n_vocab))
-    pmat = sp.csr_matrix((np.ones(len(index.path_word_ids_)), index.path_word_ids_,
-                          index.path_word_ptr_), shape=(index.n_entries, n_vocab))
+    pmat = index.path_presence()
     hit = sp.csr_matrix(qmat[qis].multiply(pmat[rows]))
     pair = np.repeat(np.arange(len(qis)), np.diff(hit.indptr))
     hp, hd = hit.indptr.tolist(), hit.data[lexsort((hit.data, pair))].astype(np.int64).tolist()
@@ -160,8 +159,7 @@ def pair_coverage(index: SchemeIndex, prepared: list[_QueryWords], qis: np.ndarr
         ptr.append(len(ind))
     qmat = sp.csr_matrix((np.asarray(dat, dtype=np.float64), np.asarray(ind, dtype=np.int32),
                           np.asarray(ptr)), shape=(len(prepared), n_vocab))
-    pmat = sp.csr_matrix((np.ones(len(index.path_word_ids_)), index.path_word_ids_,
-                          index.path_word_ptr_), shape=(index.n_entries, n_vocab))
+    pmat = index.path_presence()
     num = np.asarray(qmat[qis].multiply(pmat[rows]).sum(axis=1), dtype=np.float64).ravel()
     if index.norm_paths_ is not None:  # Chinese words: substring tests, query by query
         texts = index.norm_paths_
