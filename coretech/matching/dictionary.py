@@ -35,6 +35,7 @@ from coretech.errors import InputError, data_row
 from coretech.io import read_table
 from coretech.ipc import kind as ipc_kind
 from coretech.ipc import sort_key, try_normalize
+from coretech.matching.sorting import lexsort
 
 OUTPUT_COLUMNS = ["tech_id", "ipc_code", "kind", "score", "rank", "method", "evidence", "decision"]
 DECISIONS = ("auto", "accepted", "rejected", "added")
@@ -193,6 +194,114 @@ def _rollup(acc: list[dict], level: str, rule: DecisionRule, counts: SchemeCount
     if not new_rows:
         return acc
     return [r for i, r in enumerate(acc) if i not in drop] + new_rows
+
+
+@dataclass
+class Accepted:
+    """Rows :func:`decide_sorted` accepts, as parallel arrays in (technology, rank) order.
+
+    ``src`` is the input position of the row, or of the best member for a rolled-up row;
+    ``rolled`` holds ``(method prefix, evidence prefix)`` of a rolled-up row, else None.
+    """
+
+    tech: np.ndarray
+    src: np.ndarray
+    code: list[str]
+    score: np.ndarray
+    rank: np.ndarray
+    rolled: list[tuple[str, str] | None]
+
+
+def decide_sorted(tech: np.ndarray, code: list[str], score: np.ndarray, rank: np.ndarray,
+                  best_subclass: list[str], exempt_best: np.ndarray, rule: DecisionRule,
+                  counts: SchemeCounts) -> Accepted:
+    """:func:`decide` for many technologies at once, on arrays (the same rule, the same rows).
+
+    Input: the candidates that pass ``rule.threshold`` of technologies that have at least
+    ``rule.min_codes`` of them, ordered by technology, then score (high first), then rank;
+    ``best_subclass[t]`` is the subclass of technology t's best candidate (passing or not) and
+    ``exempt_best[t]`` whether its rule exempts that subclass from ``max_per_subclass``
+    (``cap_best_subclass`` resolved to False). Roll-up ``"none"`` or ``"main_group"`` only
+    (``"subclass"``: use :func:`decide`).
+    """
+    if rule.rollup == "subclass":
+        raise ValueError("decide_sorted rolls up to main groups only; use decide()")
+    n = len(tech)
+    tech = np.asarray(tech, dtype=np.int64)
+    score = np.asarray(score, dtype=np.float64)
+    rank = np.asarray(rank, dtype=np.int64)
+    src = np.arange(n, dtype=np.int64)
+    codes = list(code)
+    rolled: list[tuple[str, str] | None] = [None] * n
+    if rule.rollup == "main_group" and n:
+        mg = [c[:c.find("/")] + "/00" if c.find("/") > 0 else "" for c in codes]
+        mg_id, mg_names = pd.factorize(np.array(mg, dtype=object))
+        gid, _ = pd.factorize(tech * (len(mg_names) + 1) + mg_id)
+        n_hit = np.bincount(gid)
+        first = np.full(len(n_hit), n, dtype=np.int64)
+        np.minimum.at(first, gid, src)  # the best member: input order is by score
+        min_rank = np.full(len(n_hit), np.iinfo(np.int64).max)
+        np.minimum.at(min_rank, gid, rank)
+        qualify = np.zeros(len(n_hit), dtype=bool)
+        totals = {}
+        for g in np.flatnonzero(n_hit >= rule.rollup_min).tolist():
+            node = mg[first[g]]
+            if not node or node not in counts.codes:
+                continue
+            n_all = counts.per_main.get(node, 0)
+            if n_all == 0 or n_hit[g] / n_all < rule.rollup_share:
+                continue
+            if n_hit[g] == 1 and codes[first[g]] == node:
+                continue
+            qualify[g] = True
+            totals[g] = n_all
+        if qualify.any():
+            keep = ~qualify[gid]
+            groups = np.flatnonzero(qualify)
+            b = first[groups]
+            new_rolled = [(f"rollup({n_hit[g]}/{totals[g]})+",
+                           f"rolled up from {n_hit[g]} codes; best {codes[first[g]]}: ")
+                          for g in groups.tolist()]
+            kept = np.flatnonzero(keep)
+            tech = np.concatenate([tech[kept], tech[b]])
+            score = np.concatenate([score[kept], score[b]])
+            rank = np.concatenate([rank[kept], min_rank[groups]])
+            src = np.concatenate([src[kept], b])
+            codes = [codes[i] for i in kept.tolist()] + [mg[i] for i in b.tolist()]
+            rolled = [None] * len(kept) + new_rolled
+            o = lexsort((rank, -score, tech))
+            tech, score, rank, src = tech[o], score[o], rank[o], src[o]
+            ol = o.tolist()
+            codes = [codes[i] for i in ol]
+            rolled = [rolled[i] for i in ol]
+    m = len(tech)
+    keep = np.ones(m, dtype=bool)
+    if rule.max_per_subclass and m:
+        sub_id, _ = pd.factorize(np.array([c[:4] for c in codes], dtype=object))
+        exempt = np.array([exempt_best[t] and c[:4] == best_subclass[t]
+                           for t, c in zip(tech.tolist(), codes, strict=True)], dtype=bool)
+        keep = (_position_in_group(tech * (int(sub_id.max()) + 1) + sub_id)
+                < rule.max_per_subclass) | exempt
+    kept = np.flatnonzero(keep)
+    kept = kept[_position_in_group(tech[kept]) < rule.max_codes]
+    o = lexsort((rank[kept], tech[kept]))
+    sel = kept[o]
+    sl = sel.tolist()
+    return Accepted(tech[sel], src[sel], [codes[i] for i in sl], score[sel], rank[sel],
+                    [rolled[i] for i in sl])
+
+
+def _position_in_group(key: np.ndarray) -> np.ndarray:
+    """0, 1, 2, ... for the successive occurrences of each value of ``key``, in array order."""
+    n = len(key)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    o = np.argsort(key, kind="stable")
+    k = key[o]
+    start = np.r_[0, np.flatnonzero(k[1:] != k[:-1]) + 1]
+    pos = np.empty(n, dtype=np.int64)
+    pos[o] = np.arange(n) - np.repeat(start, np.diff(np.r_[start, n]))
+    return pos
 
 
 # ---------------------------------------------------------------------------- overrides

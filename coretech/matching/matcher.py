@@ -45,6 +45,7 @@ from coretech.matching.dictionary import (
     SchemeCounts,
     apply_overrides,
     decide,
+    decide_sorted,
     order_rows,
 )
 from coretech.matching.index import DEFAULT_KINDS, IndexOptions, SchemeIndex, cached_index
@@ -353,13 +354,36 @@ class Matcher:
         b_s = np.searchsorted(t_s, np.arange(len(tech_ids) + 1)).tolist()
         n_pass_of = np.bincount(t_s[score_a[o_s] >= thr], minlength=len(tech_ids)).tolist()
         o_s_l = o_s.tolist()
-        for i, tid in enumerate(tech_ids):
-            if bounds[i] == bounds[i + 1]:
-                continue
+        tech_rule = [rules["+".join(u)] for u in langs]
+        # technologies whose rule the array form decides (all, unless a floor or a subclass
+        # roll-up needs the row-by-row form)
+        has_rows = np.diff(np.asarray(b_s)) > 0
+        fast = has_rows & (np.asarray(n_pass_of) >= min_codes)
+        if self.rule.rollup == "subclass":
+            fast[:] = False
+        if fast.any():
+            passing = o_s[(score_a[o_s] >= thr) & fast[t_s]]
+            best_sub = [code_l[o_s_l[b_s[i]]][:4] if has_rows[i] else ""
+                        for i in range(len(tech_ids))]
+            exempt = np.array([r.cap_best_subclass is False for r in tech_rule], dtype=bool)
+            got = decide_sorted(f["tech"][passing], [code_l[k] for k in passing.tolist()],
+                                score_a[passing], rank[passing], best_sub, exempt, self.rule,
+                                self.counts_)
+            src = passing[got.src].tolist()
+            for t, k, c, sc, rk, rl in zip(got.tech.tolist(), src, got.code, got.score.tolist(),
+                                           got.rank.tolist(), got.rolled, strict=True):
+                r = {"tech_id": tech_ids[t], "ipc_code": c, "score": sc, "rank": rk,
+                     "kind": "main_group" if rl else kind_l[k], "method": None,
+                     "evidence": None, "decision": "auto", "_k": k}
+                if rl:
+                    r["_rolled"] = rl
+                dict_rows.append(r)
+                accepted.add((t, c))
+        for i in np.flatnonzero(has_rows & ~fast).tolist():  # the row-by-row form
+            tid = tech_ids[i]
             by_score = o_s_l[b_s[i]:b_s[i + 1]]
             head = [row_of(k, tid) for k in by_score[: max(n_pass_of[i], min_codes, 1)]]
-            acc = decide(head, rules["+".join(langs[i])], self.counts_, copy=False,
-                         presorted=True)
+            acc = decide(head, tech_rule[i], self.counts_, copy=False, presorted=True)
             rolled = [r for r in acc if "_rolled" in r]
             if rolled:
                 code_k = {code_l[k]: k for k in o_l[bounds[i]:bounds[i + 1]]}

@@ -148,3 +148,57 @@ def test_presorted_and_in_place_give_the_same_decision(rollup: str) -> None:
         assert [(r["ipc_code"], r["score"], r["rank"], r["method"]) for r in fast] == \
                [(r["ipc_code"], r["score"], r["rank"], r["method"]) for r in plain]
         assert len(plain) >= 2
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_array_decisions_equal_the_row_by_row_rule(seed: int) -> None:
+    """decide_sorted (many technologies at once, on arrays) accepts exactly the rows that
+    decide() accepts, with the same scores, ranks and roll-up prefixes."""
+    import numpy as np
+
+    from coretech.matching.dictionary import decide_sorted
+
+    rng = np.random.default_rng(seed)
+    codes = sorted(set(english_scheme()["code"]))
+    kinds = dict(zip(english_scheme()["code"], english_scheme()["kind"], strict=True))
+    techs = []
+    for _t in range(25):
+        k = int(rng.integers(1, len(codes)))
+        pick = rng.choice(len(codes), size=k, replace=False)
+        scores = np.round(rng.uniform(0.2, 1.0, size=k), 2)  # ties in score, not in rank
+        ranks = rng.permutation(k) + 1
+        techs.append([{"tech_id": f"t{_t}", "ipc_code": codes[i], "kind": kinds[codes[i]],
+                       "score": float(s), "rank": int(r), "method": "m", "evidence": "e",
+                       "decision": ""} for i, s, r in zip(pick, scores, ranks, strict=True)])
+    for rollup in ("none", "main_group"):
+        for cap, per_sub, max_codes, share, rmin in ((True, 2, 20, 0.5, 2), (False, 1, 3, 0.3, 1),
+                                                    (False, 0, 5, 0.5, 2), (True, 3, 4, 0.2, 2)):
+            rule = DecisionRule(threshold=0.5, max_codes=max_codes, rollup=rollup,
+                                rollup_share=share, rollup_min=rmin, max_per_subclass=per_sub,
+                                cap_best_subclass=cap)
+            want = {}
+            tech, code, score, rank, best_sub, index = [], [], [], [], [], []
+            for t, rows in enumerate(techs):
+                ranked = sorted(rows, key=lambda r: (-r["score"], r["rank"]))
+                best_sub.append(ranked[0]["ipc_code"][:4])
+                passing = [r for r in ranked if r["score"] >= rule.threshold]
+                if len(passing) < rule.min_codes:
+                    continue
+                want[t] = [(r["ipc_code"], r["score"], r["rank"], r.get("_rolled", (None,))[0])
+                           for r in sorted(decide(rows, rule, COUNTS), key=lambda r: r["rank"])]
+                for r in passing:
+                    tech.append(t)
+                    code.append(r["ipc_code"])
+                    score.append(r["score"])
+                    rank.append(r["rank"])
+                    index.append(r)
+            got = decide_sorted(np.array(tech), code, np.array(score), np.array(rank), best_sub,
+                                np.array([cap is False] * len(techs)), rule, COUNTS)
+            have: dict[int, list] = {t: [] for t in want}
+            for t, c, s, r, rl in zip(got.tech.tolist(), got.code, got.score.tolist(),
+                                      got.rank.tolist(), got.rolled, strict=True):
+                have[t].append((c, s, r, rl[0] if rl else None))
+            assert have == want, (rollup, cap, per_sub, max_codes)
+            assert sum(len(v) for v in want.values()) > 0
+            if rollup == "main_group" and rmin == 1:
+                assert any(x[3] for v in want.values() for x in v)  # some roll-ups happened
