@@ -214,15 +214,16 @@ class Accepted:
 
 def decide_sorted(tech: np.ndarray, code: list[str], score: np.ndarray, rank: np.ndarray,
                   best_subclass: list[str], exempt_best: np.ndarray, rule: DecisionRule,
-                  counts: SchemeCounts) -> Accepted:
+                  counts: SchemeCounts, main_group: list[str] | None = None) -> Accepted:
     """:func:`decide` for many technologies at once, on arrays (the same rule, the same rows).
 
     Input: the candidates that pass ``rule.threshold`` of technologies that have at least
     ``rule.min_codes`` of them, ordered by technology, then score (high first), then rank;
     ``best_subclass[t]`` is the subclass of technology t's best candidate (passing or not) and
     ``exempt_best[t]`` whether its rule exempts that subclass from ``max_per_subclass``
-    (``cap_best_subclass`` resolved to False). Roll-up ``"none"`` or ``"main_group"`` only
-    (``"subclass"``: use :func:`decide`).
+    (``cap_best_subclass`` resolved to False); ``main_group`` (optional) the main group of
+    each code ("" for a subclass), else derived from ``code``. Roll-up ``"none"`` or
+    ``"main_group"`` only (``"subclass"``: use :func:`decide`).
     """
     if rule.rollup == "subclass":
         raise ValueError("decide_sorted rolls up to main groups only; use decide()")
@@ -234,7 +235,8 @@ def decide_sorted(tech: np.ndarray, code: list[str], score: np.ndarray, rank: np
     codes = list(code)
     rolled: list[tuple[str, str] | None] = [None] * n
     if rule.rollup == "main_group" and n:
-        mg = [c[:c.find("/")] + "/00" if c.find("/") > 0 else "" for c in codes]
+        mg = main_group if main_group is not None else [
+            c[:c.find("/")] + "/00" if c.find("/") > 0 else "" for c in codes]
         mg_id, mg_names = pd.factorize(np.array(mg, dtype=object))
         gid, _ = pd.factorize(tech * (len(mg_names) + 1) + mg_id)
         n_hit = np.bincount(gid)

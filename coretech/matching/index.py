@@ -47,7 +47,7 @@ from coretech.matching.dictionary import SchemeCounts
 from coretech.matching.normalize import DEFAULT_STOPWORDS, normalize_text
 from coretech.matching.tokenize import Tokenizer, title_terms
 
-INDEX_FORMAT = 5
+INDEX_FORMAT = 6
 DEFAULT_KINDS = ("subclass", "main_group", "subgroup")
 PATH_SEPARATOR = " > "
 
@@ -160,7 +160,8 @@ class SchemeIndex:
     title, for coverage and evidence), ``fuzzy_titles_`` (normalised own titles through
     rapidfuzz's ``default_process``, for fuzzy agreement; processed once here, not per pair), ``norm_paths_`` (Chinese only: normalised path text without spaces, for
     substring coverage), ``user_words_`` (jieba user dictionary {word: frequency}),
-    ``scheme_hash_``, ``subclass_ids_`` (entry -> id of its subclass), ``counts_`` (:class:`~coretech.matching.dictionary.SchemeCounts` of the
+    ``scheme_hash_``, ``subclass_ids_`` (entry -> id of its subclass), ``main_groups_`` (entry -> its main group,
+    "" for a subclass), ``counts_`` (:class:`~coretech.matching.dictionary.SchemeCounts` of the
     codes, for the roll-up).
     """
 
@@ -213,6 +214,8 @@ class SchemeIndex:
         self.codes_ = rows["code"].to_numpy(dtype=object)
         self.counts_ = SchemeCounts(self.codes_.tolist())
         self.subclass_ids_ = pd.factorize(np.array([c[:4] for c in self.codes_], dtype=object))[0]
+        self.main_groups_ = np.array([c[:c.find("/")] + "/00" if c.find("/") > 0 else ""
+                                      for c in self.codes_], dtype=object)
         self.kinds_ = rows["kind"].to_numpy(dtype=object)
         self.titles_ = rows["title"].to_numpy(dtype=object)
         self.path_titles_ = rows["path_title"].to_numpy(dtype=object)

@@ -327,9 +327,11 @@ class Matcher:
         tech_o = f["tech"][o]
         bounds = np.searchsorted(tech_o, np.arange(len(tech_ids) + 1)).tolist()
         kind = np.empty(len(f["row"]), dtype=object)
+        main_group = np.empty(len(f["row"]), dtype=object)
         for li, lg in enumerate(lang_list):
             m = f["lang"] == li
             kind[m] = self.indexes_[lg].kinds_[f["row"][m]]
+            main_group[m] = self.indexes_[lg].main_groups_[f["row"][m]]
         code_l, kind_l = f["code"].tolist(), kind.tolist()
         cov_l, rank_l = f["cov"].tolist(), rank.tolist()
         o_l = o.tolist()
@@ -368,7 +370,7 @@ class Matcher:
             exempt = np.array([r.cap_best_subclass is False for r in tech_rule], dtype=bool)
             got = decide_sorted(f["tech"][passing], [code_l[k] for k in passing.tolist()],
                                 score_a[passing], rank[passing], best_sub, exempt, self.rule,
-                                self.counts_)
+                                self.counts_, main_group=main_group[passing].tolist())
             src = passing[got.src].tolist()
             for t, k, c, sc, rk, rl in zip(got.tech.tolist(), src, got.code, got.score.tolist(),
                                            got.rank.tolist(), got.rolled, strict=True):
