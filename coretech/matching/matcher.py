@@ -186,6 +186,8 @@ class Matcher:
             "char_weight": o.char_weight, "own_title_weight": o.own_title_weight,
             "ngram_range": (self.ngram_range if self.ngram_range == "auto"
                             else list(self.ngram_range)),
+            "ngram_range_by_lang": {lg: list(self.options_for(lg).ngram_range)
+                                    for lg in ("zh", "en")},
             "kinds": list(o.kinds),
             "term_min_df": o.term_min_df, "max_df": o.max_df,
             "stopwords_sha256": o.key()["stopwords"],

@@ -172,6 +172,7 @@ def test_ngram_range_auto_is_per_language() -> None:
 
     m = Matcher(cache_dir=False, term_min_df=1)
     assert m.get_params()["ngram_range"] == "auto"
+    assert m.get_params()["ngram_range_by_lang"] == {"zh": [2, 4], "en": [3, 4]}
     assert m.options_for("zh").ngram_range == DEFAULT_NGRAMS["zh"] == (2, 4)
     assert m.options_for("en").ngram_range == DEFAULT_NGRAMS["en"] == (3, 4)
     fitted = m.fit(bilingual_scheme())
