@@ -35,7 +35,7 @@ from coretech.errors import InputError, data_row
 from coretech.io import read_table
 from coretech.ipc import kind as ipc_kind
 from coretech.ipc import sort_key, try_normalize
-from coretech.matching.sorting import lexsort
+from coretech.matching.sorting import lexsort, position_in_group
 
 OUTPUT_COLUMNS = ["tech_id", "ipc_code", "kind", "score", "rank", "method", "evidence", "decision"]
 DECISIONS = ("auto", "accepted", "rejected", "added")
@@ -91,6 +91,13 @@ class DecisionRule:
         return replace(self, cap_best_subclass="zh" in langs)
 
 
+def main_group_of(code: str) -> str:
+    """Main group of a canonical symbol below subclass level (``H01L29/739`` -> ``H01L29/00``),
+    ``""`` for a subclass or class."""
+    cut = code.find("/")
+    return code[:cut] + "/00" if cut > 0 else ""
+
+
 class SchemeCounts:
 
     """Sizes the roll-up needs: entries per main group, main groups per subclass."""
@@ -101,7 +108,7 @@ class SchemeCounts:
         self.mains_per_subclass: dict[str, int] = defaultdict(int)
         for c in codes:  # canonical symbols: string slicing is exact and fast
             if "/" in c:
-                self.per_main[c.split("/", 1)[0] + "/00"] += 1
+                self.per_main[main_group_of(c)] += 1
                 if c.endswith("/00"):
                     self.mains_per_subclass[c[:4]] += 1
 
@@ -151,10 +158,9 @@ def _rollup(acc: list[dict], level: str, rule: DecisionRule, counts: SchemeCount
     groups: dict[str, list[int]] = defaultdict(list)
     if level == "main_group":  # canonical symbols: slicing gives the ancestor exactly
         for i, r in enumerate(acc):
-            c = r["ipc_code"]
-            cut = c.find("/")
-            if cut > 0:
-                groups[c[:cut] + "/00"].append(i)
+            mg = main_group_of(r["ipc_code"])
+            if mg:
+                groups[mg].append(i)
         # a main group's hits are its members: fewer than rollup_min cannot roll up
         todo = sorted(kv for kv in groups.items() if len(kv[1]) >= rule.rollup_min)
     else:
@@ -235,8 +241,7 @@ def decide_sorted(tech: np.ndarray, code: list[str], score: np.ndarray, rank: np
     codes = list(code)
     rolled: list[tuple[str, str] | None] = [None] * n
     if rule.rollup == "main_group" and n:
-        mg = main_group if main_group is not None else [
-            c[:c.find("/")] + "/00" if c.find("/") > 0 else "" for c in codes]
+        mg = main_group if main_group is not None else [main_group_of(c) for c in codes]
         mg_id, mg_names = pd.factorize(np.array(mg, dtype=object))
         gid, _ = pd.factorize(tech * (len(mg_names) + 1) + mg_id)
         n_hit = np.bincount(gid)
@@ -282,28 +287,15 @@ def decide_sorted(tech: np.ndarray, code: list[str], score: np.ndarray, rank: np
         sub_id, _ = pd.factorize(np.array([c[:4] for c in codes], dtype=object))
         exempt = np.array([exempt_best[t] and c[:4] == best_subclass[t]
                            for t, c in zip(tech.tolist(), codes, strict=True)], dtype=bool)
-        keep = (_position_in_group(tech * (int(sub_id.max()) + 1) + sub_id)
+        keep = (position_in_group(tech * (int(sub_id.max()) + 1) + sub_id)
                 < rule.max_per_subclass) | exempt
     kept = np.flatnonzero(keep)
-    kept = kept[_position_in_group(tech[kept]) < rule.max_codes]
+    kept = kept[position_in_group(tech[kept]) < rule.max_codes]
     o = lexsort((rank[kept], tech[kept]))
     sel = kept[o]
     sl = sel.tolist()
     return Accepted(tech[sel], src[sel], [codes[i] for i in sl], score[sel], rank[sel],
                     [rolled[i] for i in sl])
-
-
-def _position_in_group(key: np.ndarray) -> np.ndarray:
-    """0, 1, 2, ... for the successive occurrences of each value of ``key``, in array order."""
-    n = len(key)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    o = np.argsort(key, kind="stable")
-    k = key[o]
-    start = np.r_[0, np.flatnonzero(k[1:] != k[:-1]) + 1]
-    pos = np.empty(n, dtype=np.int64)
-    pos[o] = np.arange(n) - np.repeat(start, np.diff(np.r_[start, n]))
-    return pos
 
 
 # ---------------------------------------------------------------------------- overrides

@@ -43,7 +43,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from coretech.errors import InputError
-from coretech.matching.dictionary import SchemeCounts
+from coretech.matching.dictionary import SchemeCounts, main_group_of
 from coretech.matching.normalize import DEFAULT_STOPWORDS, normalize_text
 from coretech.matching.tokenize import Tokenizer, title_terms
 
@@ -214,8 +214,7 @@ class SchemeIndex:
         self.codes_ = rows["code"].to_numpy(dtype=object)
         self.counts_ = SchemeCounts(self.codes_.tolist())
         self.subclass_ids_ = pd.factorize(np.array([c[:4] for c in self.codes_], dtype=object))[0]
-        self.main_groups_ = np.array([c[:c.find("/")] + "/00" if c.find("/") > 0 else ""
-                                      for c in self.codes_], dtype=object)
+        self.main_groups_ = np.array([main_group_of(c) for c in self.codes_], dtype=object)
         self.kinds_ = rows["kind"].to_numpy(dtype=object)
         self.titles_ = rows["title"].to_numpy(dtype=object)
         self.path_titles_ = rows["path_title"].to_numpy(dtype=object)

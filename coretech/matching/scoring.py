@@ -38,7 +38,7 @@ import numpy as np
 from coretech.matching.candidates import Query
 from coretech.matching.index import SchemeIndex
 from coretech.matching.normalize import has_cjk
-from coretech.matching.sorting import lexsort
+from coretech.matching.sorting import lexsort, position_in_group
 
 _WORKERS = max(1, min(2, os.cpu_count() or 1))  # pairs are independent: same result
 
@@ -99,29 +99,35 @@ def matched_words(q: Query, index: SchemeIndex, row: int) -> list[str]:
     return matched
 
 
+def _path_hits(index: SchemeIndex, words: list[list[tuple[int, float]]], qis: np.ndarray,
+               rows: np.ndarray):  # -> csr_matrix
+    """Pairs x word ids: the value a query gives a word (``words[q]``: ``(word id, value)``,
+    id -1 for a word the titles never use) where the pair's entry has that word in its path."""
+    import scipy.sparse as sp
+
+    ptr, ind, dat = [0], [], []
+    for ws in words:
+        for j, v in ws:
+            if j >= 0:
+                ind.append(j)
+                dat.append(v)
+        ptr.append(len(ind))
+    pmat = index.path_presence()
+    qmat = sp.csr_matrix((np.asarray(dat, dtype=np.float64), np.asarray(ind, dtype=np.int32),
+                          np.asarray(ptr)), shape=(len(words), pmat.shape[1]))
+    return sp.csr_matrix(qmat[qis].multiply(pmat[rows]))
+
+
 def pair_matched_words(index: SchemeIndex, queries: list[Query], qis: np.ndarray,
                        rows: np.ndarray) -> list[list[str]]:
     """:func:`matched_words` of many (query, entry) pairs at once (the same words, in the same
     order): one sparse product of query-word positions and the paths' word presence."""
-    import scipy.sparse as sp
-
     if len(qis) == 0:
         return []
     vocab = index.word_vectorizer_.vocabulary_
     search = [list(dict.fromkeys(q.search_tokens)) for q in queries]
-    ptr, ind, dat = [0], [], []
-    for ws in search:
-        for pos, w in enumerate(ws, start=1):
-            j = vocab.get(w, -1)
-            if j >= 0:
-                ind.append(j)
-                dat.append(pos)
-        ptr.append(len(ind))
-    n_vocab = len(vocab)
-    qmat = sp.csr_matrix((np.asarray(dat, dtype=np.float64), np.asarray(ind, dtype=np.int32),
-                          np.asarray(ptr)), shape=(len(queries), n_vocab))
-    pmat = index.path_presence()
-    hit = sp.csr_matrix(qmat[qis].multiply(pmat[rows]))
+    hit = _path_hits(index, [[(vocab.get(w, -1), float(pos)) for pos, w in enumerate(ws, start=1)]
+                             for ws in search], qis, rows)
     pair = np.repeat(np.arange(len(qis)), np.diff(hit.indptr))
     hp, hd = hit.indptr.tolist(), hit.data[lexsort((hit.data, pair))].astype(np.int64).tolist()
     out: list[list[str]] = []
@@ -147,20 +153,9 @@ def pair_coverage(index: SchemeIndex, prepared: list[_QueryWords], qis: np.ndarr
     idf-weighted query rows and binary path rows); a Chinese word when it is a substring of the
     path text (which also catches a word the title's segmentation split differently).
     """
-    import scipy.sparse as sp
-
-    n_vocab = len(index.word_vectorizer_.vocabulary_)
-    ptr, ind, dat = [0], [], []
-    for qw in prepared:
-        for _w, j, idf, cjk in qw.words:
-            if j >= 0 and not cjk:
-                ind.append(j)
-                dat.append(idf)
-        ptr.append(len(ind))
-    qmat = sp.csr_matrix((np.asarray(dat, dtype=np.float64), np.asarray(ind, dtype=np.int32),
-                          np.asarray(ptr)), shape=(len(prepared), n_vocab))
-    pmat = index.path_presence()
-    num = np.asarray(qmat[qis].multiply(pmat[rows]).sum(axis=1), dtype=np.float64).ravel()
+    weighted = [[(j, idf) for _w, j, idf, cjk in qw.words if not cjk] for qw in prepared]
+    num = np.asarray(_path_hits(index, weighted, qis, rows).sum(axis=1),
+                     dtype=np.float64).ravel()
     if index.norm_paths_ is not None:  # Chinese words: substring tests, query by query
         texts = index.norm_paths_
         extra = np.zeros(len(num))  # per pair: 0 + idf(w1) + idf(w2) ..., in query word order
@@ -294,12 +289,7 @@ def final_scores(
     o = lexsort((order, -sr, tech))
     if diversity > 0:
         ot, os_ = tech[o], sub[o]
-        gid = _group_ids(ot, os_)
-        o2 = np.argsort(gid, kind="stable")
-        g2 = gid[o2]
-        start = np.r_[0, np.flatnonzero(g2[1:] != g2[:-1]) + 1]
-        j = np.empty(n, dtype=np.int64)
-        j[o2] = np.arange(n) - np.repeat(start, np.diff(np.r_[start, n]))
+        j = position_in_group(_group_ids(ot, os_))
         fac = np.array([(1.0 - diversity) ** k for k in range(int(j.max()) + 1)])
         key = np.empty(n)
         key[o] = -np.round(sr[o] * fac[j], 9)

@@ -43,3 +43,16 @@ def lexsort(keys: Sequence[np.ndarray]) -> np.ndarray:
         combined += ids * scale
         scale *= size
     return np.argsort(combined, kind="stable")
+
+
+def position_in_group(key: np.ndarray) -> np.ndarray:
+    """0, 1, 2, ... for the successive occurrences of each value of ``key``, in array order."""
+    n = len(key)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    o = np.argsort(key, kind="stable")
+    k = key[o]
+    start = np.r_[0, np.flatnonzero(k[1:] != k[:-1]) + 1]
+    pos = np.empty(n, dtype=np.int64)
+    pos[o] = np.arange(n) - np.repeat(start, np.diff(np.r_[start, n]))
+    return pos

@@ -38,3 +38,16 @@ def test_bad_keys_are_refused() -> None:
         lexsort([np.arange(3), np.arange(4)])
     with pytest.raises(ValueError, match="at least one key"):
         lexsort([])
+
+
+@settings(max_examples=100, deadline=None)
+@given(key=hnp.arrays(np.int64, st.integers(0, 50), elements=st.integers(-2, 3)))
+def test_position_in_group_counts_earlier_occurrences(key: np.ndarray) -> None:
+    from coretech.matching.sorting import position_in_group
+
+    seen: dict[int, int] = {}
+    want = []
+    for k in key.tolist():
+        want.append(seen.get(k, 0))
+        seen[k] = seen.get(k, 0) + 1
+    assert position_in_group(key).tolist() == want
