@@ -31,7 +31,7 @@ from coretech.models.iv import add_lag, iv_gmm
 from coretech.models.mechanism import mechanism
 from coretech.models.results import RegressionResult
 from coretech.models.simulate import regions_table
-from coretech.models.study import ModelsConfig, load_study
+from coretech.models.config import ModelsConfig, load_study
 from coretech.models.tables import Column, Table, descriptive_table, fmt, regression_table
 from coretech.models.validate import check_unique_panel, numeric_column, require_columns
 
