@@ -10,15 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coretech.demo import catalogue_path, write_demo_study
 from coretech.io import read_table, write_table
-from coretech.report import (
-    assemble_panel,
-    dictionary_summary,
-    mechanism_svg,
-    run_report,
-)
-from coretech.study import load_study
+from coretech.pipeline.demo import catalogue_path, write_demo_study
+from coretech.pipeline.figures import mechanism_svg
+from coretech.pipeline.panel import assemble_panel
+from coretech.pipeline.report import dictionary_summary, run_report
+from coretech.pipeline.study import load_study
 
 #: Set CORETECH_SCREENSHOTS=DIR to keep the screenshots (default: pytest's tmp folder).
 SHOTS_ENV = "CORETECH_SCREENSHOTS"
@@ -162,7 +159,7 @@ def _res(params: dict, ses: dict, n: int = 100) -> dict:
 
 
 def test_estimates_to_plots_and_truth() -> None:
-    from coretech.report import heterogeneity_estimates, mechanism_paths, truth_comparison
+    from coretech.pipeline.report import heterogeneity_estimates, mechanism_paths, truth_comparison
 
     est = {
         "table3": [_res({"D": 0.5}, {"D": 0.1}), _res({"D": 0.9}, {"D": 0.05})],
