@@ -245,6 +245,8 @@ def run_study(
             return _run(study, out, quiet=quiet, force=force)
         finally:
             shutil.rmtree(out / STATE_DIR / "tmp", ignore_errors=True)
+            with contextlib.suppress(OSError):
+                (out / STATE_DIR / "old").rmdir()  # empty unless a swap was interrupted
 
 
 def _run(study: Study, out: Path, *, quiet: bool, force: bool | tuple[str, ...]) -> dict[str, Any]:
