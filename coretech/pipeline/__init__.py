@@ -16,20 +16,28 @@ The modules, in the order data flows through them (``docs/pipeline.md`` has the 
 
 from __future__ import annotations
 
-from coretech.pipeline.plan import Context, Plan, StageSkipped, StageUnavailable, rel
-from coretech.pipeline.runner import StudyLocked, run_study
-from coretech.pipeline.stages import STAGES
-from coretech.pipeline.study import Study, load_study
+import importlib
+from typing import Any
 
-__all__ = [
-    "STAGES",
-    "Context",
-    "Plan",
-    "StageSkipped",
-    "StageUnavailable",
-    "Study",
-    "StudyLocked",
-    "load_study",
-    "rel",
-    "run_study",
-]
+#: Imported on first use, so that ``coretech --help`` (which registers ``coretech.pipeline.cli``)
+#: stays fast.
+_EXPORTS = {
+    "Context": "coretech.pipeline.plan",
+    "Plan": "coretech.pipeline.plan",
+    "StageSkipped": "coretech.pipeline.plan",
+    "StageUnavailable": "coretech.pipeline.plan",
+    "rel": "coretech.pipeline.plan",
+    "StudyLocked": "coretech.pipeline.runner",
+    "run_study": "coretech.pipeline.runner",
+    "STAGES": "coretech.pipeline.stages",
+    "Study": "coretech.pipeline.study",
+    "load_study": "coretech.pipeline.study",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'coretech.pipeline' has no attribute {name!r}")
