@@ -22,8 +22,14 @@ Usage::
     rep.write("audit.html")
 
 API: :class:`HTMLReport` (``heading``, ``paragraph``, ``note``, ``metrics``, ``table``,
-``figure``, ``raw``, ``render``, ``write``) and :func:`new_figure`, :func:`figure_to_svg`,
-:func:`figure_to_png`.
+``regression_table``, ``figure``, ``raw``, ``render``, ``write``) and :func:`new_figure`,
+:func:`figure_to_svg`, :func:`figure_to_png`; :func:`regression_table_html` and
+:func:`table_page` (the one renderer of publication tables, also used by
+:mod:`coretech.models.export`).
+
+The page fits a phone (390 px) without panning: tables scroll inside their own box, text cells
+wrap, figures and diagrams scale to the column (``max-width:100%``; inline SVG diagrams take
+the class ``diagram`` and a ``viewBox``).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -69,6 +76,7 @@ nav.toc ol{margin:4px 0;padding-left:20px}
 a{color:#0969da;text-decoration:none}
 figure{margin:14px 0;text-align:center}
 figure img{max-width:100%;height:auto;border:1px solid #eaeef2}
+.figrow{display:flex;flex-wrap:wrap;justify-content:center;gap:8px}
 figcaption{color:#57606a;font-size:.92em;margin-top:4px}
 .tablewrap{overflow-x:auto;margin:10px 0}
 table{border-collapse:collapse;font-size:.9em;margin:0 auto 0 0}
@@ -85,7 +93,94 @@ dl.metrics{display:grid;grid-template-columns:max-content auto;gap:2px 16px;marg
 dl.metrics dt{color:#57606a}
 dl.metrics dd{margin:0;font-variant-numeric:tabular-nums}
 footer{margin-top:40px;color:#8c959f;font-size:.85em}
+svg.diagram{width:100%;max-width:var(--w);height:auto;display:block;margin:0 auto}
+@media (max-width:640px){
+main{padding:14px 12px 40px}
+td{overflow-wrap:anywhere}
+th,td{padding:3px 5px}
+dl.metrics{grid-template-columns:minmax(0,1fr) minmax(0,max-content)}
+dl.metrics dt{overflow-wrap:anywhere}
+}
 """.replace("@FONTS@", FONT_STACK)
+
+
+#: The regression-table layout (report and the models' standalone tables): three rules (above
+#: the header, below it, below the body), no cell borders, no shading, numbers right-aligned on
+#: their last digit (stars, a closing parenthesis or bracket hang to the right in a fixed-width
+#: slot), notes under the table.
+REG_CSS = """
+.regtable{margin:10px 0 18px}
+.regtable .tablewrap{overflow-x:auto;margin:0}
+table.reg{border-collapse:collapse;font-size:.92em;margin:0;background:none}
+table.reg caption{caption-side:top;text-align:left;font-weight:600;color:#1f2328;padding:4px 0}
+table.reg th,table.reg td{border:0;background:none;padding:1px 10px;vertical-align:bottom;
+white-space:nowrap;max-width:none}
+table.reg thead tr:first-child th{border-top:2px solid #1f2328}
+table.reg thead tr:last-child th{border-bottom:1px solid #1f2328}
+table.reg tbody tr:last-child th,table.reg tbody tr:last-child td{border-bottom:2px solid #1f2328}
+table.reg thead th{text-align:center;font-weight:600}
+table.reg tbody th{text-align:left;font-weight:normal;white-space:normal;min-width:7em;
+max-width:18em}
+table.reg td.num{text-align:right;font-variant-numeric:tabular-nums}
+table.reg td.txt{text-align:left;white-space:normal;min-width:8em}
+table.reg td.num .sfx{display:inline-block;width:1.7em;text-align:left}
+table.reg tbody tr.se td{padding-bottom:5px}
+.regtable .tnotes{font-size:.86em;color:#3d444d;margin:4px 0 0;max-width:60em}
+.regtable .tnotes p{margin:2px 0}
+"""
+
+_NUM_CELL = re.compile(r"^(?P<body>[(\[]?[-−+]?(?:\d[\d,]*)?\.?\d+(?:\s*\[[-−+]?[\d.,]+)?)"
+                       r"(?P<sfx>\*{0,3}[)\]]?)$")
+
+
+def regression_table_html(header: list[list[str]], body: list[list[str]],
+                          notes: list[str] | tuple[str, ...] = (), *,
+                          caption: str | None = None) -> str:
+    """A regression (or any publication) table as an HTML fragment in the three-rule layout.
+
+    ``header`` and ``body`` are rows of cell texts (the first column holds the row labels);
+    ``notes`` are printed under the table, one paragraph each. Cells that are numbers
+    (``0.9655**``, ``(0.0240)``, ``2860``, ``0.32 [0.81]``) are right-aligned on their last
+    digit; a row of standard errors (empty label, parenthesised numbers) stays with the
+    coefficient row above it (no shading, no rule between them). Used by the study report and
+    by :func:`coretech.models.export.to_html`, so both look the same.
+    """
+    e = _esc
+    head = "".join("<tr>" + "".join(f'<th scope="col">{e(c)}</th>' for c in r) + "</tr>"
+                   for r in header)
+    rows = []
+    for r in body:
+        is_se = not r[0] and any(c.startswith("(") for c in r[1:])
+        cells = [f'<th scope="row">{e(r[0])}</th>']
+        for c in r[1:]:
+            m = _NUM_CELL.match(c.strip())
+            if m:
+                cells.append(f'<td class="num">{e(m["body"])}<span class="sfx">{e(m["sfx"])}'
+                             "</span></td>")
+            elif not c.strip() or len(c) <= 4:
+                cells.append(f'<td class="num">{e(c)}<span class="sfx"></span></td>')
+            else:
+                cells.append(f'<td class="txt">{e(c)}</td>')
+        tr = '<tr class="se">' if is_se else "<tr>"
+        rows.append(tr + "".join(cells) + "</tr>")
+    cap = f"<caption>{e(caption)}</caption>" if caption else ""
+    note = "".join(f"<p>{e(n)}</p>" for n in notes)
+    return (f'<div class="regtable"><div class="tablewrap"><table class="reg">{cap}'
+            f"<thead>{head}</thead><tbody>{''.join(rows)}</tbody></table></div>"
+            + (f'<div class="tnotes">{note}</div>' if note else "") + "</div>")
+
+
+def table_page(title: str, header: list[list[str]], body: list[list[str]],
+               notes: list[str] | tuple[str, ...] = (), *, lang: str = "en") -> str:
+    """A whole HTML page holding one table (:func:`regression_table_html`), self-contained."""
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{_esc(lang)}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_esc(title)}</title>\n<style>body{{font-family:'Times New Roman',"
+        f"'Noto Serif CJK SC',serif;margin:2em;color:#1f2328}}{REG_CSS}</style>\n</head>\n"
+        f"<body>\n{regression_table_html(header, body, notes, caption=title)}\n</body>\n</html>\n"
+    )
 
 
 # --------------------------------------------------------------------------- figures
@@ -264,22 +359,34 @@ class HTMLReport:
         self._blocks.append(html_t)
         return self
 
-    def figure(self, fig: Figure, *, caption: str | None = None, alt: str | None = None,
-               fmt: str = "svg") -> HTMLReport:
-        """Embed a matplotlib figure (``fmt`` ``svg`` or ``png``) as a data URI."""
-        if fmt == "svg":
-            data, mime = figure_to_svg(fig), "image/svg+xml"
-        elif fmt == "png":
-            data, mime = figure_to_png(fig), "image/png"
-        else:
-            raise ValueError("fmt must be 'svg' or 'png'")
-        uri = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-        w, h = (int(round(x * 100)) for x in fig.get_size_inches())
+    def figure(self, fig: Figure | list[Figure], *, caption: str | None = None,
+               alt: str | None = None, fmt: str = "svg") -> HTMLReport:
+        """Embed a matplotlib figure (``fmt`` ``svg`` or ``png``) as a data URI; a list of
+        figures goes side by side under one caption, one above the other on a narrow screen."""
+        figs = fig if isinstance(fig, (list, tuple)) else [fig]
+        imgs = []
+        for one in figs:
+            if fmt == "svg":
+                data, mime = figure_to_svg(one), "image/svg+xml"
+            elif fmt == "png":
+                data, mime = figure_to_png(one), "image/png"
+            else:
+                raise ValueError("fmt must be 'svg' or 'png'")
+            uri = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+            w, h = (int(round(x * 100)) for x in one.get_size_inches())
+            imgs.append(f'<img src="{uri}" width="{w}" height="{h}" '
+                        f'alt="{_esc(alt or caption or "figure")}">')
         cap = f"<figcaption>{_esc(caption)}</figcaption>" if caption else ""
-        self._blocks.append(
-            f'<figure><img src="{uri}" width="{w}" height="{h}" '
-            f'alt="{_esc(alt or caption or "figure")}">{cap}</figure>'
-        )
+        body = imgs[0] if len(imgs) == 1 else f'<div class="figrow">{"".join(imgs)}</div>'
+        self._blocks.append(f"<figure>{body}{cap}</figure>")
+        return self
+
+    def regression_table(self, header: list[list[str]], body: list[list[str]],
+                         notes: list[str] | tuple[str, ...] = (), *,
+                         caption: str | None = None) -> HTMLReport:
+        """A publication table (three rules, numbers aligned, notes under it); see
+        :func:`regression_table_html`."""
+        self._blocks.append(regression_table_html(header, body, notes, caption=caption))
         return self
 
     def raw(self, markup: str) -> HTMLReport:
@@ -297,7 +404,7 @@ class HTMLReport:
             '<meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             f"<title>{_esc(self.title)}</title>",
-            f"<style>{CSS}</style>",
+            f"<style>{CSS}{REG_CSS}</style>",
             "</head>",
             "<body><main>",
             f"<header><h1>{_esc(self.title)}</h1>",

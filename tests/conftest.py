@@ -47,6 +47,9 @@ class RenderResult:
     text: str = ""  # document.body.innerText
     screenshot: Path | None = None
     content_height: int = 0
+    scroll_width: int = 0  # document.documentElement.scrollWidth
+    inner_width: int = 0  # window.innerWidth (the viewport): scroll_width > it = horizontal overflow
+    value: object = None  # what the ``evaluate`` expression returned (JSON-decoded)
 
 
 class Chromium:
@@ -54,7 +57,9 @@ class Chromium:
 
     ``render(path, screenshot=tmp_path / "page.png")`` loads a local HTML file in a fresh
     browser profile, waits for the load event, collects console errors and requests, and saves
-    a full-page PNG screenshot.
+    a full-page PNG screenshot. ``width`` is the viewport (390 = a phone); the result has the
+    page's ``scroll_width`` and the viewport's ``inner_width`` (horizontal overflow when the
+    first is larger), and ``value``: what the JavaScript expression ``evaluate`` returned.
     """
 
     def __init__(self, executable: str) -> None:
@@ -62,7 +67,7 @@ class Chromium:
 
     def render(self, html_path: str | Path, *, screenshot: str | Path | None = None,
                width: int = 1200, height: int = 900, timeout: float = 60.0,
-               settle: float = 0.5) -> RenderResult:
+               settle: float = 0.5, evaluate: str | None = None) -> RenderResult:
         from websockets.sync.client import connect
 
         profile = Path(_tempfile.mkdtemp(prefix="coretech-chromium-"))
@@ -153,6 +158,17 @@ class Chromium:
                     "expression": "JSON.stringify([document.title, document.body ? "
                                   "document.body.innerText : ''])", "returnByValue": True})
                 result.title, result.text = _json.loads(info["result"]["value"])
+                dims = call("Runtime.evaluate", {
+                    "expression": "JSON.stringify([document.documentElement.scrollWidth, "
+                                  "window.innerWidth])", "returnByValue": True})
+                result.scroll_width, result.inner_width = _json.loads(dims["result"]["value"])
+                if evaluate is not None:
+                    got = call("Runtime.evaluate", {
+                        "expression": f"JSON.stringify(({evaluate}))", "returnByValue": True})
+                    if "exceptionDetails" in got:
+                        result.console_errors.append(f"evaluate failed: {got['exceptionDetails']}")
+                    else:
+                        result.value = _json.loads(got["result"].get("value", "null"))
                 metrics = call("Page.getLayoutMetrics")
                 size = metrics.get("cssContentSize") or metrics.get("contentSize", {})
                 result.content_height = int(size.get("height", height))

@@ -9,29 +9,37 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+#: Width of the report's figures in inches: at most ~5 in, so that on a 390 px phone a figure
+#: is shown at >= 3/4 of its natural size and a 10-pt label stays >= 10 px.
+FIG_WIDTH = 4.8
 
-def lag_figure(national: pd.DataFrame, lags: pd.DataFrame | None) -> Any:
-    """Raw vs lag-adjusted national counts by year, and the lag distribution T_s (eq. 5)."""
+
+def lag_figure(national: pd.DataFrame, lags: pd.DataFrame | None) -> list[Any]:
+    """Raw vs lag-adjusted national counts by year, and the lag distribution T_s (eq. 5).
+
+    Two figures of 4.8 in (the report puts them side by side, or one above the other on a
+    narrow screen), so that their labels keep a readable size on a 390 px phone.
+    """
     from coretech.htmlreport import new_figure
 
     two = lags is not None and len(lags) > 0 and {"s", "share"} <= set(lags.columns)
-    fig, axes = new_figure(9.5 if two else 6, 3.4, ncols=2 if two else 1)
-    axes = np.atleast_1d(axes)
-    ax = axes[0]
+    fig, ax = new_figure(FIG_WIDTH, 3.4)
     ax.plot(national["year"], national["k_raw"], marker="o", ms=3,
             label="raw: granted by the end year")
     ax.plot(national["year"], national["k_adj"], marker="s", ms=3, label="adjusted (eq. 5)")
     ax.set_xlabel("application year")
     ax.set_ylabel("core-technology patents, all cities")
     ax.set_title("Raw vs lag-adjusted counts", fontsize=10)
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend(frameon=False, fontsize=9)
+    figs = [fig]
     if two:
-        ax = axes[1]
+        fig2, ax = new_figure(FIG_WIDTH, 3.4)
         ax.bar(lags["s"].astype(int), lags["share"].astype(float), color="#4c72b0")
         ax.set_xlabel("s = grant year − application year")
         ax.set_ylabel("T_s (share of eventual grants)")
         ax.set_title("Grant-lag distribution", fontsize=10)
-    return fig
+        figs.append(fig2)
+    return figs
 
 
 def heterogeneity_figure(est: pd.DataFrame) -> Any:
@@ -39,7 +47,7 @@ def heterogeneity_figure(est: pd.DataFrame) -> Any:
     from coretech.htmlreport import new_figure
 
     est = est.reset_index(drop=True)
-    fig, ax = new_figure(6.5, 0.42 * len(est) + 1.3)
+    fig, ax = new_figure(FIG_WIDTH, 0.42 * len(est) + 1.3)
     y = np.arange(len(est))[::-1]
     ci = 1.959964 * est["se"].astype(float)
     ax.errorbar(est["coef"].astype(float), y, xerr=ci, fmt="o", color="#c44e52", capsize=3)
@@ -53,16 +61,18 @@ def heterogeneity_figure(est: pd.DataFrame) -> Any:
 def mechanism_svg(paths: pd.DataFrame, *, d: str = "Cialomy", y: str = "Nycives") -> str:
     """An inline SVG diagram of D -> M -> Y with each path's estimate.
 
-    ``paths`` has columns ``mediator``, ``a``, ``a_se`` (M on D, eq. 2), ``b``, ``b_se``
-    (Y on M, eq. 3).
+    ``paths`` has columns ``mediator``, ``a``, ``a_se`` (M on D, eq. 3 of METHODS.md §7),
+    ``b``, ``b_se`` (Y on M, eq. 2). The SVG has a ``viewBox`` and scales to its container
+    (class ``diagram``: ``width:100%`` up to its natural width), so it never pans a narrow page.
     """
     n = max(len(paths), 1)
     w, h = 760, 30 + 90 * n
     cy = h / 2
     dx, yx, mx = 80, w - 80, w / 2
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
-        f'viewBox="0 0 {w} {h}" role="img" aria-label="mechanism paths D to M to Y">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="diagram" style="--w:{w}px" '
+        f'viewBox="0 0 {w} {h}" preserveAspectRatio="xMidYMid meet" role="img" '
+        'aria-label="mechanism paths D to M to Y">',
         '<defs><marker id="arr" markerWidth="8" markerHeight="8" refX="7" refY="4" '
         'orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#333"/></marker></defs>',
     ]
@@ -71,11 +81,11 @@ def mechanism_svg(paths: pd.DataFrame, *, d: str = "Cialomy", y: str = "Nycives"
         parts.append(f'<rect x="{x - 66:.1f}" y="{yy - 17:.1f}" width="132" height="34" rx="6" '
                      'fill="#eef3fb" stroke="#4c72b0"/>')
         parts.append(f'<text x="{x:.1f}" y="{yy + 5:.1f}" text-anchor="middle" '
-                     f'font-family="sans-serif" font-size="13">{html.escape(label)}</text>')
+                     f'font-family="sans-serif" font-size="15">{html.escape(label)}</text>')
 
     def label(x: float, yy: float, text: str) -> None:
         parts.append(f'<text x="{x:.1f}" y="{yy:.1f}" text-anchor="middle" '
-                     'font-family="sans-serif" font-size="12" fill="#222" paint-order="stroke" '
+                     'font-family="sans-serif" font-size="14" fill="#222" paint-order="stroke" '
                      f'stroke="#fff" stroke-width="4">{html.escape(text)}</text>')
 
     lines, labels = [], []

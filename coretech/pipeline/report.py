@@ -109,6 +109,17 @@ def inputs_statement(study: Any) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["input", "source", "nature"])
 
 
+def _column_mean(path: Path, column: str) -> float | None:
+    """Mean of one numeric column of a CSV (None when the file or column is absent)."""
+    if not path.is_file():
+        return None
+    head = pd.read_csv(path, nrows=0).columns
+    if column not in head:
+        return None
+    v = pd.to_numeric(pd.read_csv(path, usecols=[column])[column], errors="coerce")
+    return float(v.mean()) if v.notna().any() else None
+
+
 def _read(path: Path) -> pd.DataFrame | None:
     from coretech.io import read_table
 
@@ -216,9 +227,9 @@ def run_report(
         if lags is not None:
             save(lags, "lag_distribution")
         rep.figure(lag_figure(nat, lags),
-                   caption="Left: national counts of core-technology patents by application "
-                           "year, raw and adjusted by eq. (5). Right: the estimated lag "
-                           "distribution T_s.")
+                   caption="National counts of core-technology patents by application "
+                           "year, raw and adjusted by eq. (5); the estimated lag distribution "
+                           "T_s.")
         rep.table(nat.astype({"year": str}), caption="National totals "
                   "(tables/lag_adjustment.csv); factor = k_adj / k_raw = 1 / lag_share_cum",
                   max_rows=None)
@@ -228,13 +239,27 @@ def run_report(
             rep.paragraph(f"Not adjustable: {', '.join(map(str, zero))} — no application of the "
                           "reference window was granted that soon after filing (the denominator "
                           "of eq. 5 is 0), so the adjusted count is undefined.")
-        rep.metrics({"cities": int(sic["city"].nunique()), "city-years": len(sic),
-                     "mean Sicoughs": float(sic["sicoughs"].mean())})
     else:
         rep.paragraph("The breakthrough stage did not run.")
     panel_meta = root / ".coretech" / "panel.json"
-    if panel_meta.is_file():
-        counts = (json.loads(panel_meta.read_text()).get("record") or {}).get("counts", {})
+    counts = ((json.loads(panel_meta.read_text()).get("record") or {}).get("counts", {})
+              if panel_meta.is_file() else {})
+    if sic is not None:
+        measured = counts.get("sicoughs_column", "Sicoughs")
+        rep.metrics({"cities": int(sic["city"].nunique()), "city-years": len(sic),
+                     f"mean of the measured Sicoughs (sicoughs.csv; {measured} in the models' "
+                     "panel)": float(sic["sicoughs"].mean())})
+        if "corr_measured_vs_panel" in counts:
+            own = _column_mean(root / "panel" / "panel.csv", "Sicoughs")
+            rep.paragraph(
+                "Two Sicoughs: the mean above is the breakthrough variable measured here from "
+                f"the patent records (eq. 5), kept in the models' panel as {measured}. The "
+                "Sicoughs of Table 2 and of the models is the panel's own column"
+                + (f" (mean {own:.3f})" if own is not None else "")
+                + (", SIMULATED with the panel" if study is not None
+                   and getattr(study, "panel", None) == "simulate" else "")
+                + "; the two are on different scales and are not the same variable.")
+    if counts:
         if counts.get("years_below_min_lag_share"):
             rep.paragraph(
                 "Measured Sicoughs left out of the models' panel for application years "
@@ -283,18 +308,41 @@ def report_notes(notes: Sequence[str], study: Any) -> list[str]:
     return list(given)
 
 
-def _grid_html(path: Path) -> str:
-    """A table CSV written by the models stage (header rows included) as an HTML table."""
-    grid = pd.read_csv(path, header=None, dtype=str, keep_default_na=False)
-    rows = grid.values.tolist()
-    n_head = next((i for i, r in enumerate(rows) if r[0] != ""), 1)
-    head = "".join("<tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in r) + "</tr>"
-                   for r in rows[:n_head])
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
-                   for r in rows[n_head:])
-    return (f'<div class="tablewrap"><table><thead>{head}</thead><tbody>{body}</tbody>'
-            "</table></div>")
+def read_table_csv(path: Path) -> tuple[list[list[str]], list[list[str]], list[str]]:
+    """A table CSV written by the models stage: ``(header rows, body rows, notes)``.
 
+    The grid comes first (header rows have an empty first cell, the body starts at the first
+    row with a row label); the notes, if any, follow a blank line, one per row in the first
+    cell (:func:`coretech.models.export.to_csv`).
+    """
+    import csv
+
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    cut = next((i for i, r in enumerate(rows) if not any(c.strip() for c in r)), len(rows))
+    grid, notes = rows[:cut], [r[0] for r in rows[cut + 1:] if r and r[0].strip()]
+    width = max((len(r) for r in grid), default=0)
+    grid = [r + [""] * (width - len(r)) for r in grid]
+    n_head = next((i for i, r in enumerate(grid) if r[0] != ""), 1)
+    return grid[:n_head], grid[n_head:], notes
+
+
+def _table_title(path: Path) -> str:
+    """The title the models stage gave the table (its HTML page's <title>), else ours."""
+    import re
+
+    page = path.with_suffix(".html")
+    if page.is_file():
+        m = re.search(r"<title>(.*?)</title>", page.read_text(encoding="utf-8"), re.S)
+        if m and m.group(1).strip():
+            return html.unescape(m.group(1).strip())
+    return TABLE_TITLES.get(path.stem, path.stem)
+
+
+#: The two regressions of the mechanism test, numbered as in METHODS.md §7 and the Table 7
+#: note: eq. (2) is Y on M, eq. (3) is M on D.
+MECHANISM_A = "coefficient of D in M on D (eq. 3)"
+MECHANISM_B = "coefficient of M in Y on M (eq. 2)"
 
 TABLE_TITLES = {
     "table2": "Table 2. Descriptive statistics",
@@ -377,8 +425,9 @@ def _model_sections(rep: Any, models: Path, save: Any, root: Path | None = None,
     if not found:
         rep.paragraph("The models stage wrote no tables.")
     for f in found:
-        rep.heading(TABLE_TITLES.get(f.stem, f.stem), level=3)
-        rep.raw(_grid_html(f))
+        rep.heading(_table_title(f), level=3)
+        header, body, notes = read_table_csv(f)
+        rep.regression_table(header, body, notes)
         rep.paragraph(f"Files: models/{f.stem}.csv and the other formats beside it.")
         if f.stem == "table6" and est.get("table6"):
             het = heterogeneity_estimates(est, d)
@@ -394,7 +443,14 @@ def _model_sections(rep: Any, models: Path, save: Any, root: Path | None = None,
             paths = mechanism_paths(est, d)
             if len(paths):
                 save(paths, "mechanism_paths")
-                rep.raw(f"<figure>{mechanism_svg(paths, d=d, y=y)}<figcaption>Mechanism paths: "
-                        "a = M on D (eq. 2), b = Y on M (eq. 3), with controls and city and "
-                        "year effects; SE in parentheses; *** p<0.01, ** p<0.05, * p<0.1."
+                rep.raw(f"<figure>{mechanism_svg(paths, d=d, y=y)}<figcaption>Mechanism paths "
+                        f"(METHODS.md §7): a = {html.escape(MECHANISM_A)}, "
+                        f"b = {html.escape(MECHANISM_B)}, each with controls and city and year "
+                        "effects; SE in parentheses; *** p<0.01, ** p<0.05, * p<0.1."
                         "</figcaption></figure>")
+                shown = paths.assign(holds=paths["holds"].map({True: "yes", False: "no"}))
+                rep.table(shown.rename(columns={"a": "a (eq. 3)", "a_se": "SE of a",
+                                                "b": "b (eq. 2)", "b_se": "SE of b",
+                                                "holds": "channel holds"}),
+                          caption="The same paths as a table (tables/mechanism_paths.csv)",
+                          digits=4, max_rows=None)
