@@ -21,6 +21,7 @@ from coretech.io import (
     atomic_write_text,
     fix_workbook_timestamps,
     normalise_zip,
+    text_cells_as_text,
 )
 from coretech.models.tables import Table
 
@@ -145,6 +146,7 @@ def to_xlsx(table: Table) -> bytes:
         ws.cell(row=r, column=1, value=n).font = Font(size=8)
         r += 1
     ws.column_dimensions["A"].width = 24
+    text_cells_as_text(wb)
     fix_workbook_timestamps(wb)
     buf = io.BytesIO()
     wb.save(buf)
