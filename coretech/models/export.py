@@ -11,6 +11,9 @@ from __future__ import annotations
 import csv
 import html
 import io
+import math
+import re
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -37,39 +40,243 @@ def to_csv(table: Table) -> str:
 
 
 _TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-        "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+        "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+        "<": "$<$", ">": "$>$", "≤": r"$\leq$", "≥": r"$\geq$", "×": r"$\times$",
+        "–": "--", "—": "---", "…": r"\ldots{}", "χ": r"$\chi$", "²": "$^2$"}
+_P_TEST = re.compile(r"(?<![\w\\])p\$([<>])\$(\d*\.?\d+)")
+_MINUS = re.compile(r"(?<![\w.])-(?=\d)")
+_STARS = re.compile(r"(?<![\w*])(\*{1,3})(?=[\s,;.]|$)")
 
 
 def _tex(s: str) -> str:
+    """LaTeX for a cell or note: specials escaped; ``<``/``>`` and ``p<0.01`` in math mode (so
+    no T1 font encoding is needed); trailing significance stars as a superscript."""
     out = "".join(_TEX.get(ch, ch) for ch in s)
-    out = out.replace("R²", "$R^2$")
+    out = out.replace("R$^2$", "$R^2$")
+    out = _P_TEST.sub(r"$p\1\2$", out)
+    out = _MINUS.sub("$-$", out)  # a minus sign, not a hyphen
     for st in ("***", "**", "*"):
         if out.endswith(st) and out[: -len(st)][-1:].isdigit():
             return out[: -len(st)] + "$^{" + st + "}$"
     return out
 
 
-def to_latex(table: Table) -> str:
-    k = table.width - 1
+def _tex_note(s: str) -> str:
+    return _STARS.sub(lambda m: "$^{" + m.group(1) + "}$", _tex(s))
+
+
+_CAPTION_NUMBER = re.compile(r"^\s*(?:Table|Tab\.|表)\s*[0-9A-Za-z]+\s*[.:：．]?\s*")
+
+#: Widths of Computer Modern Roman 10 pt (cmr10.tfm) in em, for the printable ASCII range
+#: (``chr(33)`` ... ``chr(126)``); a space is 0.333 em. Used to estimate column widths.
+_CMR10 = [float(x) for x in (
+    ".2778 .5 .8333 .5 .8333 .7778 .2778 .3889 .3889 .5 .7778 .2778 .3333 .2778 .5 .5 .5 .5 .5 "
+    ".5 .5 .5 .5 .5 .5 .2778 .2778 .2778 .7778 .4722 .4722 .7778 .75 .7083 .7222 .7639 .6806 "
+    ".6528 .7847 .75 .3611 .5139 .7778 .625 .9167 .75 .7778 .6806 .7778 .7361 .5556 .7222 .75 "
+    ".75 1.0278 .75 .75 .6111 .2778 .5 .2778 .5 .2778 .2778 .5 .5556 .4444 .5556 .4444 .3056 .5 "
+    ".5556 .2778 .3056 .5278 .2778 .8333 .5556 .5 .5556 .5278 .3917 .3944 .3889 .5556 .5278 "
+    ".7222 .5278 .5278 .4444 .5 1.0 .5 .5").split()]
+#: LaTeX sizes tried, largest first: (command, font size in pt, width of cmrN per pt relative
+#: to cmr10 -- smaller optical sizes are wider --, \tabcolsep in pt).
+_SIZES = (("", 10.0, 1.0, 6.0), (r"\small", 9.0, 1.029, 5.0), (r"\small", 9.0, 1.029, 4.0),
+          (r"\footnotesize", 8.0, 1.063, 4.0), (r"\footnotesize", 8.0, 1.063, 3.0))
+_LAST_SIZES = ((r"\scriptsize", 7.0, 1.165, 3.0), (r"\scriptsize", 7.0, 1.165, 2.0))
+_SPLIT = re.compile(r"^(\S+)\s+(\[[^\]]*\])$")  # "0.3229 [0.8088]": statistic [p]
+#: Text-block width the layout is computed for: the standard ``article`` class at 10 pt
+#: (345 pt, 12.1 cm). Column widths are written as fractions of ``\linewidth``.
+TEXT_WIDTH_PT = 345.0
+
+
+def _em(text: str) -> float:
+    """Estimated width of ``text`` in em of cmr10 (stars after a number as a superscript)."""
+    w = 0.0
+    core = text
+    m = re.search(r"\d(\*{1,3})$", text)
+    if m:
+        core = text[: -len(m.group(1))]
+        w += 0.45 * len(m.group(1))
+    for ch in core:
+        o = ord(ch)
+        if ch == " ":
+            w += 0.3333
+        elif 33 <= o <= 126:
+            w += 1.35 if ch in "<>" else .7778 if ch == "-" else _CMR10[o - 33]
+        elif unicodedata.east_asian_width(ch) in "WF":
+            w += 1.0
+        else:
+            w += 0.6
+    return w
+
+
+def _is_numeric(cell: str) -> bool:
+    """A cell of numbers (``0.9655**``, ``(0.0240)``, ``0.32 [0.81]``, ``Yes``, ``2860``)."""
+    c = cell.strip()
+    return not c or bool(re.fullmatch(r"[-−+]?[\d.,]*\d[\d.,]*\**|\([-−+]?[\d.,]+\)|"
+                                      r"[-−+]?[\d.,]+\**\s*\[[\d.,]+\]|[A-Za-z]{1,4}|—|-", c))
+
+
+def _lines(text: str, width: float, em: float) -> list[str]:
+    """Greedy line breaks of ``text`` at spaces, lines at most ``width`` pt (words kept)."""
+    out: list[str] = []
+    for word in text.split():
+        if out and _em(out[-1] + " " + word) * em <= width:
+            out[-1] += " " + word
+        else:
+            out.append(word)
+    return out or [""]
+
+
+def _layout(table: Table, text_width: float = TEXT_WIDTH_PT) -> dict:
+    """Choose font size, \\tabcolsep, wrapped header cells and paragraph columns so that the
+    table fits ``text_width`` pt (see :func:`to_latex`)."""
+    k = table.width
+    header, body = table.header, table.body
+    wrappable = [j == 0 or any(not _is_numeric(r[j]) and " " in r[j].strip() for r in body)
+                 for j in range(k)]
+    budget = text_width - 2.0
+    margin = 1.02
+
+    def attempt(size: tuple, wrap_head: bool, wrap_body: bool) -> dict | None:
+        _, pt, factor, sep = size
+        em = pt * factor * margin
+        def cell_w(j: int, c: str) -> float:
+            m = _SPLIT.match(c.strip()) if wrap_body and not wrappable[j] else None
+            return max(_em(x) for x in m.groups()) * em if m else _em(c) * em
+
+        body_w = [max([cell_w(j, r[j]) for r in body] or [0.0]) for j in range(k)]
+        head_lines = [[[c] for c in (r[j] for r in header)] for j in range(k)]
+        head_w = [max([_em(r[j]) * em for r in header] or [0.0]) for j in range(k)]
+        if wrap_head:
+            for j in range(k):
+                if head_w[j] > body_w[j] and not (wrap_body and wrappable[j]):
+                    longest = max([_em(w) * em for r in header for w in r[j].split()] or [0.0])
+                    target = max(body_w[j], longest)
+                    head_lines[j] = [_lines(r[j], target, em) for r in header]
+                    head_w[j] = max(_em(line) * em for cell in head_lines[j] for line in cell)
+        nat = [max(body_w[j], head_w[j]) for j in range(k)]
+        pad = 2 * sep * k
+        widths: list[float | None] = [None] * k
+        if sum(nat) + pad > budget:
+            if not wrap_body:
+                return None
+            fixed = sum(nat[j] for j in range(k) if not wrappable[j])
+            free = budget - pad - fixed
+            wj = [j for j in range(k) if wrappable[j]]
+            mins = {j: max([_em(w) * em for r in body + header for w in r[j].split()] or [0.0])
+                    for j in wj}
+            if free < sum(mins.values()):
+                return None
+            # share the free width in proportion to the natural widths, at least the longest word
+            tot = sum(nat[j] for j in wj)
+            alloc = {j: max(mins[j], free * nat[j] / tot) for j in wj}
+            over = sum(alloc.values()) - free
+            while over > 1e-6:
+                slack = {j: alloc[j] - mins[j] for j in wj if alloc[j] - mins[j] > 1e-9}
+                if not slack:
+                    return None
+                s_tot = sum(slack.values())
+                for j, sl in slack.items():
+                    alloc[j] -= over * sl / s_tot
+                over = sum(alloc.values()) - free
+            for j in wj:
+                if alloc[j] < nat[j]:
+                    widths[j] = alloc[j]
+        return {"size": size[0], "sep": sep, "head": head_lines, "widths": widths,
+                "split": wrap_body, "text_width": text_width}
+
+    order = [(s, h, False) for s in _SIZES for h in (False, True)]
+    order += [(s, True, True) for s in _SIZES[1:]]
+    order += [(s, h, b) for s in _LAST_SIZES for h, b in ((False, False), (True, False), (True, True))]
+    for size, h, b in order:
+        got = attempt(size, h, b)
+        if got is not None:
+            got["resize"] = False
+            return got
+    last = _LAST_SIZES[-1]
+    return {"size": last[0], "sep": last[3], "head": [[[r[j]] for r in header] for j in range(k)],
+            "widths": [None] * k, "split": False, "text_width": text_width,
+            "resize": True}  # last resort
+
+
+def latex_caption(title: str) -> str:
+    """The caption text: the title without its own "Table 3." number (LaTeX numbers tables)."""
+    return _CAPTION_NUMBER.sub("", title, count=1) or title
+
+
+def to_latex(table: Table, *, text_width_pt: float = TEXT_WIDTH_PT) -> str:
+    """The table as a LaTeX ``table`` float: ``threeparttable`` with booktabs rules and the
+    notes in a ``tablenotes`` block set to the table's width.
+
+    Width rule: the table must fit a text block of ``text_width_pt`` (the standard article's
+    345 pt). The natural layout is kept when it fits; otherwise, in this order, the font steps
+    down (``\\small``, ``\\footnotesize``, with a narrower ``\\tabcolsep``), long header cells
+    of number columns break into lines, and text columns (row labels, descriptions) become
+    paragraph columns whose widths are fractions of ``\\linewidth``; ``\\resizebox`` (graphicx)
+    only when nothing else fits. Numbers never wrap. ``<`` and ``p<0.01`` are set in math
+    mode, so the default OT1 encoding prints them right. Needs ``booktabs`` and
+    ``threeparttable``; Chinese tables need XeLaTeX with ``xeCJK`` (or ``ctex``).
+    """
+    k = table.width
+    lay = _layout(table, text_width_pt)
+    widths = lay["widths"]
+    spec = []
+    for j in range(k):
+        if widths[j] is not None:
+            frac = math.floor(widths[j] / lay["text_width"] * 1000) / 1000
+            spec.append(f"p{{{frac:.3f}\\linewidth}}")
+        else:
+            spec.append("l" if j == 0 else "c")
+    last_wraps = widths[-1] is not None
+    eol = " \\tabularnewline" if last_wraps else " \\\\"
+
+    def cell(j: int, text: str) -> str:
+        t = _tex(text)
+        if widths[j] is not None and j < k - 1 and t:
+            return "\\raggedright " + t
+        m = _SPLIT.match(text.strip()) if lay["split"] and widths[j] is None and j else None
+        if m:  # statistic over its [p], like a coefficient over its SE
+            return (f"\\begin{{tabular}}[t]{{@{{}}c@{{}}}}{_tex(m.group(1))} \\\\ "
+                    f"{{[}}{_tex(m.group(2)[1:-1])}{{]}}\\end{{tabular}}")
+        return t
+
+    def head_cell(j: int, i: int) -> str:
+        lines = lay["head"][j][i]
+        if len(lines) > 1:
+            return ("\\begin{tabular}[b]{@{}c@{}}" + " \\\\ ".join(_tex(x) for x in lines)
+                    + "\\end{tabular}")
+        return cell(j, lines[0])
+
+    needs = "booktabs, threeparttable" + (", graphicx" if lay["resize"] else "")
     lines = [
         f"% {table.title}",
-        "% written by coretech.models (requires \\usepackage{booktabs})",
+        f"% written by coretech.models (requires \\usepackage{{{needs}}})",
         "\\begin{table}[htbp]",
         "\\centering",
-        f"\\caption{{{_tex(table.title)}}}",
-        f"\\label{{tab:{table.name}}}",
-        f"\\begin{{tabular}}{{l{'c' * k}}}",
-        "\\toprule",
     ]
-    for r in table.header:
-        lines.append(" & ".join(_tex(c) for c in r) + " \\\\")
+    if lay["size"]:
+        lines.append(lay["size"])
+    if lay["sep"] != 6.0:
+        lines.append(f"\\setlength{{\\tabcolsep}}{{{lay['sep']:g}pt}}")
+    lines += [
+        "\\begin{threeparttable}",
+        f"\\caption{{{_tex(latex_caption(table.title))}}}",
+        f"\\label{{tab:{table.name}}}",
+    ]
+    if lay["resize"]:
+        lines.append("\\resizebox{\\linewidth}{!}{%")
+    lines += [f"\\begin{{tabular}}{{{''.join(spec)}}}", "\\toprule"]
+    for i in range(len(table.header)):
+        lines.append(" & ".join(head_cell(j, i) for j in range(k)) + eol)
     lines.append("\\midrule")
     for r in table.body:
-        lines.append(" & ".join(_tex(c) for c in r) + " \\\\")
-    lines += ["\\bottomrule", "\\end{tabular}"]
-    for n in table.notes:
-        lines.append(f"\\par\\footnotesize {_tex(n)}")
-    lines.append("\\end{table}")
+        lines.append(" & ".join(cell(j, c) for j, c in enumerate(r)) + eol)
+    lines += ["\\bottomrule", "\\end{tabular}" + ("}" if lay["resize"] else "")]
+    if table.notes:
+        note_size = "\\footnotesize" if lay["size"] in ("", "\\small") else lay["size"]
+        lines += ["\\begin{tablenotes}[flushleft]", note_size]
+        lines += [f"\\item[] {_tex_note(n)}" for n in table.notes]
+        lines.append("\\end{tablenotes}")
+    lines += ["\\end{threeparttable}", "\\end{table}"]
     return "\n".join(lines) + "\n"
 
 
