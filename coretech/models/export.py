@@ -304,9 +304,94 @@ def to_html(table: Table) -> str:
     )
 
 
+#: Times New Roman advance widths (per 1000 em; Adobe Times-Roman metrics, which Times New
+#: Roman and Liberation Serif share) for the printable ASCII range chr(32) ... chr(126).
+_TIMES = [int(x) for x in (
+    "250 333 408 500 500 833 778 333 333 333 500 564 250 333 250 278 500 500 500 500 500 500 "
+    "500 500 500 500 278 278 564 564 564 444 921 722 667 667 722 611 556 722 722 333 389 722 "
+    "611 889 722 722 556 722 667 556 611 722 722 944 722 722 611 333 278 333 469 500 333 444 "
+    "500 444 500 444 333 500 500 278 278 500 278 778 500 500 500 500 333 389 278 500 500 722 "
+    "500 500 444 480 200 480 541").split()]
+#: Word table layout: font, font size (pt), cell margin left + right (pt), A4 page margin (mm).
+DOCX_FONT, DOCX_EAST_ASIA_FONT, DOCX_SIZE, DOCX_NOTE_SIZE = "Times New Roman", "SimSun", 9.0, 8.0
+_DOCX_CELL_PAD = 2 * 5.4 + 2.0
+DOCX_PAGE_MARGIN_MM = 25.0
+
+
+def docx_text_width(text: str, size: float = DOCX_SIZE, *, bold: bool = False) -> float:
+    """Estimated width in pt of ``text`` set in Times New Roman at ``size`` pt (bold: +8%)."""
+    w = 0.0
+    for ch in text:
+        o = ord(ch)
+        if 32 <= o <= 126:
+            w += _TIMES[o - 32]
+        elif unicodedata.east_asian_width(ch) in "WF":
+            w += 1000
+        else:
+            w += 600
+    return w / 1000 * size * (1.08 if bold else 1.0)
+
+
+def _docx_columns(table: Table, avail: float) -> list[float] | None:
+    """Column widths (pt) that fit the content without wrapping, or with text columns wrapped
+    at spaces when that is the only way to fit ``avail``; None when even that does not fit."""
+    k = table.width
+    nh = len(table.header)
+    grid = table.grid()
+    nat = [max(docx_text_width(r[j], bold=i < nh) for i, r in enumerate(grid)) * 1.05
+           + _DOCX_CELL_PAD for j in range(k)]
+    if sum(nat) <= avail:
+        return nat
+    wrappable = [j == 0 or any(not _is_numeric(r[j]) and " " in r[j].strip() for r in table.body)
+                 for j in range(k)]
+    fixed = sum(nat[j] for j in range(k) if not wrappable[j])
+    wj = [j for j in range(k) if wrappable[j]]
+    mins = {j: max(docx_text_width(w, bold=i < nh) for i, r in enumerate(grid)
+                   for w in (r[j].split() or [""])) * 1.05 + _DOCX_CELL_PAD for j in wj}
+    free = avail - fixed
+    if not wj or free < sum(mins.values()):
+        return None
+    tot = sum(nat[j] for j in wj)
+    out = list(nat)
+    for j in wj:
+        out[j] = max(mins[j], free * nat[j] / tot)
+    scale_free = free - sum(mins.values())
+    extra = sum(out[j] - mins[j] for j in wj)
+    if extra > scale_free > 0:
+        for j in wj:
+            out[j] = mins[j] + (out[j] - mins[j]) * scale_free / extra
+    return out
+
+
+def _border(parent, tag: str, edges: dict[str, tuple[str, int]]) -> None:  # noqa: ANN001
+    """Add ``<w:tag>`` with one ``<w:edge w:val w:sz w:space w:color>`` per edge."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    box = OxmlElement(f"w:{tag}")
+    for edge, (val, size) in edges.items():
+        e = OxmlElement(f"w:{edge}")
+        e.set(qn("w:val"), val)
+        e.set(qn("w:sz"), str(size))
+        e.set(qn("w:space"), "0")
+        e.set(qn("w:color"), "000000" if val != "nil" else "auto")
+        box.append(e)
+    parent.append(box)
+
+
 def to_docx(table: Table) -> bytes:
+    """The table as a Word document: A4, a three-line table (a 1.5 pt rule above and below
+    the table, 0.75 pt under the header; no other borders), Times New Roman 9 pt with no
+    spacing around cell paragraphs, and column widths fitted to the content so numbers such
+    as ``0.9655**`` and row labels do not wrap. A table too wide for an A4 portrait text block
+    (160 mm) is set on A4 landscape; only beyond that do row-label/text columns wrap."""
     import docx
-    from docx.shared import Pt
+    from docx.enum.section import WD_ORIENT
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Mm, Pt
 
     doc = docx.Document()
     props = doc.core_properties
@@ -317,18 +402,80 @@ def to_docx(table: Table) -> bytes:
     props.last_modified_by = "coretech"
     props.revision = 1
     props.title = table.title
-    doc.add_paragraph(table.title).runs[0].bold = True
+    normal = doc.styles["Normal"]
+    normal.font.name = DOCX_FONT
+    normal.font.size = Pt(DOCX_SIZE)
+    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), DOCX_EAST_ASIA_FONT)
+    normal.paragraph_format.space_before = Pt(0)
+    normal.paragraph_format.space_after = Pt(0)
+    normal.paragraph_format.line_spacing = 1.0
+
+    sec = doc.sections[0]
+    margin = Mm(DOCX_PAGE_MARGIN_MM)
+    sec.top_margin = sec.bottom_margin = sec.left_margin = sec.right_margin = margin
+    mm_pt = 72 / 25.4
+    portrait = (210 - 2 * DOCX_PAGE_MARGIN_MM) * mm_pt
+    landscape = (297 - 2 * DOCX_PAGE_MARGIN_MM) * mm_pt
+    widths = _docx_columns(table, portrait)
+    natural = widths is not None and _docx_columns(table, float("inf")) == widths
+    wide = not natural  # landscape before any wrapping
+    if wide:
+        widths = _docx_columns(table, landscape)
+    if wide:
+        sec.orientation = WD_ORIENT.LANDSCAPE
+        sec.page_width, sec.page_height = Mm(297), Mm(210)
+    else:
+        sec.page_width, sec.page_height = Mm(210), Mm(297)
+    if widths is None:  # nothing fits: equal shares of the landscape block (cells wrap)
+        widths = [landscape / table.width] * table.width
+
+    title = doc.add_paragraph()
+    run = title.add_run(table.title)
+    run.bold = True
+    run.font.size = Pt(DOCX_SIZE + 1)
+    title.paragraph_format.space_after = Pt(4)
+    title.paragraph_format.keep_with_next = True
+
     grid = table.grid()
+    nh = len(table.header)
     t = doc.add_table(rows=len(grid), cols=table.width)
-    for i, (row_obj, row) in enumerate(zip(t.rows, grid, strict=True)):
-        for cell, val in zip(row_obj.cells, row, strict=True):  # t.cell(i, j) is O(cells)
+    t.autofit = False
+    t.alignment = WD_TABLE_ALIGNMENT.CENTER
+    tbl_pr = t._tbl.tblPr
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    tbl_pr.append(layout)
+    _border(tbl_pr, "tblBorders", {"top": ("single", 12), "left": ("nil", 0),
+                                   "bottom": ("single", 12), "right": ("nil", 0),
+                                   "insideH": ("nil", 0), "insideV": ("nil", 0)})
+    for gc, w in zip(t._tbl.tblGrid.findall(qn("w:gridCol")), widths, strict=True):
+        gc.set(qn("w:w"), str(round(w * 20)))
+    for i, (row_obj, row) in enumerate(zip(t.rows, grid, strict=True)):  # t.cell(i, j) is O(cells)
+        tr_pr = row_obj._tr.get_or_add_trPr()
+        cant = OxmlElement("w:cantSplit")
+        tr_pr.append(cant)
+        if i < nh:
+            tr_pr.append(OxmlElement("w:tblHeader"))
+        for j, (cell, val) in enumerate(zip(row_obj.cells, row, strict=True)):
+            cell.width = Pt(widths[j])
             cell.text = val
             for p in cell.paragraphs:
-                for run in p.runs:
-                    run.font.size = Pt(9)
-                    run.bold = i < len(table.header)
+                pf = p.paragraph_format
+                pf.space_before = Pt(0)
+                pf.space_after = Pt(0)
+                pf.line_spacing = 1.0
+                p.alignment = WD_ALIGN_PARAGRAPH.LEFT if j == 0 else WD_ALIGN_PARAGRAPH.CENTER
+                for r in p.runs:
+                    r.font.size = Pt(DOCX_SIZE)
+                    r.bold = i < nh
+            if i == nh - 1:  # the rule under the header
+                _border(cell._tc.get_or_add_tcPr(), "tcBorders", {"bottom": ("single", 6)})
     for n in table.notes:
-        doc.add_paragraph(n).runs[0].font.size = Pt(8)
+        p = doc.add_paragraph()
+        p.add_run(n).font.size = Pt(DOCX_NOTE_SIZE)
+        p.paragraph_format.space_after = Pt(0)
+    if table.notes:
+        doc.paragraphs[-len(table.notes)].paragraph_format.space_before = Pt(3)
     buf = io.BytesIO()
     doc.save(buf)
     return normalise_zip(buf.getvalue())
