@@ -89,6 +89,17 @@ def _path_from_evidence(evidence: object) -> str:
     return m.group(1).strip() if m else ""
 
 
+def _own_title(path: str) -> str:
+    """The code's own title: the last part of its path, with its parent's when it only
+    continues it (IPC subgroup titles such as "of ball or roller bearings")."""
+    parts = [x.strip() for x in str(path or "").split(" > ") if x.strip()]
+    if not parts:
+        return ""
+    if len(parts) > 1 and parts[-1][:1].islower():
+        return f"{parts[-2]} > {parts[-1]}"
+    return parts[-1]
+
+
 def _words_of_evidence(evidence: object) -> str:
     return re.sub(r"\s*\|\s*path:.*$", "", str(evidence or "")).strip()
 
@@ -154,7 +165,7 @@ def review_frame(dictionary: pd.DataFrame, candidates: pd.DataFrame, *,
         "tech_id": rows["tech_id"],
         "name": rows["tech_id"].map(lambda t: names.get(t, "")),
         "ipc_code": rows["ipc_code"],
-        "title": [p.split(" > ")[-1].strip() for p in paths],
+        "title": [_own_title(p) for p in paths],
         "decision": [
             "" if (t, k) not in dec else ("reject" if dec[(t, k)] == "rejected" else "accept")
             for t, k in zip(rows["tech_id"], rows["ipc_code"], strict=True)

@@ -306,3 +306,13 @@ def test_scheme_from_provenance_may_be_the_embedded_default(tmp_path, monkeypatc
         {"inputs": {"ipc": {"path": str(default_source_path())}}}), encoding="utf-8")
     codes, name = review._scheme_codes_for(dic, None)
     assert seen == [None] and codes == {"G06N3/08"} and "embedded" in name
+
+
+def test_own_title_keeps_the_parent_of_a_continuation():
+    from coretech.matching.review import _own_title
+
+    assert _own_title("WEIGHING > Details of weighing apparatus > of ball or roller bearings") \
+        == "Details of weighing apparatus > of ball or roller bearings"
+    assert _own_title("BEARINGS > Ball or roller bearings") == "Ball or roller bearings"
+    assert _own_title("基于生物学模型的计算机系统 > 神经网络 > 学习方法") == "学习方法"
+    assert _own_title("") == ""
