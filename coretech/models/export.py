@@ -363,8 +363,8 @@ def _docx_columns(table: Table, avail: float) -> list[float] | None:
     return out
 
 
-def _border(parent, tag: str, edges: dict[str, tuple[str, int]]) -> None:  # noqa: ANN001
-    """Add ``<w:tag>`` with one ``<w:edge w:val w:sz w:space w:color>`` per edge."""
+def _border(parent, tag: str, edges: dict[str, tuple[str, int]]):  # noqa: ANN001, ANN202
+    """``<w:tag>`` with one ``<w:edge w:val w:sz w:space w:color>`` per edge."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
@@ -376,7 +376,7 @@ def _border(parent, tag: str, edges: dict[str, tuple[str, int]]) -> None:  # noq
         e.set(qn("w:space"), "0")
         e.set(qn("w:color"), "000000" if val != "nil" else "auto")
         box.append(e)
-    parent.append(box)
+    return box
 
 
 def to_docx(table: Table) -> bytes:
@@ -442,12 +442,21 @@ def to_docx(table: Table) -> bytes:
     t.autofit = False
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
     tbl_pr = t._tbl.tblPr
-    layout = OxmlElement("w:tblLayout")
-    layout.set(qn("w:type"), "fixed")
-    tbl_pr.append(layout)
-    _border(tbl_pr, "tblBorders", {"top": ("single", 12), "left": ("nil", 0),
-                                   "bottom": ("single", 12), "right": ("nil", 0),
-                                   "insideH": ("nil", 0), "insideV": ("nil", 0)})
+    borders = _border(tbl_pr, "tblBorders", {"top": ("single", 12), "left": ("nil", 0),
+                                             "bottom": ("single", 12), "right": ("nil", 0),
+                                             "insideH": ("nil", 0), "insideV": ("nil", 0)})
+    # schema order of w:tblPr: ... jc, tblCellSpacing, tblInd, tblBorders, shd, tblLayout
+    # (autofit off: fixed), tblCellMar, tblLook
+    after = [c for c in tbl_pr if c.tag in (qn("w:shd"), qn("w:tblLayout"), qn("w:tblCellMar"),
+                                            qn("w:tblLook"))]
+    if after:
+        after[0].addprevious(borders)
+    else:
+        tbl_pr.append(borders)
+    tbl_w = tbl_pr.find(qn("w:tblW"))
+    if tbl_w is not None:
+        tbl_w.set(qn("w:type"), "dxa")
+        tbl_w.set(qn("w:w"), str(round(sum(widths) * 20)))
     for gc, w in zip(t._tbl.tblGrid.findall(qn("w:gridCol")), widths, strict=True):
         gc.set(qn("w:w"), str(round(w * 20)))
     for i, (row_obj, row) in enumerate(zip(t.rows, grid, strict=True)):  # t.cell(i, j) is O(cells)
@@ -469,7 +478,13 @@ def to_docx(table: Table) -> bytes:
                     r.font.size = Pt(DOCX_SIZE)
                     r.bold = i < nh
             if i == nh - 1:  # the rule under the header
-                _border(cell._tc.get_or_add_tcPr(), "tcBorders", {"bottom": ("single", 6)})
+                tc_pr = cell._tc.get_or_add_tcPr()
+                box = _border(tc_pr, "tcBorders", {"bottom": ("single", 6)})
+                w = tc_pr.find(qn("w:tcW"))  # tcW, gridSpan, vMerge come before tcBorders
+                if w is not None:
+                    w.addnext(box)
+                else:
+                    tc_pr.insert(0, box)
     for n in table.notes:
         p = doc.add_paragraph()
         p.add_run(n).font.size = Pt(DOCX_NOTE_SIZE)
