@@ -22,7 +22,7 @@ the folder of the study file)::
     [breakthrough]   # options of `coretech breakthrough` (end_year, reference, ...)
     [indicators]     # options of `coretech indicators` (spec, ...)
     [panel]          # how the models' panel is assembled (merge_sicoughs, min_lag_share)
-    [models]         # parsed by coretech.models.study.ModelsConfig (passed through as is)
+    [models]         # parsed by coretech.models.config.ModelsConfig (passed through as is)
     [simulate]       # seeds and sizes of simulated inputs (demo)
     [report]         # title
 

