@@ -34,7 +34,7 @@ def _meta(table: Path) -> dict[str, Any]:
 def _lag_shares(rec: dict[str, Any], base_dir: Path, table_path: Path) -> dict[str, pd.DataFrame]:
     """T_s of the breakthrough run: its lag table (full precision) or, without one, the
     record's shares (rounded to 1e-12; the base check then allows that rounding)."""
-    lag = _resolve(rec.get("outputs", {}).get("lag_table"), base_dir)
+    lag = _resolve(rec.get("outputs", {}).get("lag_table"), base_dir, table_path.parent)
     if lag is not None and lag.is_file():
         t = read_table(lag, as_text=False, required=("s", "share"))
         return {"all": pd.DataFrame({"s": t["s"].astype(int), "share": t["share"].astype(float)})}
@@ -45,11 +45,17 @@ def _lag_shares(rec: dict[str, Any], base_dir: Path, table_path: Path) -> dict[s
     return {"all": pd.DataFrame({"s": np.arange(len(shares)), "share": np.asarray(shares, float)})}
 
 
-def _resolve(p: str | None, base: Path) -> Path | None:
+def _resolve(p: str | None, base: Path, beside: Path | None = None) -> Path | None:
+    """A path from a provenance record: absolute as is; relative against ``base`` (the output
+    folder the record's paths are relative to), else the file of that name ``beside``."""
     if p is None:
         return None
     q = Path(p)
-    return q if q.is_absolute() or q.exists() else base / q
+    if q.is_absolute():
+        return q
+    if (base / q).exists() or beside is None:
+        return base / q
+    return beside / q.name
 
 
 def run_sensitivity(
@@ -112,7 +118,7 @@ def run_sensitivity(
     needs = any(parse(c).kind == "subgroup" for c in codes)
     hierarchy = load_hierarchy(scheme if scheme is not None and scheme.exists() else None) if needs else None
 
-    rej_path = _resolve(rec.get("outputs", {}).get("rejects"), base_dir)
+    rej_path = _resolve(rec.get("outputs", {}).get("rejects"), base_dir, table_path.parent)
     rejected = []
     if rej_path is not None and rej_path.is_file():
         rj = read_table(rej_path, as_text=False)

@@ -63,9 +63,18 @@ def reading(results: pd.DataFrame, influence: pd.DataFrame, target: str, *, leve
 
 
 def write_plot(results: pd.DataFrame, path: Path, target: str) -> Path:
-    """The coefficient with its interval along the threshold and top-k paths, and the
-    jackknife deltas; the dictionary's estimate and interval as a band."""
+    """Write :func:`figure` as a PNG (deterministic: no software stamp)."""
     import matplotlib as mpl
+
+    fig = figure(results, target)
+    with mpl.rc_context({"svg.hashsalt": "coretech"}), atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", metadata={"Software": None}, dpi=110)
+    return path
+
+
+def figure(results: pd.DataFrame, target: str):  # noqa: ANN201 - matplotlib Figure
+    """The coefficient with its interval along the threshold and top-k paths, and the
+    jackknife estimates; the dictionary's estimate and interval as a band."""
     from matplotlib.figure import Figure
 
     r = results[results["target"] == target]
@@ -95,6 +104,34 @@ def write_plot(results: pd.DataFrame, path: Path, target: str) -> Path:
     ax.set_yticks([])
     ax.set_xlabel("coefficient without one technology")
     ax.set_title("jackknife over technologies", fontsize=9)
-    with mpl.rc_context({"svg.hashsalt": "coretech"}), atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", metadata={"Software": None}, dpi=110)
-    return path
+    return fig
+
+
+def report_section(rep, folder: Path) -> None:  # noqa: ANN001 - an HTMLReport
+    """The report's section: the reading per target, the plot, the most influential items."""
+    import json
+
+    meta = folder / "sensitivity.meta.json"
+    res_path = folder / "sensitivity.csv"
+    if not (meta.is_file() and res_path.is_file()):
+        return
+    rec = json.loads(meta.read_text(encoding="utf-8"))
+    res = pd.read_csv(res_path)
+    inf = pd.read_csv(folder / "influence.csv") if (folder / "influence.csv").is_file() else None
+    rep.heading("Dictionary sensitivity")
+    rep.paragraph(
+        "How much the estimates move when the dictionary changes: the breakthrough variable "
+        "is re-computed (eq. 5) and the mechanism regressions re-estimated under "
+        f"{rec.get('counts', {}).get('variants', '?')} dictionary variants (score thresholds, "
+        "top-k codes per technology, each technology left out, technologies resampled). "
+        "See docs/sensitivity.md; the results are sensitivity/sensitivity.csv and "
+        "influence.csv.")
+    for target, text in sorted(rec.get("reading", {}).items()):
+        rep.paragraph(text)
+        if (res["target"] == target).any():
+            rep.figure(figure(res, target), caption=f"{target}: coefficient and 95% interval "
+                       "along each path; grey band: the dictionary's interval")
+        if inf is not None and len(inf):
+            top = inf[inf["target"] == target].head(5)
+            rep.table(top.drop(columns=["target"]), caption="Most influential technologies "
+                      "(jackknife: coefficient without the technology)", digits=4, max_rows=None)
