@@ -19,9 +19,9 @@ LINE_LIMIT_EXCLUDED = {"coretech/indicators/breakthrough.py"}
 #: matching -> indicators -> models -> pipeline; the ipc package comes first here because its
 #: codes and scheme table are shared by every stage, the crawler included (it validates
 #: symbols and writes scheme tables with coretech.ipc), while ipc imports no crawler code.
-STAGE_ORDER = ("ipc", "crawler", "matching", "indicators", "models", "pipeline")
+STAGE_ORDER = ("ipc", "crawler", "matching", "indicators", "models", "sensitivity", "pipeline")
 #: Shared by all: these may be imported by any stage and import no stage themselves.
-SHARED = {"coretech", "errors", "io", "provenance", "htmlreport", "simulate"}
+SHARED = {"coretech", "errors", "io", "provenance", "htmlreport", "simulate", "fonts"}
 #: The command line sits above everything (it registers every stage's commands).
 TOP = {"cli"}
 

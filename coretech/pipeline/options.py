@@ -23,6 +23,8 @@ STAGE_ROLES: dict[str, tuple[str, ...]] = {
     "indicators": ("panel", "out"),
     "panel": ("panel", "out", "sicoughs", "indicators"),
     "models": ("panel", "out", "study"),
+    "sensitivity": ("patents", "dictionary", "candidates", "breakthrough", "panel", "out", "ipc",
+                    "base", "progress"),
     "report": ("out", "study_out", "study", "provenance"),
 }
 

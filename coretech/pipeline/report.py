@@ -277,6 +277,11 @@ def run_report(
 
     # --- models
     _model_sections(rep, root / "models", save, root)
+    # --- dictionary sensitivity (when this run has the stage: an earlier run's files are stale)
+    if provenance is None or "sensitivity" in (provenance.get("stages") or {}):
+        from coretech.sensitivity.summary import report_section
+
+        report_section(rep, root / "sensitivity")
 
     # --- provenance
     rep.heading("Provenance appendix")

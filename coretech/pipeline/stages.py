@@ -62,6 +62,7 @@ TARGETS: dict[str, tuple[tuple[str, str], ...]] = {
         ("coretech.models", "run_models"),
         ("coretech.models.cli", "run_models"),
     ),
+    "sensitivity": (("coretech.sensitivity", "run_sensitivity"),),
     "simulate_panel": (("coretech.simulate.panel", "simulate_panel"),),
     "panel": (("coretech.pipeline.panel", "assemble_panel"),),
     "report": (("coretech.pipeline.report", "run_report"),),
@@ -80,6 +81,7 @@ STAGE_CODE: dict[str, tuple[str, ...]] = {
     "indicators": ("coretech.indicators",),
     "panel": ("coretech.pipeline.panel",),
     "models": ("coretech.models",),
+    "sensitivity": ("coretech.sensitivity",),
     "report": ("coretech.pipeline.report", "coretech.pipeline.figures", "coretech.htmlreport"),
 }
 
@@ -92,6 +94,8 @@ def _applies(study: Study, stage: str) -> bool:
         return study.panel == "simulate"
     if stage == "simulate_patents":
         return study.patents == "simulate"
+    if stage == "sensitivity":  # off by default: [sensitivity] enabled = true
+        return study.enabled.get("sensitivity", False)
     return True
 
 
@@ -345,6 +349,36 @@ def plan_models(ctx: Context) -> Plan | None:
     return Plan({"panel": panel, **files}, opts, {"tables": out}, call)
 
 
+def plan_sensitivity(ctx: Context) -> Plan | None:
+    """``coretech sensitivity``: the breakthrough variable and the mechanism coefficients under
+    dictionary variants (docs/sensitivity.md); runs only with ``[sensitivity] enabled = true``."""
+    st = ctx.study
+    fn = resolve(TARGETS["sensitivity"], "sensitivity")
+    patents = st.input_path("patents") or ctx.output("simulate_patents", "patents")
+    sicoughs = require(ctx.output("breakthrough", "sicoughs"), "the breakthrough table (stage breakthrough)")
+    panel = require(ctx.output("panel", "panel"), "the assembled panel (stage panel)")
+    patents = require(patents, "the patents ([inputs] patents or stage simulate_patents)")
+    dictionary = require(_dictionary(ctx), "the dictionary (stage match or [inputs] dictionary)")
+    candidates = ctx.output("match", "candidates")
+    scheme = ctx.output("ipc", "scheme")
+    lags = ctx.output("breakthrough", "lags")
+    opts = st.stage_options("sensitivity")
+    if "min_lag_share" not in opts and "min_lag_share" in st.stage_options("panel"):
+        opts["min_lag_share"] = st.stage_options("panel")["min_lag_share"]
+    folder = ctx.folder("sensitivity")
+    results = ctx.path("sensitivity", "sensitivity.csv")
+    call = bind(fn, "sensitivity", [],
+                {"patents": rel(ctx, patents), "dictionary": rel(ctx, dictionary),
+                 "candidates": rel(ctx, candidates), "breakthrough": rel(ctx, sicoughs),
+                 "panel": rel(ctx, panel), "ipc": rel(ctx, scheme), "out": rel(ctx, folder),
+                 "base": rel(ctx, ctx.out)},
+                opts, optional={"progress": ctx.progress})
+    inputs = {"patents": patents, "dictionary": dictionary, "candidates": candidates,
+              "breakthrough": sicoughs, "lags": lags, "panel": panel, "scheme": scheme}
+    return Plan({k: v for k, v in inputs.items() if v is not None}, opts,
+                {"results": results, "folder": folder}, call)
+
+
 def plan_report(ctx: Context) -> Plan | None:
     from coretech.pipeline.report import run_report
 
@@ -385,6 +419,7 @@ STAGES: tuple[tuple[str, Callable[[Context], Plan | None]], ...] = (
     ("indicators", plan_indicators),
     ("panel", plan_panel),
     ("models", plan_models),
+    ("sensitivity", plan_sensitivity),
     ("report", plan_report),
 )
 

@@ -50,7 +50,9 @@ from typing import Any
 from coretech.errors import InputError
 
 #: Tables of a study file holding a stage's options (the user-facing names).
-STAGE_TABLES = ("ipc", "match", "audit", "breakthrough", "indicators", "panel", "models", "report")
+STAGE_TABLES = (
+    "ipc", "match", "audit", "breakthrough", "indicators", "panel", "models", "sensitivity", "report",
+)
 #: Keys every stage table accepts besides the stage's own options.
 PIPELINE_KEYS = {"enabled"}
 #: Inputs the [inputs] table may name.
