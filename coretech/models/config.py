@@ -31,6 +31,10 @@ formats = ["csv", "tex", "docx", "xlsx", "html"]
 decimals = 4
 language = "en"               # "en" or "zh" (the paper's Chinese labels)
 tables = [2, 3, 4, 5, 6, 7]
+labels = {}                   # column = label shown in the tables (raw name when absent); a
+                              # study file's top-level [labels] table fills it too
+simulated = false             # the panel is simulated: every table says so in its notes (set
+                              # by `coretech models --simulate` and by [inputs] panel = "simulate")
 ```
 """
 
@@ -78,6 +82,12 @@ class ModelsConfig:
     language: str = "en"
     tables: list[int] = field(default_factory=lambda: [2, 3, 4, 5, 6, 7])
     meanings: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    simulated: bool = False
+
+    def label(self, column: str) -> str:
+        """The label of ``column`` in the tables (``labels``), else its name."""
+        return self.labels.get(column, column)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any] | None) -> ModelsConfig:
@@ -172,7 +182,7 @@ def _coerce(key: str, val: Any, default: Any) -> Any:
         if isinstance(val, list):
             return [str(v) for v in val]
         raise err("a list of city names or a file path")
-    if key == "meanings":
+    if key in ("meanings", "labels"):
         if isinstance(val, Mapping):
             return {str(k): str(v) for k, v in val.items()}
         raise err("a table of column = description")
@@ -229,6 +239,11 @@ def load_study(study: Any) -> tuple[ModelsConfig, Path | None]:
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML: {exc}", file=path) from exc
     try:
-        return ModelsConfig.from_mapping(data.get("models", {})), path.parent
+        models = dict(data.get("models", {}))
+        if isinstance(data.get("labels"), Mapping):  # the study file's [labels] table
+            models["labels"] = {**data["labels"], **models.get("labels", {})}
+        if (data.get("inputs") or {}).get("panel") == "simulate":
+            models.setdefault("simulated", True)
+        return ModelsConfig.from_mapping(models), path.parent
     except InputError as exc:
         raise InputError(exc.message, file=path, column=f"models.{exc.column}" if exc.column else None) from exc

@@ -9,7 +9,6 @@ for Excel, the same stamps for Word) - re-running gives byte-identical files.
 from __future__ import annotations
 
 import csv
-import html
 import io
 import math
 import re
@@ -32,10 +31,16 @@ FORMATS = ("csv", "tex", "docx", "xlsx", "html")
 
 
 def to_csv(table: Table) -> str:
+    """The grid, then (as in the Excel sheet) a blank row and one note per row in the first
+    column: the notes (stars, standard errors, "simulated data") travel with the numbers."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     for row in table.grid():
         w.writerow(row)
+    if table.notes:
+        w.writerow([])
+        for n in table.notes:
+            w.writerow([n])
     return buf.getvalue()
 
 
@@ -281,27 +286,12 @@ def to_latex(table: Table, *, text_width_pt: float = TEXT_WIDTH_PT) -> str:
 
 
 def to_html(table: Table) -> str:
-    e = html.escape
-    rows = []
-    for r in table.header:
-        rows.append("<tr>" + "".join(f"<th>{e(c)}</th>" for c in r) + "</tr>")
-    body = []
-    for r in table.body:
-        body.append("<tr>" + f"<th scope=\"row\">{e(r[0])}</th>" + "".join(f"<td>{e(c)}</td>" for c in r[1:]) + "</tr>")
-    notes = "".join(f"<p class=\"note\">{e(n)}</p>" for n in table.notes)
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        f"<title>{e(table.title)}</title>\n"
-        "<style>body{font-family:'Times New Roman','Noto Serif CJK SC',serif;margin:2em}"
-        "table{border-collapse:collapse}caption{font-weight:bold;margin-bottom:.5em}"
-        "thead tr:first-child th{border-top:2px solid #000}thead tr:last-child th{border-bottom:1px solid #000}"
-        "tbody tr:last-child th,tbody tr:last-child td{border-bottom:2px solid #000}"
-        "th,td{padding:2px 12px;text-align:center}tbody th{text-align:left;font-weight:normal}"
-        ".note{font-size:small}</style>\n</head>\n<body>\n"
-        f"<table>\n<caption>{e(table.title)}</caption>\n<thead>\n" + "\n".join(rows)
-        + "\n</thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>\n"
-        + notes + "\n</body>\n</html>\n"
-    )
+    """A self-contained page in the three-rule layout, notes under the table: the same
+    renderer as the study report (:func:`coretech.htmlreport.table_page`)."""
+    from coretech.htmlreport import table_page
+
+    lang = "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in table.title) else "en"
+    return table_page(table.title, table.header, table.body, table.notes, lang=lang)
 
 
 #: Times New Roman advance widths (per 1000 em; Adobe Times-Roman metrics, which Times New

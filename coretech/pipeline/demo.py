@@ -85,6 +85,28 @@ suffix = "_w"
 merge_sicoughs = "column"
 min_lag_share = 0.25
 
+# Table 5's "excluding pilot cities" column drops the cities the simulated panel marks as
+# pilots (a seeded random set standing in for the innovative-city pilots, not the real list).
+[models]
+pilot_column = "pilot"
+
+# What the tables and the report call each variable (the raw column name when absent). The
+# panel's Sicoughs is the simulated one with known effects; Sicoughs_measured is the one the
+# breakthrough stage measured from the simulated patents (eq. 5).
+[labels]
+Nycives = "New quality productive forces"
+Cialomy = "Digital-economy agglomeration"
+Sicoughs = "S&T breakthrough (panel, simulated)"
+Sicoughs_measured = "S&T breakthrough (measured, eq. 5)"
+Actros = "Factor allocation"
+Irading = "Industrial upgrading"
+Idetion = "Trade cooperation (ln FDI)"
+Eoryity = "Environmental regulation"
+Mentel = "Marketisation"
+Fialevel = "Fintech level"
+Tinevel = "Transport level"
+Fprises = "High-tech firm base"
+
 [report]
 title = "coretech demo report"
 notes = [{note}]

@@ -276,7 +276,8 @@ def run_report(
                 "Sicoughs unless [panel] merge_sicoughs = \"replace\".")
 
     # --- models
-    _model_sections(rep, root / "models", save, root)
+    _model_sections(rep, root / "models", save, root,
+                    labels=dict(getattr(study, "labels", None) or {}))
     # --- dictionary sensitivity (when this run has the stage: an earlier run's files are stale)
     if provenance is None or "sensitivity" in (provenance.get("stages") or {}):
         from coretech.sensitivity.summary import report_section
@@ -408,7 +409,13 @@ def truth_comparison(estimates: Mapping[str, Any], truth: Mapping[str, Any],
 
 
 def _model_sections(rep: Any, models: Path, save: Any, root: Path | None = None,
-                    d: str = "Cialomy", y: str = "Nycives") -> None:
+                    d: str = "Cialomy", y: str = "Nycives",
+                    labels: Mapping[str, str] | None = None) -> None:
+    labels = dict(labels or {})
+
+    def lab(name: str) -> str:  # "label (name)" when the study labels it, else the name
+        return f"{labels[name]} ({name})" if name in labels else name
+
     rep.heading("Models: Tables 2–7")
     if not models.is_dir():
         rep.paragraph("The models stage did not run.")
@@ -442,18 +449,24 @@ def _model_sections(rep: Any, models: Path, save: Any, root: Path | None = None,
                 note = "; ".join(f"{k.replace('_', ' ')}: p = {v['pvalue']:.3f}"
                                  for k, v in sorted(tests.items()) if v.get("pvalue") is not None)
                 rep.figure(heterogeneity_figure(het),
-                           caption=f"Coefficient of {d} on {y} by group with 95% confidence "
+                           caption=f"Coefficient of {lab(d)} on {lab(y)} by group with 95% "
+                                   "confidence "
                                    f"intervals (Table 6). Tests of equal coefficients: {note}.")
         if f.stem == "table7" and est.get("table7"):
             paths = mechanism_paths(est, d)
             if len(paths):
                 save(paths, "mechanism_paths")
-                rep.raw(f"<figure>{mechanism_svg(paths, d=d, y=y)}<figcaption>Mechanism paths "
-                        f"(METHODS.md §7): a = {html.escape(MECHANISM_A)}, "
-                        f"b = {html.escape(MECHANISM_B)}, each with controls and city and year "
-                        "effects; SE in parentheses; *** p<0.01, ** p<0.05, * p<0.1."
-                        "</figcaption></figure>")
-                shown = paths.assign(holds=paths["holds"].map({True: "yes", False: "no"}))
+                named = "; ".join(f"{k}: {lab(v)}" for k, v in
+                                  (("D", d), ("Y", y), *(("M", m) for m in paths["mediator"]))
+                                  if v in labels)
+                caption = ("Mechanism paths (METHODS.md §7): "
+                           f"a = {MECHANISM_A}, b = {MECHANISM_B}, each with controls and city "
+                           "and year effects; SE in parentheses; *** p<0.01, ** p<0.05, "
+                           "* p<0.1." + (f" {named}." if named else ""))
+                rep.raw(f"<figure>{mechanism_svg(paths, d=d, y=y)}<figcaption>"
+                        f"{html.escape(caption)}</figcaption></figure>")
+                shown = paths.assign(holds=paths["holds"].map({True: "yes", False: "no"}),
+                                     mediator=paths["mediator"].map(lab))
                 rep.table(shown.rename(columns={"a": "a (eq. 3)", "a_se": "SE of a",
                                                 "b": "b (eq. 2)", "b_se": "SE of b",
                                                 "holds": "channel holds"}),

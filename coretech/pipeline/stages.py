@@ -344,6 +344,10 @@ def plan_models(ctx: Context) -> Plan | None:
     raw = ctx.study.stage_options("models")
     opts = {k: (rel(ctx, v) if isinstance(v, Path) else v) for k, v in raw.items()}
     files = {f"models.{k}": v for k, v in raw.items() if isinstance(v, Path)}
+    if ctx.study.labels:  # the study's [labels] table: the tables show them
+        opts["labels"] = {**ctx.study.labels, **opts.get("labels", {})}
+    if ctx.study.panel == "simulate":  # every table then says the data are simulated
+        opts.setdefault("simulated", True)
     out = ctx.folder("models")
     call = bind(fn, "models", [rel(ctx, panel)], {"out": rel(ctx, out), "study": opts}, {})
     return Plan({"panel": panel, **files}, opts, {"tables": out}, call)

@@ -69,7 +69,7 @@ SIMULATE_KEYS: dict[str, type | tuple[type, ...]] = {
     "grant_rate": (int, float),
     "panel_seed": int,
 }
-TOP_LEVEL = {"study", "inputs", "simulate", *STAGE_TABLES}
+TOP_LEVEL = {"study", "inputs", "simulate", "labels", *STAGE_TABLES}
 
 
 # --------------------------------------------------------------------------- the study object
@@ -92,6 +92,7 @@ class Study:
     enabled: dict[str, bool] = field(default_factory=dict)
     simulate: dict[str, Any] = field(default_factory=dict)
     text: str = ""
+    labels: dict[str, str] = field(default_factory=dict)  # [labels]: column = label
 
     def stage_options(self, stage: str) -> dict[str, Any]:
         """The options of ``stage`` as the study file gives them (without pipeline keys)."""
@@ -263,6 +264,12 @@ def study_from_mapping(
             kind = "a string" if want is str else "a number"
             raise err(f"expected {kind}, got {v!r}", "simulate", k)
 
+    # [labels]: column = the label the tables and the report show (raw name when absent)
+    labels = dict(data.get("labels", {}))
+    for k, v in labels.items():
+        if not isinstance(v, str) or not v.strip():
+            raise err("expected a label (a non-empty string)", "labels", k)
+
     # path-valued options are resolved against the study folder
     for table, key in PATH_OPTIONS:
         v = options.get(table, {}).get(key)
@@ -284,6 +291,7 @@ def study_from_mapping(
         enabled=enabled,
         simulate=sim,
         text=text,
+        labels=labels,
         **resolved,
     )
 
