@@ -192,7 +192,9 @@ def iv_gmm(
     diag = _diagnostics(m, r, en, estimator=estimator, sdofminus=sdofminus, endog_test=endog_test,
                         ar_level=ar_level, cd_sdofminus=cd_sdofminus)
     diag.update(convention=convention, estimator=estimator, small=small, dofminus=dofminus,
-                sdofminus=sdofminus, n_clusters=m.n_clusters)
+                sdofminus=sdofminus, n_clusters=m.n_clusters,
+                **{k: float(r[k]) for k in ("r2_a", "r2u", "r2c", "rss", "rmse", "sigmasq")},
+                K=int(r["K"]), L=int(r["L"]))
     res = RegressionResult(
         params=pd.Series(r["b"], index=names, name="coef"),
         cov=pd.DataFrame(r["v"], index=names, columns=names),

@@ -69,7 +69,12 @@ def _kp_chi2(rk, z1p, vhat, n, cov, clusters):
     lab = kr @ theta.flatten(order="F")
     vlab = kr @ kpvar @ kr.T
     vlab = (vlab + vlab.T) / 2
-    return float(n * lab @ np.linalg.solve(vlab, lab)), l1 - kk
+    w, vec = np.linalg.eigh(vlab)
+    pos = w > w.max() * np.finfo(float).eps * max(vlab.shape)
+    # ranktest: a generalised inverse when the covariance is rank deficient (few clusters),
+    # with the degrees of freedom reduced by the deficiency
+    q = vec[:, pos].T @ lab
+    return float(n * q @ (q / w[pos])), l1 - kk - int((~pos).sum())
 
 
 def identification(m: Moments, *, sdofminus: int = 0, cd_sdofminus: int | None = None) -> dict:
