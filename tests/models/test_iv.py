@@ -115,7 +115,7 @@ def test_clustered_s_is_divided_by_n_and_kp_lm_is_not_adjusted(estimator):
         lsdv = _lsdv(df, ["city", "year"], estimator=estimator, cluster="city")
         assert xt.std_errors["x"] == pytest.approx(lsdv.std_errors["x"], rel=1e-9)
         assert xt.diagnostics["kp_lm"] == pytest.approx(lsdv.diagnostics["kp_lm"], rel=1e-9)
-    # the old rule (S / (N - d)) would have inflated the SE by sqrt(N/(N - G)) = +20% here
+    # xtivreg2's d = G would otherwise have inflated the SE by sqrt(N/(N - G)) = +9.5% here
     assert xt.diagnostics["dofminus"] == N_CITY and xt.diagnostics["n_clusters"] == N_CITY
 
 
