@@ -210,6 +210,10 @@ def iv_gmm(
         f_df=tuple(int(v) for v in r["F_df"]),
         diagnostics=diag,
     )
+    neg = [nm for nm, v in zip(names, np.diag(r["v"]), strict=True) if not v > 0]
+    if neg:
+        notes.append(f"covariance not positive definite (variance <= 0 for {', '.join(neg)}; two-way "
+                     "clustering is not guaranteed positive semi-definite): Stata stops here with error 506")
     notes.insert(0, _convention_note(convention, fes, dofminus, sdofminus, small))
     res.info = {**counts, "nobs": n, "fe": fes, "cluster": cls, "instruments": ins, "endog": en,
                 "exog": ex, "resid": r["resid"], "index": data.index, "notes": notes,
