@@ -51,7 +51,7 @@ from scipy import stats
 
 from coretech.errors import InputError
 from coretech.models.absorb import Absorber, codes_of, is_nested, singleton_mask
-from coretech.models.diagnostics import SIZE_LEVELS, stock_yogo
+from coretech.models.diagnostics import BIAS_LEVELS, SIZE_LEVELS, stock_yogo
 from coretech.models.fe import CONST, _as_list, prepare_sample
 from coretech.models.ivdiag import ar_confidence_set, first_stage, identification
 from coretech.models.ivreg2 import (
@@ -332,6 +332,8 @@ def _diagnostics(m, r, en, *, estimator, sdofminus, endog_test, ar_level, cd_sdo
         diag["ar_interval"] = {"level": ar_level, "intervals": ar_confidence_set(m, ar_level)}
     for lvl in SIZE_LEVELS:
         diag[f"stock_yogo_{lvl}"] = stock_yogo(k1, l1, test="size", level=lvl)
+    for lvl in BIAS_LEVELS:  # maximal relative bias, printed by ivreg2 when L1 >= K1 + 2
+        diag[f"stock_yogo_bias_{lvl}"] = stock_yogo(k1, l1, test="bias", level=lvl)
     diag["n_endog"], diag["n_instruments"] = k1, l1
     return diag
 

@@ -207,6 +207,8 @@ def test_endogeneity_test_and_sanderson_windmeijer_with_two_endogenous():
         assert row["sw_df"][0] == 3 - 2 + 1 and 0 < row["sw_r2"] < 1 and row["sw_f"] > 0
         assert row["shea_partial_r2"] <= row["partial_r2"] + 1e-12
     assert "ar_interval" not in g  # one endogenous regressor only
+    assert g["stock_yogo_10"] == stock_yogo(2, 3) == 13.43
+    assert np.isnan(g["stock_yogo_bias_10"])  # Stock-Yogo bias tables need L1 >= K1 + 2
 
 
 def test_options_are_validated():
