@@ -60,6 +60,7 @@ from coretech.models.ivreg2 import (
     Moments,
     endogeneity_test,
     estimate,
+    orthog_test,
     small_sample,
 )
 from coretech.models.results import RegressionResult
@@ -112,6 +113,7 @@ def iv_gmm(
     convention: str | None = None,
     drop_singletons: bool = True,
     endog_test: bool | Sequence[str] = True,
+    orthog: Sequence[str] = (),
     ar_level: float = 0.95,
     fe_dof: str | None = None,
 ) -> RegressionResult:
@@ -130,6 +132,8 @@ def iv_gmm(
         ivreghdfe and fixed effects, off otherwise).
     convention : ``"ivreghdfe"`` (default), ``"xtivreg2"`` or ``"ivreg2"``.
     endog_test : ivreg2's ``endog()``: True tests all endogenous regressors, a list some.
+    orthog : ivreg2's ``orthog()`` for excluded instruments: the C (difference-in-Sargan/
+        Hansen) test of their validity, given the others.
     ar_level : level of the Anderson-Rubin confidence set (one endogenous regressor).
     fe_dof : legacy name: ``"absorbed"`` = ``convention="xtivreg2"``, ``"none"`` = ``"ivreg2"``.
 
@@ -191,6 +195,8 @@ def iv_gmm(
     r = small_sample(estimate(m, estimator), m, small=small, sdofminus=sdofminus, cons=cons)
     diag = _diagnostics(m, r, en, estimator=estimator, sdofminus=sdofminus, endog_test=endog_test,
                         ar_level=ar_level, cd_sdofminus=cd_sdofminus)
+    if orthog:
+        diag.update(_orthog(m, r, ins, _as_list(orthog)))
     diag.update(convention=convention, estimator=estimator, small=small, dofminus=dofminus,
                 sdofminus=sdofminus, n_clusters=m.n_clusters,
                 **{k: float(r[k]) for k in ("r2_a", "r2u", "r2c", "rss", "rmse", "sigmasq")},
@@ -336,6 +342,16 @@ def _diagnostics(m, r, en, *, estimator, sdofminus, endog_test, ar_level, cd_sdo
         diag[f"stock_yogo_bias_{lvl}"] = stock_yogo(k1, l1, test="bias", level=lvl)
     diag["n_endog"], diag["n_instruments"] = k1, l1
     return diag
+
+
+def _orthog(m, r, ins, tested):
+    bad = [t for t in tested if t not in ins]
+    if bad:
+        raise InputError(f"orthog names {', '.join(bad)}, which are not excluded instruments ({', '.join(ins)})")
+    if len(ins) - len(tested) < m.x1.shape[1]:
+        raise InputError(f"orthog: without {', '.join(tested)} the equation is under-identified")
+    c, df, p = orthog_test(m, r, [ins.index(t) for t in tested])
+    return {"orthog_c": c, "orthog_c_df": df, "orthog_c_p": p, "orthog_tested": list(tested)}
 
 
 def _convention_note(convention, fes, d, s, small):

@@ -246,3 +246,13 @@ def endogeneity_test(m: Moments, tested: list[int]) -> tuple[float, int, float]:
     jr = _efficient(mu, su[np.ix_(idx, idx)], z=zu[:, idx], x=x)[3]
     c = ju - jr
     return float(c), t, float(stats.chi2.sf(c, t))
+
+
+def orthog_test(m: Moments, res: dict, tested: list[int]) -> tuple[float, int, float]:
+    """ivreg2's ``orthog()`` C statistic for the excluded instruments ``tested`` (columns of Z1):
+    J of the model minus J of the model without them, efficient GMM with the submatrix of the
+    model's S ("orthog option" block: ``smatrix``, which keeps C >= 0). chi2(#tested)."""
+    keep = [i for i in range(m.z.shape[1]) if i not in tested]
+    jr = _efficient(m, res["s"][np.ix_(keep, keep)], z=m.z[:, keep])[3]
+    c = res["j"] - jr
+    return float(c), len(tested), float(stats.chi2.sf(c, len(tested)))

@@ -211,6 +211,23 @@ def test_endogeneity_test_and_sanderson_windmeijer_with_two_endogenous():
     assert np.isnan(g["stock_yogo_bias_10"])  # Stock-Yogo bias tables need L1 >= K1 + 2
 
 
+@pytest.mark.parametrize("cov", ["unadjusted", "robust"])
+def test_orthog_c_statistic(cov):
+    # dropping one of two instruments leaves the equation exactly identified (J = 0), so the
+    # C statistic is the model's own Sargan/Hansen J; with a third instrument it is smaller
+    df = _panel()
+    r = iv_gmm(df, "y", "x", ["z1", "z2"], exog=["w"], cov=cov, estimator="2sls", orthog=["z2"])
+    g = r.diagnostics
+    assert g["orthog_c"] == pytest.approx(g["hansen_j"], rel=1e-9) and g["orthog_c_df"] == 1
+    df["z3"] = np.random.default_rng(2).normal(size=len(df)) + 0.2 * df.z1
+    r3 = iv_gmm(df, "y", "x", ["z1", "z2", "z3"], exog=["w"], cov=cov, estimator="gmm2s", orthog=["z3"])
+    g3 = r3.diagnostics
+    assert 0 <= g3["orthog_c"] <= g3["hansen_j"] and g3["orthog_c_p"] == pytest.approx(
+        stats.chi2.sf(g3["orthog_c"], 1), rel=1e-12)
+    with pytest.raises(InputError, match="under-identified"):
+        iv_gmm(df, "y", "x", ["z1", "z2"], exog=["w"], orthog=["z1", "z2"])
+
+
 def test_options_are_validated():
     df = _panel()
     with pytest.raises(InputError, match="estimator"):
