@@ -28,8 +28,9 @@ API: :class:`HTMLReport` (``heading``, ``paragraph``, ``note``, ``metrics``, ``t
 :mod:`coretech.models.export`).
 
 The page fits a phone (390 px) without panning: tables scroll inside their own box, text cells
-wrap, figures and diagrams scale to the column (``max-width:100%``; inline SVG diagrams take
-the class ``diagram`` and a ``viewBox``).
+wrap (long file names anywhere), figures scale to the column down to 3/4 of their natural
+size (then scroll in their own box, so that labels stay readable), inline SVG diagrams take
+the class ``diagram`` and a ``viewBox`` and scale to the column.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ nav.toc ol{margin:4px 0;padding-left:20px}
 a{color:#0969da;text-decoration:none}
 figure{margin:14px 0;text-align:center}
 figure img{max-width:100%;height:auto;border:1px solid #eaeef2}
+.figscroll{overflow-x:auto}
 .figrow{display:flex;flex-wrap:wrap;justify-content:center;gap:8px}
 figcaption{color:#57606a;font-size:.92em;margin-top:4px}
 .tablewrap{overflow-x:auto;margin:10px 0}
@@ -96,7 +98,7 @@ footer{margin-top:40px;color:#8c959f;font-size:.85em}
 svg.diagram{width:100%;max-width:var(--w);height:auto;display:block;margin:0 auto}
 @media (max-width:640px){
 main{padding:14px 12px 40px}
-td{overflow-wrap:anywhere}
+td.brk{overflow-wrap:anywhere}
 th,td{padding:3px 5px}
 dl.metrics{grid-template-columns:minmax(0,1fr) minmax(0,max-content)}
 dl.metrics dt{overflow-wrap:anywhere}
@@ -353,7 +355,8 @@ class HTMLReport:
                     text = _fmt(v.item(), digits)
                 else:
                     text = _fmt(v, digits)
-                cls = ' class="num"' if num else ""
+                cls = (' class="num"' if num else
+                       ' class="brk"' if any(len(x) > 16 for x in text.split()) else "")
                 cells.append(f"<td{cls}>{_esc(text)}</td>")
             body.append("<tr>" + "".join(cells) + "</tr>")
         cap = f"<caption>{_esc(caption)}</caption>" if caption else ""
@@ -380,11 +383,15 @@ class HTMLReport:
                 raise ValueError("fmt must be 'svg' or 'png'")
             uri = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
             w, h = (int(round(x * 100)) for x in one.get_size_inches())
+            # never below 3/4 of the natural size (72 px per inch = 3/4 of 96): on a phone a
+            # wide figure scrolls in its own box instead of shrinking its labels to ~4 px
+            least = int(one.get_size_inches()[0] * 72)
             imgs.append(f'<img src="{uri}" width="{w}" height="{h}" '
+                        f'style="min-width:{least}px" '
                         f'alt="{_esc(alt or caption or "figure")}">')
         cap = f"<figcaption>{_esc(caption)}</figcaption>" if caption else ""
         body = imgs[0] if len(imgs) == 1 else f'<div class="figrow">{"".join(imgs)}</div>'
-        self._blocks.append(f"<figure>{body}{cap}</figure>")
+        self._blocks.append(f'<figure><div class="figscroll">{body}</div>{cap}</figure>')
         return self
 
     def regression_table(self, header: list[list[str]], body: list[list[str]],

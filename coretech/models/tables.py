@@ -23,11 +23,15 @@ WORDS = {
     "en": {
         "controls": "Controls", "yes": "Yes", "no": "No", "constant": "Constant",
         "n": "N", "r2": "R²", "city_fe": "City FE", "year_fe": "Year FE", "variable": "",
+        "r2_fe": "R² (with city and year effects)", "r2_within": "Within R²",
+        "clusters": "Clusters ({})", "dep_mean": "Mean of the dependent variable",
         "stars": "*** p<0.01, ** p<0.05, * p<0.1; standard errors in parentheses.",
     },
     "zh": {
         "controls": "控制变量", "yes": "控制", "no": "未控制", "constant": "常数项",
         "n": "样本量", "r2": "R²", "city_fe": "城市固定效应", "year_fe": "年份固定效应", "variable": "",
+        "r2_fe": "R²（含城市和年份固定效应）", "r2_within": "组内R²",
+        "clusters": "聚类数（{}）", "dep_mean": "被解释变量均值",
         "stars": "***、**、*依次表示在1%、5%、10%水平上显著，（）内数值为标准误。",
     },
 }
@@ -136,8 +140,43 @@ def regression_table(
     for row in extra_rows:
         body.append([row, *[c.extra.get(row, "") for c in columns]])
     body.append([w["n"], *[str(c.result.nobs) for c in columns]])
-    body.append([w["r2"], *[fmt(c.result.rsquared, decimals) for c in columns]])
+    body.extend(fit_rows(columns, w, decimals))
     return Table(name, title, header, body, [*notes, w["stars"]])
+
+
+def fit_rows(columns: Sequence[Column], w: Mapping[str, str], decimals: int) -> list[list[str]]:
+    """Number of clusters, mean of the dependent variable and R² rows, each saying what it is.
+
+    Within R²: 1 - RSS / TSS of the within-transformed outcome (twfe ``rsquared_within``;
+    IV-GMM with the effects partialled out: its centred R², the same quantity). R² with the
+    effects (twfe ``rsquared``, reghdfe's "R-squared") only where the model has it. The mean
+    of the dependent variable is over the estimation sample (``result.info["dep_mean"]``).
+    """
+    rows: list[list[str]] = []
+    res = [c.result for c in columns]
+
+    def n_clusters(r: RegressionResult) -> tuple[str, int | None]:
+        g = r.info.get("n_clusters", r.diagnostics.get("n_clusters"))
+        return ", ".join(r.info.get("cluster") or []), g
+
+    cl = [n_clusters(r) for r in res]
+    if any(g for _, g in cl):
+        name = next(n for n, g in cl if g)
+        rows.append([w["clusters"].format(name), *[str(g) if g else "" for _, g in cl]])
+    means = [r.info.get("dep_mean") for r in res]
+    if any(m is not None for m in means):
+        rows.append([w["dep_mean"], *[fmt(m, decimals) for m in means]])
+    within = [r.rsquared_within if r.rsquared_within is not None
+              else r.rsquared if r.info.get("fe") and r.model.startswith("iv") else None
+              for r in res]
+    with_fe = [r.rsquared if r.rsquared_within is not None else None for r in res]
+    if any(v is not None for v in with_fe):
+        rows.append([w["r2_fe"], *[fmt(v, decimals) for v in with_fe]])
+    if any(v is not None for v in within):
+        rows.append([w["r2_within"], *[fmt(v, decimals) for v in within]])
+    if not any(v is not None for v in [*with_fe, *within]):
+        rows.append([w["r2"], *[fmt(r.rsquared, decimals) for r in res]])
+    return rows
 
 
 def descriptive_table(
