@@ -349,6 +349,9 @@ def _table_title(path: Path) -> str:
 #: note: eq. (2) is Y on M, eq. (3) is M on D.
 MECHANISM_A = "coefficient of D in M on D (eq. 3)"
 MECHANISM_B = "coefficient of M in Y on M (eq. 2)"
+#: b when Table 7 tests the indirect effect (``mechanism_rule = "mediation"``): D is added
+#: to eq. (2).
+MECHANISM_B_MEDIATION = "coefficient of M in Y on M and D (eq. 2 with D added)"
 
 TABLE_TITLES = {
     "table2": "Table 2. Descriptive statistics",
@@ -459,8 +462,10 @@ def _model_sections(rep: Any, models: Path, save: Any, root: Path | None = None,
                 named = "; ".join(f"{k}: {lab(v)}" for k, v in
                                   (("D", d), ("Y", y), *(("M", m) for m in paths["mediator"]))
                                   if v in labels)
+                b_is = (MECHANISM_B_MEDIATION if est["table7"][0].get("rule") == "mediation"
+                        else MECHANISM_B)
                 caption = ("Mechanism paths (METHODS.md §7): "
-                           f"a = {MECHANISM_A}, b = {MECHANISM_B}, each with controls and city "
+                           f"a = {MECHANISM_A}, b = {b_is}, each with controls and city "
                            "and year effects; SE in parentheses; *** p<0.01, ** p<0.05, "
                            "* p<0.1." + (f" {named}." if named else ""))
                 rep.raw(f"<figure>{mechanism_svg(paths, d=d, y=y)}<figcaption>"
