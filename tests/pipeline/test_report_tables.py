@@ -190,3 +190,36 @@ def test_both_sicoughs_are_labelled(tmp_path: Path) -> None:
     text = re.sub(r"<[^>]+>", " ", (tmp_path / "r.html").read_text(encoding="utf-8"))
     assert "mean of the measured Sicoughs (sicoughs.csv; Sicoughs_measured" in text
     assert "(mean 6.000)" in text and "SIMULATED with the panel" in text
+
+
+def test_study_labels_reach_the_models_stage(tmp_path: Path) -> None:
+    """[labels] in the study file: validated, passed to the models stage with the simulated
+    flag when the panel is simulated; a label that is not a string names its row."""
+    from coretech.errors import InputError
+    from coretech.pipeline.plan import Context
+    from coretech.pipeline.stages import plan_models
+    from coretech.pipeline.study import load_study
+
+    p = tmp_path / "study.toml"
+    p.write_text('[inputs]\npanel = "simulate"\n\n[labels]\nNycives = "NQPF"\n', encoding="utf-8")
+    study = load_study(p)
+    assert study.labels == {"Nycives": "NQPF"}
+    from coretech.models.config import load_study as models_config
+
+    cfg, _ = models_config(p)  # `coretech models --study study.toml` reads them too
+    assert cfg.labels == {"Nycives": "NQPF"} and cfg.simulated is True
+    p.write_text('[inputs]\npanel = "simulate"\n\n[labels]\nNycives = 3\n', encoding="utf-8")
+    with pytest.raises(InputError) as ei:
+        load_study(p)
+    assert "labels.Nycives" in str(ei.value) and "row 5" in str(ei.value)
+    p.write_text('[inputs]\npanel = "simulate"\n\n[models]\nlabels = {Cialomy = "D"}\n\n'
+                 '[labels]\nNycives = "NQPF"\nCialomy = "DE"\n', encoding="utf-8")
+    study = load_study(p)
+    (tmp_path / "out" / "panel").mkdir(parents=True)
+    (tmp_path / "out" / "panel" / "panel.csv").write_text("city,year\n", encoding="utf-8")
+    ctx = Context(study=study, out=tmp_path / "out",
+                  outputs={"panel": {"panel": tmp_path / "out" / "panel" / "panel.csv"}})
+    plan = plan_models(ctx)
+    # the options are part of the stage's key: a changed label re-runs the models
+    assert plan.options["labels"] == {"Nycives": "NQPF", "Cialomy": "D"}  # [models] wins
+    assert plan.options["simulated"] is True
