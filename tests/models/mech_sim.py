@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 
-
 CONTROLS = ["Idetion", "Eoryity", "Mentel", "Fialevel", "Tinevel", "Fprises"]
 
 
