@@ -491,11 +491,10 @@ def wild_bootstrap_test(
         bst = bread @ (xt.T @ ystar_t)  # (p, m)
         e = ystar_t - xt @ bst
         m = e.shape[1]
-        hs = np.empty((n_groups - 1, n_cl, m))
         proj = xt @ rbread.T  # (n, G-1): row i's contribution to R b
-        for r in range(n_groups - 1):
-            contrib = proj[:, r : r + 1] * e
-            hs[r] = ind @ contrib if ind is not None else contrib
+        contrib = (proj[:, :, None] * e[:, None, :]).reshape(n, -1)  # (n, (G-1) m)
+        sums = ind @ contrib if ind is not None else contrib
+        hs = sums.reshape(-1, n_groups - 1, m).transpose(1, 0, 2)  # (G-1, clusters, m)
         v = qfac * np.einsum("rcm,scm->mrs", hs, hs)
         rb = (rmat @ bst).T[..., None]  # (m, G-1, 1)
         return (rb.transpose(0, 2, 1) @ np.linalg.solve(v, rb))[:, 0, 0]
