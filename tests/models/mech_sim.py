@@ -19,20 +19,25 @@ CONTROLS = ["Idetion", "Eoryity", "Mentel", "Fialevel", "Tinevel", "Fprises"]
 
 
 def rejection_rates(*, reps: int, boot: int, b: float = 0.0, n_cities: int = 100,
-                    seed0: int = 0, alpha: float = 0.05) -> dict[str, float]:
+                    seed0: int = 0, alpha: float = 0.05, paper_reps: int | None = None) -> dict[str, float]:
+    """Rejection rates over ``reps`` panels; the paper's rule on the first ``paper_reps`` (all)."""
     from coretech.models.mechanism import mechanism
     from coretech.models.simulate import simulate_panel
 
     hits = {"bootstrap": 0, "delta": 0, "holds": 0, "paper": 0}
+    paper_reps = reps if paper_reps is None else min(paper_reps, reps)
     for r in range(reps):
         df = simulate_panel(n_cities=n_cities, seed=seed0 + r, effects={"m_to_y": {"Sicoughs": b}})
         c = mechanism(df, "Nycives", "Cialomy", ["Sicoughs"], CONTROLS, n_boot=boot, seed=r, alpha=alpha)[0]
         hits["bootstrap"] += not (c.boot_ci[0] <= 0 <= c.boot_ci[1])
         hits["delta"] += c.indirect_p < alpha
         hits["holds"] += c.holds
-        hits["paper"] += mechanism(df, "Nycives", "Cialomy", ["Sicoughs"], CONTROLS, rule="paper",
-                                   alpha=alpha)[0].holds
-    return {k: v / reps for k, v in hits.items()}
+        if r < paper_reps:
+            hits["paper"] += mechanism(df, "Nycives", "Cialomy", ["Sicoughs"], CONTROLS, rule="paper",
+                                       alpha=alpha)[0].holds
+    out = {k: v / reps for k, v in hits.items()}
+    out["paper"] = hits["paper"] / max(paper_reps, 1)
+    return out
 
 
 def main() -> None:
