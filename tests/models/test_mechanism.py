@@ -89,4 +89,4 @@ def test_mediation_size_when_m_has_no_effect():
 @pytest.mark.slow
 def test_mediation_power():
     r = rejection_rates(reps=60, boot=99, b=0.1, n_cities=100, seed0=10_000, paper_reps=0)
-    assert r["holds"] > 0.6
+    assert r["holds"] > 0.4  # 0.69 at b = 0.1 over 200 draws (docs/models.md)
