@@ -35,7 +35,7 @@ _EXPORTS = {
     "simulate_panel": "coretech.models.simulate",
     "stock_yogo": "coretech.models.diagnostics",
     "RegressionResult": "coretech.models.results",
-    "ModelsConfig": "coretech.models.study",
+    "ModelsConfig": "coretech.models.config",
     "run_suite": "coretech.models.suite",
     "run_models": "coretech.models.suite",
 }

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from coretech.errors import InputError, data_row
+from coretech.models.config import ModelsConfig, load_study
 from coretech.models.fe import twfe
 from coretech.models.hausman import hausman
 from coretech.models.heterogeneity import chow_test, stacked_test, subsamples, wild_bootstrap_test
@@ -35,7 +36,6 @@ from coretech.models.iv import add_lag, iv_gmm
 from coretech.models.mechanism import mechanism
 from coretech.models.results import RegressionResult
 from coretech.models.simulate import regions_table
-from coretech.models.study import ModelsConfig, load_study
 from coretech.models.tables import Column, Table, descriptive_table, fmt, regression_table
 from coretech.models.validate import check_unique_panel, numeric_column, require_columns
 
