@@ -38,7 +38,7 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
 
         if simulate:
             panel = write_simulated_panel(panel, out=out, seed=seed)
-        rec = run_models(panel, study=study, out=out)
+        rec = run_models(panel, study=study, out=out, simulated=simulate)
         n = sum(len(v) for v in rec["outputs"]["tables"].values())
         typer.echo(f"wrote {n} table files for {len(rec['outputs']['tables'])} tables to {out}")
 

@@ -194,6 +194,7 @@ def twfe(
     res.info = {
         **counts,
         "nobs": n,
+        "dep_mean": float(ybar),  # mean of y on the estimation sample (tables: its own row)
         "fe": fes,
         "cluster": cls,
         "n_clusters": g,

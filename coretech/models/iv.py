@@ -223,6 +223,7 @@ def iv_gmm(
     notes.insert(0, _convention_note(convention, fes, dofminus, sdofminus, small))
     res.info = {**counts, "nobs": n, "fe": fes, "cluster": cls, "instruments": ins, "endog": en,
                 "exog": ex, "resid": r["resid"], "index": data.index, "notes": notes,
+                "dep_mean": float(data[y].mean()),  # on the estimation sample (tables: its own row)
                 "convention": convention}
     return res
 

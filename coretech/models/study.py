@@ -16,8 +16,10 @@ from coretech.models.config import PAPER_CONTROLS, PAPER_MEDIATORS, ModelsConfig
 __all__ = ["PAPER_CONTROLS", "PAPER_MEDIATORS", "ModelsConfig", "load_study", "run_models"]
 
 
-def run_models(panel: Any, *, study: Any = None, out: str | Path = "tables") -> dict[str, Any]:
-    """File-level entry point (``coretech models``, ``coretech run``): see :mod:`coretech.models.suite`."""
+def run_models(panel: Any, *, study: Any = None, out: str | Path = "tables",
+               simulated: bool = False) -> dict[str, Any]:
+    """File-level entry point (``coretech models``, ``coretech run``): see :mod:`coretech.models.suite`.
+    ``simulated``: the panel is simulated, every table says so (``coretech models --simulate``)."""
     from coretech.models.suite import run_models as run_suite_models  # heavy: imported on use
 
-    return run_suite_models(panel, study=study, out=out)
+    return run_suite_models(panel, study=study, out=out, simulated=simulated)

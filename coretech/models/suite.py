@@ -20,7 +20,7 @@ equations as written (``"paper"``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,15 @@ from coretech.models.iv import add_lag, iv_gmm
 from coretech.models.mechanism import mechanism
 from coretech.models.results import RegressionResult
 from coretech.models.simulate import regions_table
-from coretech.models.tables import Column, Table, descriptive_table, fmt, regression_table
+from coretech.models.tables import (
+    Column,
+    Table,
+    descriptive_table,
+    fmt,
+    regression_table,
+    relabel,
+    stars,
+)
 from coretech.models.validate import check_unique_panel, numeric_column, require_columns
 
 REGION_ORDER = ("east", "central", "west", "northeast")
@@ -115,8 +123,40 @@ def run_suite(df: pd.DataFrame, cfg: ModelsConfig | None = None, *, base: Path |
     """
     from threadpoolctl import threadpool_limits
 
+    cfg = cfg or ModelsConfig()
     with threadpool_limits(1):
-        return _run_suite(df, cfg or ModelsConfig(), base)
+        suite = _run_suite(df, cfg, base)
+    simulated = cfg.simulated or bool(df.attrs.get("simulated", False))
+    for t in suite.tables.values():
+        relabel(t, cfg.labels)
+        if simulated:
+            t.notes.append(SIMULATED_NOTE_ZH if cfg.language == "zh" else SIMULATED_NOTE)
+    return suite
+
+
+#: The note every table of a simulated panel carries (``[models] simulated``).
+SIMULATED_NOTE = ("SIMULATED DATA: the panel is simulated (coretech.simulate.panel) with known "
+                  "effects; no number in this table describes real cities.")
+SIMULATED_NOTE_ZH = "模拟数据（SIMULATED）：面板由 coretech.simulate.panel 按已知效应模拟生成，表中数值不描述真实城市。"
+
+
+def _first_stage_rows(lagged: pd.DataFrame, r4: RegressionResult, cfg: ModelsConfig,
+                      fe: list[str], dec: int) -> dict[str, str]:
+    """Table 4's first stage: the coefficient of the instrument (SE under it), the F and the
+    partial R² of the excluded instrument (from the IV diagnostics)."""
+    d, z = cfg.d, f"L.{cfg.d}"
+    sample = lagged.loc[r4.info["index"]] if "index" in r4.info else lagged
+    first = twfe(sample, d, [z, *cfg.controls], fe=fe,
+                 cluster=cfg.city if cfg.iv_cov == "cluster" else None)
+    fs = (r4.diagnostics.get("first_stage") or {}).get(d, {})
+    rows = {f"First stage: coefficient of {z}": fmt(float(first.params[z]), dec)
+            + stars(float(first.pvalues[z])),
+            "": f"({fmt(float(first.std_errors[z]), dec)})"}
+    if "F" in fs:
+        rows[f"First stage: F of {z} [p]"] = f"{fmt(fs['F'], dec)} [{fmt(fs.get('F_p'), dec)}]"
+    if "partial_r2" in fs:
+        rows["First stage: partial R² of the instrument"] = fmt(fs["partial_r2"], dec)
+    return rows
 
 
 def _check_clusters(panel: pd.DataFrame, cfg: ModelsConfig) -> None:
@@ -150,7 +190,7 @@ def _run_suite(df: pd.DataFrame, cfg: ModelsConfig, base: Path | None) -> Suite:
     if 2 in want:
         groups = [("被解释变量" if zh else "Dependent", [y]), ("解释变量" if zh else "Explanatory", [d]),
                   ("中介变量" if zh else "Mediators", meds), ("控制变量" if zh else "Controls", ctrls)]
-        meanings = {**(MEANINGS_ZH if zh else MEANINGS_EN), **cfg.meanings}
+        meanings = {**(MEANINGS_ZH if zh else MEANINGS_EN), **cfg.meanings, **cfg.labels}
         tables["table2"] = descriptive_table(
             panel, [(g, c) for g, c in groups if c], meanings=meanings, decimals=dec, lang=lang,
             title="表2 变量描述性统计" if zh else "Table 2. Descriptive statistics")
@@ -198,15 +238,21 @@ def _run_suite(df: pd.DataFrame, cfg: ModelsConfig, base: Path | None) -> Suite:
         }
         if g["hansen_j_df"] > 0:
             rows["Hansen J [p]"] = f"{fmt(g['hansen_j'], dec)} [{fmt(g['hansen_j_p'], dec)}]"
-        rows["F [p]"] = f"{fmt(r4.fvalue, dec)} [{fmt(r4.f_pvalue, dec)}]"
+        rows["Wald F of the second stage, all slopes = 0 [p]"] = \
+            f"{fmt(r4.fvalue, dec)} [{fmt(r4.f_pvalue, dec)}]"
+        rows.update(_first_stage_rows(lagged, r4, cfg, fe, dec))
         tables["table4"] = regression_table(
             "table4", "表4 内生性检验" if zh else "Table 4. Endogeneity: IV-GMM (two-step), instrument = first lag",
-            [Column(r4, y, extra=rows)], [d], labels={d: f"{d} (instrumented by L.{d})"}, decimals=dec,
-            constant=False, extra_rows=list(rows), lang=lang,
+            [Column(r4, y, extra=rows)], [d], labels={d: f"{cfg.label(d)} (instrumented by L.{d})"},
+            decimals=dec, constant=False, extra_rows=list(rows), lang=lang,
             notes=[f"Two-step efficient GMM (ivreg2 gmm2s), city and year effects partialled out; "
                    f"{'cluster-robust' if cfg.iv_cov == 'cluster' else 'heteroskedasticity-robust'} covariance; "
                    f"N = city-years with the lag observed ({r4.info['dropped_missing']} rows without a lag dropped); "
-                   f"absorbed-effect degrees of freedom d = {g['dofminus']} ({cfg.iv_fe_dof})."])
+                   f"absorbed-effect degrees of freedom d = {g['dofminus']} ({cfg.iv_fe_dof}). "
+                   f"Wald F of the second stage: all slopes ({d} and the controls) = 0. First stage: "
+                   f"{d} on L.{d} and the controls with city and year effects on the same sample "
+                   "(twfe, the covariance of the second stage); its F and partial R² are those of "
+                   "the excluded instrument (ivreg2 first)."])
 
     if 5 in want:
         from coretech.indicators import winsorize
@@ -226,15 +272,26 @@ def _run_suite(df: pd.DataFrame, cfg: ModelsConfig, base: Path | None) -> Suite:
         if pilots.all():
             raise InputError("excluding the pilot cities leaves no observations",
                              column=cfg.pilot_column or "pilot_cities")
-        r53 = twfe(panel.loc[~pilots], y, spec, fe=fe, cluster=cl)
-        cols5.append(Column(r53, y))
-        heads.append("考虑政策外生冲击" if zh else "Excluding pilot cities")
+        n_pilot = int(panel.loc[pilots, cfg.city].nunique())
+        counts["pilot_cities_excluded"] = n_pilot
+        notes5 = [se_note]
+        if n_pilot:
+            r53 = twfe(panel.loc[~pilots], y, spec, fe=fe, cluster=cl)
+            cols5.append(Column(r53, y))
+            heads.append(f"考虑政策外生冲击（剔除{n_pilot}个试点城市）" if zh
+                         else f"Excluding {n_pilot} pilot cities")
+            source = (f"column {cfg.pilot_column}" if cfg.pilot_column else
+                      f"the file {cfg.pilot_cities}" if isinstance(cfg.pilot_cities, str)
+                      else "[models] pilot_cities")
+            notes5.append(f"Last column drops the {n_pilot} pilot cities ({source}): {n_pilot} of "
+                          f"{counts['cities']} cities, {int(pilots.sum())} city-years.")
+        else:
+            notes5.append("No pilot-city column: no pilot cities given ([models] pilot_cities or "
+                          "pilot_column), so there is nothing to exclude.")
         results["table5"] = [c.result for c in cols5]
-        counts["pilot_cities_excluded"] = int(panel.loc[pilots, cfg.city].nunique())
         tables["table5"] = regression_table(
             "table5", "表5 稳健性检验" if zh else "Table 5. Robustness",
-            cols5, [d], decimals=dec, group_header=heads, lang=lang,
-            notes=[se_note, f"Last column drops {counts['pilot_cities_excluded']} pilot cities."])
+            cols5, [d], decimals=dec, group_header=heads, lang=lang, notes=notes5)
 
     if 6 in want:
         regions = region_labels(panel, cfg)
@@ -417,12 +474,14 @@ def estimates_json(suite: Suite) -> dict[str, Any]:
     return out
 
 
-def run_models(panel: Any, *, study: Any = None, out: str | Path = "tables") -> dict[str, Any]:
+def run_models(panel: Any, *, study: Any = None, out: str | Path = "tables",
+               simulated: bool = False) -> dict[str, Any]:
     """Read ``panel`` (a path or a DataFrame), run Tables 2-7, write them to ``out``.
 
     ``study`` is a study TOML path (its ``[models]`` table is used), a mapping (the
-    ``[models]`` table), a :class:`ModelsConfig`, or None (the paper's defaults). Returns the
-    provenance record written to ``<out>/models.meta.json``.
+    ``[models]`` table), a :class:`ModelsConfig`, or None (the paper's defaults).
+    ``simulated``: the panel is simulated (``coretech models --simulate``): every table says so.
+    Returns the provenance record written to ``<out>/models.meta.json``.
     """
     from coretech.io import read_table, write_json
     from coretech.models.export import write_table_formats
@@ -438,6 +497,8 @@ def run_models(panel: Any, *, study: Any = None, out: str | Path = "tables") -> 
     if isinstance(cfg.pilot_cities, str):
         p = Path(cfg.pilot_cities)
         inputs["pilot_cities"] = p if p.exists() or base is None else base / p
+    if simulated:
+        cfg = replace(cfg, simulated=True)
     suite = run_suite(df, cfg, base=base)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -453,7 +514,7 @@ def run_models(panel: Any, *, study: Any = None, out: str | Path = "tables") -> 
         outputs={"tables": written, "estimates": "estimates.json"},
         counts=suite.counts,
         packages=("numpy", "pandas", "scipy", "linearmodels", "statsmodels", "openpyxl", "python-docx"),
-        simulated=bool(df.attrs.get("simulated", False)),
+        simulated=cfg.simulated or bool(df.attrs.get("simulated", False)),
     )
     write_provenance(out / "models", record)
     return record

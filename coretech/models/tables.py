@@ -159,6 +159,17 @@ def column_notes(columns: Sequence[Column], lang: str = "en") -> list[str]:
     return out
 
 
+def relabel(table: Table, labels: Mapping[str, str]) -> Table:
+    """Show ``labels`` instead of raw column names: header cells and row labels (first column)
+    equal to a labelled name are replaced, in place; other cells are left as they are."""
+    if labels:
+        for r in table.header:
+            r[:] = [labels.get(c, c) for c in r]
+        for r in table.body:
+            r[0] = labels.get(r[0], r[0])
+    return table
+
+
 def fit_rows(columns: Sequence[Column], w: Mapping[str, str], decimals: int) -> list[list[str]]:
     """Number of clusters, mean of the dependent variable and R² rows, each saying what it is.
 
@@ -172,7 +183,8 @@ def fit_rows(columns: Sequence[Column], w: Mapping[str, str], decimals: int) -> 
 
     def n_clusters(r: RegressionResult) -> tuple[str, int | None]:
         g = r.info.get("n_clusters", r.diagnostics.get("n_clusters"))
-        return ", ".join(r.info.get("cluster") or []), g
+        names = r.info.get("cluster") or []
+        return ", ".join([names] if isinstance(names, str) else names), g
 
     cl = [n_clusters(r) for r in res]
     if any(g for _, g in cl):

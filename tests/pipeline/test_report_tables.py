@@ -93,9 +93,13 @@ def test_real_panel_tables_do_not_say_simulated(tmp_path: Path) -> None:
     from coretech.models import run_models
     from coretech.simulate.panel import simulate_panel
 
-    run_models(simulate_panel(n_cities=30, seed=1), study={"permutations": 9, "tables": [3]},
-               out=tmp_path)
-    assert "simulated" not in (tmp_path / "table3.csv").read_text(encoding="utf-8").lower()
+    panel = simulate_panel(n_cities=30, seed=1)
+    assert panel.attrs.get("simulated")  # a simulated frame says so by itself ...
+    run_models(panel, study={"permutations": 9, "tables": [3]}, out=tmp_path / "a")
+    assert "SIMULATED" in (tmp_path / "a" / "table3.csv").read_text(encoding="utf-8")
+    panel.attrs = {}  # ... a user's panel (read from a file) does not
+    run_models(panel, study={"permutations": 9, "tables": [3]}, out=tmp_path / "b")
+    assert "simulated" not in (tmp_path / "b" / "table3.csv").read_text(encoding="utf-8").lower()
 
 
 def test_labels_fit_statistics_and_notes(models_out: Path) -> None:
@@ -160,7 +164,8 @@ def test_report_renders_the_models_tables_with_their_notes(models_out: Path,
     _, _, notes7 = read_table_csv(models_out / "table7.csv")
     assert any("eq. (3)" in n and "M on D" in n for n in notes7)
     cap = re.search(r"<svg.*?</svg><figcaption>(.*?)</figcaption>", page, re.S).group(1)
-    assert "M on D (eq. 3)" in cap and "Y on M (eq. 2)" in cap
+    assert "a = coefficient of D in M on D (eq. 3)" in cap
+    assert "b = coefficient of M in Y on M and D (eq. 2 with D added)" in cap  # the default rule
     assert "(eq. 2), b" not in cap
 
 
