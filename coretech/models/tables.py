@@ -23,8 +23,8 @@ WORDS = {
     "en": {
         "controls": "Controls", "yes": "Yes", "no": "No", "constant": "Constant",
         "n": "N", "r2": "R²", "city_fe": "City FE", "year_fe": "Year FE", "variable": "",
-        "r2_fe": "R² (with city and year effects)", "r2_within": "Within R²",
-        "clusters": "Clusters ({})", "dep_mean": "Mean of the dependent variable",
+        "r2_fe": "R² with FE", "r2_within": "Within R²",
+        "clusters": "Clusters ({})", "dep_mean": "Mean of dep. var.",
         "stars": "*** p<0.01, ** p<0.05, * p<0.1; standard errors in parentheses.",
     },
     "zh": {

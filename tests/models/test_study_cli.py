@@ -137,7 +137,9 @@ def test_cli_bad_study_key(tmp_path, capsys):
 def test_optional_tier_and_pca_columns(panel):
     df = panel.drop(columns=["tier", "Nycives_pca"])
     s = run_suite(df, ModelsConfig.from_mapping({**FAST, "tables": [5, 6], "tier": "", "pca_index": ""}))
-    assert s.tables["table5"].width == 3  # winsorised, excluding pilots
+    # winsorised only: no pilot cities given, so no "excluding pilots" column that drops none
+    assert s.tables["table5"].width == 2
+    assert any("no pilot cities given" in n for n in s.tables["table5"].notes)
     assert s.tables["table6"].header[0][1:] == ["east", "central", "west", "northeast"]
     assert set(s.results["table6"]["tests"]) == {"region_chow", "region_stacked", "region_wild"}
     with pytest.raises(InputError, match="tier column") as ei:

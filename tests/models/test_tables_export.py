@@ -30,7 +30,7 @@ def table(panel):
                             ["Cialomy", "Idetion"], decimals=4), r1, r2
 
 
-def test_regression_table_cells_come_from_results(table):
+def test_regression_table_cells_come_from_results(table, panel):
     t, r1, r2 = table
     assert t.header[-1] == ["", "(1)", "(2)"]
     coef = t.cell("Cialomy", 2)
@@ -41,7 +41,10 @@ def test_regression_table_cells_come_from_results(table):
     assert t.cell("Constant", 1).startswith(f"{r1.params['_cons']:.4f}")
     assert t.cell("Controls", 1) == "No" and t.cell("Controls", 2) == "Yes"
     assert t.cell("N", 2) == "2860"
-    assert t.cell("R²", 2) == f"{r2.rsquared:.4f}"
+    assert t.cell("R² with FE", 2) == f"{r2.rsquared:.4f}"
+    assert t.cell("Within R²", 2) == f"{r2.rsquared_within:.4f}"
+    assert t.cell("Clusters (city)", 2) == str(panel["city"].nunique())
+    assert t.cell("Mean of dep. var.", 2) == f"{panel['Nycives'].mean():.4f}"
 
 
 def test_descriptives(panel):
