@@ -41,6 +41,10 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
         section PDFs and reads their lines (Chinese titles with dot depth). Retries 5xx, 429,
         timeouts and truncated bodies; obeys robots.txt; exits 1 listing what stayed broken or
         failed validation, 130 when interrupted (continue with the same --resume folder).
+
+        Examples:
+        coretech ipc fetch --source wipo --edition 2026.01 --out ipc_2026.parquet
+        coretech ipc fetch --source cnipa --index-url URL --out ipc_zh.parquet
         """
         from coretech.crawler.fetch import format_summary, run_fetch
 
