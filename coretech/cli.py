@@ -134,7 +134,9 @@ def _tidy_param(param) -> None:  # noqa: ANN001 - a click (typer) Parameter
         name = (param.name or "").upper()
         param.metavar = name
         usage = f"{name}..." if param.nargs != 1 else name
-        param.get_usage_pieces = lambda ctx, _u=usage if param.required else f"[{usage}]": [_u]
+        if not param.required:
+            usage = f"[{usage}]"
+        param.get_usage_pieces = lambda ctx, _u=usage: [_u]  # click's usage, not typer's {name}
     elif getattr(param, "is_flag", False) or getattr(param, "count", False):
         param.metavar = ""  # a switch takes no value: no "<bool>"
     if hasattr(param, "display_type_rich"):
