@@ -21,10 +21,10 @@ from typer.core import TyperGroup
 
 from coretech.errors import CoretechError, describe_os_error
 
-# typer >= 0.2x bundles its own copy of click (typer._click) and raises that copy's exception
-# classes; older typer raises click's. The public typer.BadParameter is one of them in both
-# cases, so its base classes are the ones to catch (no import of click, which coretech does
-# not depend on).
+# Recent typer (0.29 here) bundles its own copy of click (typer._click) and raises that
+# copy's exception classes; older typer raises click's. The public typer.BadParameter is one
+# of them in both cases, so its base classes are the ones to catch (no import of click, which
+# coretech does not depend on).
 _BASES = {c.__name__: c for c in typer.BadParameter.__mro__}
 ClickException: type[Exception] = _BASES["ClickException"]
 UsageError: type[Exception] = _BASES["UsageError"]
@@ -33,7 +33,7 @@ UsageError: type[Exception] = _BASES["UsageError"]
 class CoretechGroup(TyperGroup):
     """The root command group: tidies every command's help once before it runs."""
 
-    def main(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201 - click's signature
+    def main(self, *args, **kwargs):  # click's signature
         tidy_help(self)
         return super().main(*args, **kwargs)
 
@@ -122,14 +122,14 @@ def _reflow(text: str) -> str:
 
 def _plain_type(show: Callable) -> Callable:
     """``<list[Path]>`` -> ``<path>...``: a repeatable value, in the words of the other types."""
-    def display(ctx):  # noqa: ANN001, ANN202
+    def display(ctx):
         text = show(ctx)
         m = re.fullmatch(r"<list\[(\w+)\]>(?:\.\.\.)?", text or "")
         return f"<{m.group(1).lower()}>..." if m else text
     return display
 
 
-def _tidy_param(param) -> None:  # noqa: ANN001 - a click (typer) Parameter
+def _tidy_param(param) -> None:  # a click (typer) Parameter
     if param.param_type_name == "argument":
         name = (param.name or "").upper()
         param.metavar = name
@@ -143,7 +143,7 @@ def _tidy_param(param) -> None:  # noqa: ANN001 - a click (typer) Parameter
         param.display_type_rich = _plain_type(param.display_type_rich)
 
 
-def tidy_help(command) -> None:  # noqa: ANN001 - a click (typer) Command or Group
+def tidy_help(command) -> None:  # a click (typer) Command or Group
     """Make ``--help`` read as plain words: arguments as NAME (not ``{name}``), switches
     without a ``<bool>`` type, ``<path>...`` for repeatable values, prose paragraphs wrapped
     to the terminal and example lines kept whole.
@@ -166,54 +166,40 @@ def tidy_help(command) -> None:  # noqa: ANN001 - a click (typer) Command or Gro
 
 
 # --------------------------------------------------------------------------- errors
-def _usage_error(exc: Exception) -> int:
-    """One line naming what was wrong, one line with the help hint; exit status 2."""
+def _report(exc: Exception) -> int:
+    """Print ``exc`` as one line (a usage error adds the ``--help`` hint); the exit status."""
+    if isinstance(exc, CoretechError):
+        print(f"error: {exc}", file=sys.stderr)
+        return getattr(exc, "exit_code", 2)
+    if isinstance(exc, OSError):  # not through coretech.io (plots, folders, ...): name the path
+        msg, status = describe_os_error(exc)
+        print(f"error: {msg}", file=sys.stderr)
+        return status
     ctx = getattr(exc, "ctx", None)
-    path = ctx.command_path if ctx is not None else "coretech"
-    if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
-        names = ctx.command.list_commands(ctx)
-        msg = f"'{path}' needs a command: {', '.join(names)}"
-    else:
-        msg = exc.format_message().strip()
-        if not msg and ctx is not None and hasattr(ctx.command, "list_commands"):
-            msg = f"'{path}' needs a command: {', '.join(ctx.command.list_commands(ctx))}"
-    msg = " ".join(msg.split())  # one line, whatever the message held
-    print(f"error: {msg}", file=sys.stderr)
-    print(f"Try '{path} --help' for help.", file=sys.stderr)
-    return 2
+    msg = exc.format_message().strip()
+    if ctx is not None and (type(exc).__name__ == "NoArgsIsHelpError" or not msg):
+        # the help went to stdout (typer prints it); say what is missing in one line
+        msg = f"'{ctx.command_path}' needs a command: {', '.join(ctx.command.list_commands(ctx))}"
+    print(f"error: {' '.join(msg.split())}", file=sys.stderr)  # one line, whatever it held
+    if isinstance(exc, UsageError):
+        print(f"Try '{ctx.command_path if ctx else 'coretech'} --help' for help.", file=sys.stderr)
+    return exc.exit_code
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``coretech`` script; returns the exit status."""
-    debug = os.environ.get("CORETECH_DEBUG", "") not in ("", "0")
     try:
         rv = app(args=argv, prog_name="coretech", standalone_mode=False)
-    except CoretechError as exc:
-        if debug:
-            raise
-        print(f"error: {exc}", file=sys.stderr)
-        return getattr(exc, "exit_code", 2)
-    except UsageError as exc:
-        if debug:
-            raise
-        return _usage_error(exc)
-    except ClickException as exc:
-        if debug:
-            raise
-        print(f"error: {' '.join(exc.format_message().split())}", file=sys.stderr)
-        return exc.exit_code
     except typer.Abort:
         print("aborted", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except OSError as exc:  # not through coretech.io (plots, folders, ...): name the path
-        if debug:
+    except (CoretechError, ClickException, OSError) as exc:
+        if os.environ.get("CORETECH_DEBUG", "") not in ("", "0"):
             raise
-        msg, status = describe_os_error(exc)
-        print(f"error: {msg}", file=sys.stderr)
-        return status
+        return _report(exc)
     return rv if isinstance(rv, int) else 0
 
 
