@@ -66,18 +66,19 @@ _OS_REASONS = {
 
 
 def describe_os_error(exc: OSError, path: str | Path | None = None) -> tuple[str, int]:
-    """One line for an operating-system error, naming ``path`` (the file the user named) or
-    the error's own file, and the exit status (see ``_OS_REASONS``)."""
+    """One line for an operating-system error and the exit status (see ``_OS_REASONS``).
+
+    With ``path`` (an output the user named): "cannot write PATH: reason", naming the error's
+    own file too when it is another one (a parent that is a file), never the temporary file
+    that :func:`coretech.io.atomic_path` writes first."""
     reason, status = _OS_REASONS.get(exc.errno, ((exc.strerror or str(exc)).lower(), 1))
-    where = exc.filename if exc.filename is not None else None
-    if path is not None:
-        path = str(path)
-        if where is None or Path(where).name.startswith("."):
-            where = None  # the temporary file next to ``path``: name the user's path only
-        if where is not None and str(where) != path:
-            return f"cannot write {path}: {where}: {reason}", status
+    where = exc.filename
+    if path is None:
+        return (f"{where}: {reason}" if where is not None else reason), status
+    path = Path(path)
+    if where is None or Path(where) == path or Path(where).name.startswith(f".{path.name}."):
         return f"cannot write {path}: {reason}", status
-    return (f"{where}: {reason}" if where is not None else reason), status
+    return f"cannot write {path}: {where}: {reason}", status
 
 
 class OutputError(CoretechError, OSError):

@@ -45,14 +45,10 @@ def breakthrough_args(out: str | Path, *more: str) -> list[str]:
             "--reference", "2015-2016", "--out", str(out), *more]
 
 
-def run_in_process(argv: list[str], cwd: Path, capsys) -> tuple[int, list[str]]:
+def run_in_process(argv: list[str], cwd: Path, capsys, monkeypatch) -> tuple[int, list[str]]:
     """main(argv) in ``cwd``; returns the status and the stderr lines that are not progress."""
-    old = Path.cwd()
-    os.chdir(cwd)  # tests only: the CLI resolves relative paths against the caller's folder
-    try:
-        status = main(argv)
-    finally:
-        os.chdir(old)
+    monkeypatch.chdir(cwd)  # the CLI resolves relative paths against the caller's folder
+    status = main(argv)
     err = [ln for ln in capsys.readouterr().err.splitlines() if not ln.startswith("... ")]
     return status, err
 
@@ -78,8 +74,9 @@ def test_out_inside_an_existing_file(inputs):
     assert (inputs / "patents.csv").read_text(encoding="utf-8") == PATENTS
 
 
-def test_plots_folder_naming_an_existing_file(inputs, capsys):
-    status, err = run_in_process(breakthrough_args("s.csv", "--plots", "dict.csv"), inputs, capsys)
+def test_plots_folder_naming_an_existing_file(inputs, capsys, monkeypatch):
+    status, err = run_in_process(breakthrough_args("s.csv", "--plots", "dict.csv"), inputs,
+                                 capsys, monkeypatch)
     assert status == 2
     assert err == ["error: dict.csv: exists and is not a folder"]
 
@@ -93,9 +90,9 @@ def test_years_past_end_year(inputs):
     assert not (inputs / "s.csv").exists()
 
 
-def test_years_within_end_year_still_work(inputs, capsys):
+def test_years_within_end_year_still_work(inputs, capsys, monkeypatch):
     status, err = run_in_process(breakthrough_args("s.csv", "--years", "2015-2020"), inputs,
-                                 capsys)
+                                 capsys, monkeypatch)
     assert status == 0, err
     t = pd.read_csv(inputs / "s.csv")
     assert sorted(set(t["year"])) == list(range(2015, 2021))
@@ -115,8 +112,8 @@ def read_only_dir(inputs: Path, monkeypatch) -> Path:
         def mkstemp(*a, **kw):
             d = Path(kw.get("dir") or a[2])
             if d.resolve() == ro.resolve():
-                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES),
-                                      str(d / ".x.tmp"))
+                tmp = d / f"{kw['prefix']}k2j4h1z9{kw['suffix']}"  # as mkstemp names it
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(tmp))
             return real(*a, **kw)
 
         monkeypatch.setattr(cio.tempfile, "mkstemp", mkstemp)
@@ -124,8 +121,8 @@ def read_only_dir(inputs: Path, monkeypatch) -> Path:
     ro.chmod(0o755)
 
 
-def test_read_only_output_folder(inputs, read_only_dir, capsys):
-    status, err = run_in_process(breakthrough_args("ro/s.csv"), inputs, capsys)
+def test_read_only_output_folder(inputs, read_only_dir, capsys, monkeypatch):
+    status, err = run_in_process(breakthrough_args("ro/s.csv"), inputs, capsys, monkeypatch)
     assert status == 1
     assert len(err) == 1, err
     assert re.fullmatch(r"error: cannot write (ro/s\.rejects\.csv|ro/s\.csv): permission denied.*",
@@ -147,7 +144,7 @@ def test_full_disk_while_writing(inputs, monkeypatch, capsys):
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", to_csv)
     (inputs / "s.csv").write_text("the previous table\n", encoding="utf-8")
-    status, err = run_in_process(breakthrough_args("s.csv"), inputs, capsys)
+    status, err = run_in_process(breakthrough_args("s.csv"), inputs, capsys, monkeypatch)
     assert status == 1
     assert err == ["error: cannot write s.csv: no space left on device (the disk is full)"]
     assert (inputs / "s.csv").read_text(encoding="utf-8") == "the previous table\n"
