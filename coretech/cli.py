@@ -109,15 +109,23 @@ _EXAMPLE = re.compile(r"^\s*Examples?:", re.IGNORECASE)
 
 def _reflow(text: str) -> str:
     """Join the lines of each prose paragraph (the terminal width wraps them); keep the lines
-    of an ``Examples:`` paragraph whole, one command per line."""
+    of an ``Examples:`` paragraph whole, one command per line (``Example: CMD`` on one line
+    becomes the heading and the command below it)."""
     out = []
     for para in re.split(r"\n\s*\n", text.strip()):
         lines = [ln.strip() for ln in para.splitlines()]
         if _EXAMPLE.match(lines[0]):
-            out.append("\n".join(lines))
+            head, _, first = lines[0].partition(":")
+            out.append("\n".join([f"{head.strip()}:", *filter(None, [first.strip()]),
+                                  *lines[1:]]))
         else:
             out.append(" ".join(lines))
     return "\n\n".join(out)
+
+
+def _escape_markup(text: str | None) -> str | None:
+    """``[study]`` stays ``[study]``: rich would read it as a style tag and drop it."""
+    return None if text is None else re.sub(r"(?<!\\)\[", r"\\[", text)
 
 
 def _plain_type(show: Callable) -> Callable:
@@ -146,14 +154,17 @@ def _tidy_param(param) -> None:  # a click (typer) Parameter
 def tidy_help(command) -> None:  # a click (typer) Command or Group
     """Make ``--help`` read as plain words: arguments as NAME (not ``{name}``), switches
     without a ``<bool>`` type, ``<path>...`` for repeatable values, prose paragraphs wrapped
-    to the terminal and example lines kept whole.
+    to the terminal, example lines kept whole and ``[brackets]`` shown as written.
 
     Applied to the whole command tree once (idempotent)."""
     if getattr(command, "_coretech_tidy", False):
         return
     command._coretech_tidy = True
+    rich = getattr(command, "rich_markup_mode", None) == "rich"
     if command.help:
         command.help = _reflow(command.help)
+        if rich:
+            command.help = _escape_markup(command.help)
     params = list(command.params)
     try:  # --help itself is made on first use: make it now, so that it is tidied too
         help_option = command.get_help_option(command.context_class(command))
@@ -161,6 +172,8 @@ def tidy_help(command) -> None:  # a click (typer) Command or Group
         help_option = None
     for param in [*params, *([help_option] if help_option is not None else [])]:
         _tidy_param(param)
+        if rich:
+            param.help = _escape_markup(param.help)
     for sub in getattr(command, "commands", {}).values():
         tidy_help(sub)
 
