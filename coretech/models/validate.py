@@ -62,7 +62,7 @@ def _finite(df: pd.DataFrame, col: str, out: pd.Series) -> pd.Series:
     if inf.any():
         pos = int(np.flatnonzero(inf)[0])
         raise InputError(
-            f"infinite value {out.iloc[pos]!r} ({int(inf.sum())} infinite cell(s) in this column); "
+            f"infinite value {float(out.iloc[pos])} ({int(inf.sum())} infinite cell(s) in this column); "
             "a regression needs finite numbers (check a division or a log of 0 upstream)",
             file=_source(df),
             row=data_row(pos),
