@@ -120,15 +120,16 @@ white-space:nowrap;max-width:none}
 table.reg thead tr:first-child th{border-top:2px solid #1f2328}
 table.reg thead tr:last-child th{border-bottom:1px solid #1f2328}
 table.reg tbody tr:last-child th,table.reg tbody tr:last-child td{border-bottom:2px solid #1f2328}
-table.reg thead th{text-align:center;font-weight:600}
-table.reg tbody th{text-align:left;font-weight:normal;white-space:normal;min-width:7em;
-max-width:18em}
+table.reg thead th{text-align:center;font-weight:600;white-space:normal;min-width:5.5em}
+table.reg tbody th{text-align:left;font-weight:normal;white-space:normal;min-width:10em;
+max-width:20em}
 table.reg td.num{text-align:right;font-variant-numeric:tabular-nums}
 table.reg td.txt{text-align:left;white-space:normal;min-width:8em}
 table.reg td.num .sfx{display:inline-block;width:1.7em;text-align:left}
 table.reg tbody tr.se td{padding-bottom:5px}
 .regtable .tnotes{font-size:.86em;color:#3d444d;margin:4px 0 0;max-width:60em}
 .regtable .tnotes p{margin:2px 0}
+@media (max-width:640px){table.reg tbody th{min-width:7em}}
 """
 
 _NUM_CELL = re.compile(r"^(?P<body>[(\[]?[-−+]?(?:\d[\d,]*)?\.?\d+(?:\s*\[[-−+]?[\d.,]+)?)"

@@ -95,6 +95,7 @@ pilot_column = "pilot"
 # breakthrough stage measured from the simulated patents (eq. 5).
 [labels]
 Nycives = "New quality productive forces"
+Nycives_pca = "New quality productive forces (PCA index)"
 Cialomy = "Digital-economy agglomeration"
 Sicoughs = "S&T breakthrough (panel, simulated)"
 Sicoughs_measured = "S&T breakthrough (measured, eq. 5)"
