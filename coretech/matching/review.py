@@ -46,16 +46,13 @@ import pandas as pd
 from coretech.errors import InputError, data_row
 from coretech.io import atomic_write_bytes, normalise_zip, read_table, write_table
 from coretech.ipc import IPCSymbolError, kind, normalize
+from coretech.matching.decisions import is_kept, normalize_decision
 
 SHEET = "review"
 HELP_SHEET = "readme"
 COLUMNS = ("tech_id", "name", "ipc_code", "path", "score", "rank", "evidence", "decision",
            "note", "key")
-CHOICES = ("accept", "reject")
-#: Accepted spellings of the two choices (case-insensitive).
-_SYNONYMS = {"accept": "accept", "accepted": "accept", "yes": "accept", "y": "accept",
-             "接受": "accept", "保留": "accept", "reject": "reject", "rejected": "reject",
-             "no": "reject", "n": "reject", "拒绝": "reject", "删除": "reject"}
+CHOICES = ("accept", "reject")  # spellings: coretech.matching.decisions
 DICTIONARY_COLUMNS = ("tech_id", "ipc_code", "kind", "score", "rank", "method", "evidence",
                       "decision")
 _MAX_WIDTH = {"name": 30, "path": 70, "evidence": 60, "note": 30}
@@ -422,7 +419,10 @@ def apply_review(rows: list[dict[str, Any]], dictionary: pd.DataFrame,
                               f"{code} is a valid symbol but not in the IPC scheme")
         if not dec_txt:
             continue
-        choice = _SYNONYMS.get(dec_txt.lower())
+        try:  # the shared vocabulary (coretech.matching.decisions): reject, 拒绝, accepted ...
+            choice = "accept" if is_kept(normalize_decision(dec_txt)) else "reject"
+        except ValueError:
+            choice = None
         if choice is None:
             raise _cell_error(path, cells["decision"],
                               f"decision {dec_txt!r} is not one of {', '.join(CHOICES)}")
