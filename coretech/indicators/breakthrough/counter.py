@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from coretech.errors import InputError
@@ -78,7 +79,8 @@ class BreakthroughCounter:
         self.allow_unknown_cities = allow_unknown_cities
 
     # ------------------------------------------------------------------ SQL pieces
-    def _typed_view(self, con: Any, source: PatentSource, has_dups: bool, n_null_ipc: int) -> None:
+    def _typed_view(self, con: Any, source: PatentSource, has_dups: bool, n_null_ipc: int,
+                    simple: bool) -> None:
         cols, types = source.columns, source.types
         pid_s = "CAST(s.patent_id AS VARCHAR)" if "patent_id" in cols else "NULL"
         main_given = ("nullif(trim(CAST(s.main_ipc AS VARCHAR)), '')" if "main_ipc" in cols
@@ -97,6 +99,14 @@ class BreakthroughCounter:
             "section": "coalesce(main_section, 'unknown')",
         }[self.lag_by]
         core = main_core if self.main_only else "coalesce(f.any_core, FALSE)"
+        flags = "LEFT JOIN rowflags f ON f.row = s.row"
+        f = {c: f"f.{c}" for c in ("given_bad", "given_error", "bad_raw", "bad_reason",
+                                   "all_skip")}
+        if simple:  # only valid symbols: membership in corerows, no per-row flags
+            core, flags = "s.row IN (SELECT row FROM corerows)", ""
+            f = {"given_bad": "NULL::BOOLEAN", "given_error": "NULL::VARCHAR",
+                 "bad_raw": "NULL::VARCHAR", "bad_reason": "NULL::VARCHAR",
+                 "all_skip": "NULL::BOOLEAN"}
         no_ipc = "s.ipc IS NULL OR " if n_null_ipc else ""
         loc_src = "city" if "city" in cols else "applicant_address"
         con.execute(
@@ -106,13 +116,15 @@ class BreakthroughCounter:
             {_missing_sql('s.app_date', types['app_date'])} AS app_missing,
             {date_sql('s.grant_date', types['grant_date'])} AS grant_d,
             {_missing_sql('s.grant_date', types['grant_date'])} AS grant_missing,
-            {main_given} AS main_raw, coalesce(f.given_bad, FALSE) AS main_bad,
-            f.given_error AS main_error, {main_section} AS main_section, {core} AS core,
-            f.bad_raw, f.bad_reason, {'d.first_row' if has_dups else 'NULL::BIGINT'} AS first_row,
-            ({no_ipc}coalesce(f.all_skip, FALSE)) AS no_ipc,
+            {main_given} AS main_raw, coalesce({f['given_bad']}, FALSE) AS main_bad,
+            {f['given_error']} AS main_error, {main_section} AS main_section, {core} AS core,
+            {f['bad_raw']} AS bad_raw, {f['bad_reason']} AS bad_reason,
+            {'d.first_row' if has_dups else 'NULL::BIGINT'} AS first_row,
+            ({no_ipc}coalesce({f['all_skip']}, FALSE)) AS no_ipc,
+            CAST(s.{loc_src} AS VARCHAR) AS loc_src,
             nullif(trim(CAST(s.{loc_src} AS VARCHAR)), '') AS loc_raw,
             {patent_type_sql('s.patent_type' if 'patent_type' in cols else None)} AS ptype
-            FROM src s LEFT JOIN rowflags f ON f.row = s.row
+            FROM src s {flags}
             {f'LEFT JOIN dups d ON d.patent_id = {pid_s}' if has_dups else ''}"""
         )
         T, y0 = self.end_year, FIRST_YEAR
@@ -151,12 +163,17 @@ class BreakthroughCounter:
         if "patent_id" not in source.columns:
             return False
         pid = "CAST(patent_id AS VARCHAR)"
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE dup_hashes AS SELECT hash({pid}) AS h FROM src
-            WHERE {pid} IS NOT NULL GROUP BY ALL HAVING count(*) > 1"""
-        )
-        if not con.execute("SELECT count(*) FROM dup_hashes").fetchall()[0][0]:
+        # the ids' 64-bit hashes, sorted in numpy: 8 bytes a row and no hash table as long as
+        # the file (a GROUP BY over the ids needs ~5x the memory); equal neighbours are the
+        # candidates, checked on the ids themselves below
+        h = con.execute(f"SELECT hash({pid}) AS h FROM src WHERE {pid} IS NOT NULL"
+                        ).fetchnumpy()["h"]
+        h = np.sort(np.asarray(h))
+        rep = np.unique(h[1:][h[1:] == h[:-1]])
+        del h
+        if not len(rep):
             return False
+        con.register("dup_hashes", pd.DataFrame({"h": rep}))
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE dups AS SELECT {pid} AS patent_id,
             min(row) AS first_row FROM src WHERE hash({pid}) IN (SELECT h FROM dup_hashes)
@@ -165,17 +182,23 @@ class BreakthroughCounter:
         return con.execute("SELECT count(*) FROM dups").fetchall()[0][0] > 0
 
     def _locations(self, names: list[str]) -> pd.DataFrame:
+        """Distinct location cells (as in the file) -> ``raw, city`` (None: unresolved; an
+        empty cell is unresolved and listed as 'no city')."""
         from coretech.indicators.cities import canonical_city_names, resolve_addresses
 
+        trimmed = sorted({n.strip() for n in names} - {""})
         if self._use_city:
-            m = canonical_city_names(names, boundaries=self.boundaries)
+            m = canonical_city_names(trimmed, boundaries=self.boundaries)
             unknown = m["city"].isna()
             self.unknown_cities_ = sorted(m.loc[unknown, "raw"])
             if self.allow_unknown_cities:
-                m.loc[unknown, "city"] = m.loc[unknown, "raw"].str.strip()
-            return m[["raw", "city"]]
-        self.unknown_cities_ = []
-        return resolve_addresses(names, boundaries=self.boundaries)[["raw", "city"]]
+                m.loc[unknown, "city"] = m.loc[unknown, "raw"]
+        else:
+            self.unknown_cities_ = []
+            m = resolve_addresses(trimmed, boundaries=self.boundaries)
+        city = dict(zip(m["raw"], m["city"], strict=True))
+        return pd.DataFrame({"raw": names, "city": [city.get(n.strip()) for n in names]},
+                            dtype=object)
 
     # ------------------------------------------------------------------ fit
     def fit(
@@ -203,25 +226,26 @@ class BreakthroughCounter:
                                  need_main=self.main_only or self.lag_by == "section")
         say("checking for duplicate ids")
         has_dups = self._duplicates(con, source)
-        self._typed_view(con, source, has_dups, _null_count(con, source, "ipc"))
+        simple = bool(sym_stats.pop("simple"))
+        self._typed_view(con, source, has_dups, _null_count(con, source, "ipc"), simple)
         say("checking and counting rows")
         # one pass: valid rows are aggregated by their location string; rejected rows keep
         # their row number (one group each)
         con.execute(
             """CREATE OR REPLACE TEMP TABLE chk AS SELECT
-            CASE WHEN rej_column IS NOT NULL OR loc_raw IS NULL THEN row END AS row,
-            loc_raw, rej_column IS NOT NULL AS rejected,
+            CASE WHEN rej_column IS NOT NULL OR loc_src IS NULL THEN row END AS row,
+            loc_src, rej_column IS NOT NULL AS rejected,
             year(app) AS app_year, year(grant_d) AS grant_year, grp, core, count(*) AS n
             FROM checked GROUP BY ALL"""
         )
         say("resolving locations")
         names = sorted(r[0] for r in con.execute(
-            "SELECT DISTINCT loc_raw FROM chk WHERE loc_raw IS NOT NULL AND NOT rejected"
+            "SELECT DISTINCT loc_src FROM chk WHERE loc_src IS NOT NULL AND NOT rejected"
         ).fetchall())
         con.register("locmap_df", self._locations(names))
         con.execute(
             """CREATE OR REPLACE TEMP TABLE valid AS SELECT m.city, a.app_year, a.grant_year,
-            a.grp, a.core, sum(a.n) AS n FROM chk a JOIN locmap_df m ON m.raw = a.loc_raw
+            a.grp, a.core, sum(a.n) AS n FROM chk a JOIN locmap_df m ON m.raw = a.loc_src
             WHERE NOT a.rejected AND m.city IS NOT NULL GROUP BY ALL"""
         )
         unresolved = [r[0] for r in con.execute(
@@ -253,9 +277,11 @@ class BreakthroughCounter:
             "SELECT DISTINCT city FROM valid").fetchall())
         unknown_rows = 0
         if self.allow_unknown_cities and self.unknown_cities_:
-            con.register("unknown_df", pd.DataFrame({"raw": self.unknown_cities_}))
+            unknown = set(self.unknown_cities_)
+            con.register("unknown_df", pd.DataFrame(
+                {"raw": [n for n in names if n.strip() in unknown]}, dtype=object))
             unknown_rows = con.execute(
-                "SELECT coalesce(sum(n), 0) FROM chk WHERE NOT rejected AND loc_raw IN "
+                "SELECT coalesce(sum(n), 0) FROM chk WHERE NOT rejected AND loc_src IN "
                 "(SELECT raw FROM unknown_df)").fetchall()[0][0]
         rej = self.rejects_
         by_column = rej.groupby("column").size().to_dict() if len(rej) else {}
@@ -292,7 +318,7 @@ class BreakthroughCounter:
             conds.append("c.row IN (SELECT row FROM chk WHERE row IS NOT NULL)")
         if unresolved:
             con.register("unresolved_df", pd.DataFrame({"raw": unresolved}))
-            conds.append("c.loc_raw IN (SELECT raw FROM unresolved_df)")
+            conds.append("c.loc_src IN (SELECT raw FROM unresolved_df)")
         if not conds:
             return pd.DataFrame({"row": pd.Series(dtype="int64"), "column": [], "value": [],
                                  "reason": []})

@@ -14,7 +14,9 @@ table. The result is ``rowflags``: one row per patent row that has such a piece:
     given_*     the main_ipc column's symbol: core, invalid (given_bad/given_error), section
     first_*     the first piece of the list (the main symbol when main_ipc is empty)
 
-A row without an entry has only valid, uncovered symbols. Cells with another separator
+A row without an entry has only valid, uncovered symbols. When every kept piece is a valid
+covered symbol (the usual case) only the table ``corerows`` (row numbers with a covered
+piece) is made and ``rowflags`` is not: ``simple`` in the returned counts. Cells with another separator
 (``,`` ``；`` ...) or ``//`` are found among the kept pieces and re-split in full, those rows
 only.
 """
@@ -83,17 +85,11 @@ def symbol_flags(con: Any, source: PatentSource, *, need_main: bool) -> dict[str
         "SELECT count(*) FROM symmap WHERE skip OR code IS NULL OR NOT core").fetchall()[0][0]
     if not plain_hits and not need_first and "main_ipc" not in cols:
         # the usual case: every kept piece is a covered symbol; a row's flags reduce to
-        # "has a covered piece" (distinct row numbers, no per-row aggregates)
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE rowflags AS SELECT row, TRUE AS any_core,
-            NULL::VARCHAR AS bad_raw, NULL::VARCHAR AS bad_reason, 0::BIGINT AS n_skip,
-            FALSE AS all_skip, NULL::BOOLEAN AS given_core, NULL::BOOLEAN AS given_bad,
-            NULL::VARCHAR AS given_error, NULL::VARCHAR AS given_section,
-            NULL::BOOLEAN AS first_core, NULL::VARCHAR AS first_section
-            FROM (SELECT DISTINCT row FROM hits)"""
-        )
-        con.execute("DROP TABLE hits")
-        return {"rows_with_indexing_codes": int(n_indexing), "symbols_looked_up": len(raws)}
+        # "has a covered piece": the counting pass tests membership in ``corerows`` (a row
+        # may be listed more than once) and needs no per-row aggregate or join
+        con.execute("ALTER TABLE hits RENAME TO corerows")
+        return {"rows_with_indexing_codes": int(n_indexing), "symbols_looked_up": len(raws),
+                "simple": True}
     con.execute(
         """CREATE OR REPLACE TEMP TABLE rowflags AS SELECT h.row,
         coalesce(bool_or(m.core) FILTER (WHERE NOT h.is_given), FALSE) AS any_core,
@@ -118,4 +114,5 @@ def symbol_flags(con: Any, source: PatentSource, *, need_main: bool) -> dict[str
             WHERE f.n_skip > 0 AND f.n_skip = len({parts_sql('s.ipc', False)}))"""
         )
     con.execute("DROP TABLE hits")
-    return {"rows_with_indexing_codes": int(n_indexing), "symbols_looked_up": len(raws)}
+    return {"rows_with_indexing_codes": int(n_indexing), "symbols_looked_up": len(raws),
+            "simple": False}
