@@ -55,14 +55,16 @@ def symbol_flags(con: Any, source: PatentSource, *, need_main: bool) -> dict[str
         f"""CREATE OR REPLACE TEMP TABLE hits AS SELECT * FROM ({_pieces(True, need_first)}{given})
         WHERE raw NOT IN (SELECT code FROM plain)"""
     )
-    n_indexing = con.execute(
-        "SELECT count(DISTINCT row) FROM hits WHERE NOT is_given AND "
-        "(contains(raw, '//') OR contains(raw, ':'))").fetchall()[0][0]
+    # the distinct kept strings tell whether any row needs a second look (one small query)
+    raws = sorted(r[0] for r in con.execute("SELECT DISTINCT raw FROM hits").fetchall())
+    marks = ("//", ":")
+    n_indexing = 0
+    if any(m in r for r in raws for m in marks):
+        n_indexing = con.execute(
+            "SELECT count(DISTINCT row) FROM hits WHERE NOT is_given AND "
+            "(contains(raw, '//') OR contains(raw, ':'))").fetchall()[0][0]
     # cells that need the full split (another separator or '//'): re-split those rows only
-    odd_rows = con.execute(
-        f"SELECT count(*) FROM (SELECT DISTINCT row FROM hits WHERE NOT is_given AND ({_ODD}))"
-    ).fetchall()[0][0]
-    if odd_rows:
+    if any(c in r for r in raws for c in ("//", *SEPARATOR_CHARS)):
         con.execute(f"""CREATE OR REPLACE TEMP TABLE odd_rows AS
             SELECT DISTINCT row FROM hits WHERE NOT is_given AND ({_ODD})""")
         con.execute("DELETE FROM hits WHERE NOT is_given AND row IN (SELECT row FROM odd_rows)")
@@ -70,7 +72,7 @@ def symbol_flags(con: Any, source: PatentSource, *, need_main: bool) -> dict[str
             f"""INSERT INTO hits SELECT * FROM ({_pieces(False, need_first,
                 'AND row IN (SELECT row FROM odd_rows)')}) WHERE raw NOT IN (SELECT code FROM plain)"""
         )
-    raws = sorted(r[0] for r in con.execute("SELECT DISTINCT raw FROM hits").fetchall())
+        raws = sorted(r[0] for r in con.execute("SELECT DISTINCT raw FROM hits").fetchall())
     con.register("symmap_df", normalize_symbols(raws))
     con.execute(
         """CREATE OR REPLACE TEMP TABLE symmap AS SELECT m.*, (m.code IS NOT NULL AND (
