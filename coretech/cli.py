@@ -37,7 +37,7 @@ COMMAND_MODULES = (
     "coretech.indicators.cli",
     "coretech.indicators.breakthrough_cli",
     "coretech.models.cli",
-    "coretech.pipeline_cli",
+    "coretech.pipeline.cli",
 )
 
 for _name in COMMAND_MODULES:

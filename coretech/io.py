@@ -221,6 +221,7 @@ def write_table(df: pd.DataFrame, path: str | Path, *, sheet_name: str = "Sheet1
             buf = _io.BytesIO()
             with pd.ExcelWriter(buf, engine="openpyxl") as xw:
                 df.to_excel(xw, index=False, sheet_name=sheet_name)
+                text_cells_as_text(xw.book)
                 fix_workbook_timestamps(xw.book)
             tmp.write_bytes(normalise_zip(buf.getvalue()))
         elif suffix == ".dta":
@@ -231,6 +232,32 @@ def write_table(df: pd.DataFrame, path: str | Path, *, sheet_name: str = "Sheet1
                 file=path,
             )
     return path
+
+
+#: First characters that make a spreadsheet read typed or imported text as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def text_cells_as_text(book: Any) -> int:
+    """Make every text cell of an openpyxl workbook a text cell (no formula injection).
+
+    openpyxl (and pandas' ``to_excel`` through it) stores a string beginning with ``=`` as a
+    live formula, so a catalogue name ``=HYPERLINK(...)`` would run in Excel and read back
+    as empty. Here such cells are stored as strings (``data_type = "s"``), and every string
+    beginning with ``= + - @`` also gets Excel's quote prefix, so it stays text when a user
+    edits the cell. Returns the number of cells that were formulas.
+    """
+    n = 0
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                v = cell.value
+                if isinstance(v, str) and v.startswith(FORMULA_STARTS):
+                    if cell.data_type == "f":
+                        cell.data_type = "s"
+                        n += 1
+                    cell.quotePrefix = True
+    return n
 
 
 def fix_workbook_timestamps(book: Any) -> None:

@@ -159,7 +159,7 @@ def diff(
     c = s["codes"]
     typer.echo(f"codes: {s['codes_old']} -> {s['codes_new']}  added {c['added']}  removed "
                f"{c['removed']}  rescored {c['rescored']}  redecided {c['redecided']}  "
-               f"unchanged {c['unchanged']}")
+               f"confirmed {c['confirmed']}  unchanged {c['unchanged']}")
     jac = "n/a" if s["jaccard"] is None else f"{s['jaccard']:.3f}"
     typer.echo(f"technologies: {s['technologies_old']} -> {s['technologies_new']}  changed "
                f"{s['technologies_changed']}  only in OLD {len(s['technologies_only_old'])}  "
