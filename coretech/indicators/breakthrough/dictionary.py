@@ -94,7 +94,8 @@ def load_scheme(ipc: str | Path | pd.DataFrame | None) -> Scheme:
     if isinstance(ipc, pd.DataFrame):
         table, where = ipc, "the given scheme"
     elif ipc is not None:
-        table, where = read_table(ipc, required=("code", "parent")), f"scheme {ipc}"
+        # the file's name only: the label goes into provenance, which carries no machine path
+        table, where = read_table(ipc, required=("code", "parent")), f"scheme {Path(ipc).name}"
     else:
         from coretech.ipc.scheme import default_scheme
 
