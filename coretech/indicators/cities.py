@@ -116,15 +116,16 @@ def _same_county(a: str, b: str) -> bool:
 def map_city_names(names: Iterable[str], boundaries: int = 2022) -> pd.DataFrame:
     """City names given directly (a ``city`` column) -> the prefecture of ``boundaries``.
 
-    Names are used as given; only names in the change table are mapped (莱芜市 -> 济南市 for
-    boundaries >= 2019; 襄阳市 -> 襄樊市 for boundaries < 2010). Returns ``raw, city``.
+    Known names are canonicalised as :func:`canonical_city_names` does (北京 -> 北京市) and
+    mapped through the change table (莱芜市 -> 济南市 for boundaries >= 2019; 襄阳市 -> 襄樊市
+    for boundaries < 2010); a name that is no prefecture is kept as given (``coretech
+    breakthrough`` rejects those rows unless ``--allow-unknown-cities``). Returns ``raw, city``.
     """
-    rows = []
-    for raw in names:
-        n = str(raw).strip()
-        fwd = forward_name(n, boundaries)
-        rows.append((raw, backward_name(fwd, "", boundaries)))
-    return pd.DataFrame(rows, columns=["raw", "city"], dtype=object)
+    names = list(names)
+    canon = canonical_city_names(names, boundaries=boundaries)
+    city = [c if c is not None else str(r).strip()
+            for r, c in zip(canon["raw"], canon["city"], strict=True)]
+    return pd.DataFrame({"raw": names, "city": city}, dtype=object)
 
 
 def canonical_city_names(names: Iterable[str], boundaries: int = 2022) -> pd.DataFrame:
