@@ -122,6 +122,17 @@ def load_scheme(ipc: str | Path | pd.DataFrame | None) -> Scheme:
     return Scheme(codes=codes, label=label)
 
 
+def _kind(code: str) -> str:
+    """The level of a code; canonical codes by their form (no parse), others by parse()."""
+    if _CANONICAL.match(code):
+        if "/" not in code:
+            return "subclass"
+        return "main_group" if code.endswith("/00") else "subgroup"
+    if len(code) == 1 and "A" <= code <= "H":
+        return "section"
+    return parse(code).kind
+
+
 def _kind_or_none(code: str) -> str | None:
     try:
         return parse(code).kind
@@ -154,7 +165,7 @@ def cover_table(codes: Iterable[str], hierarchy: Any = None) -> pd.DataFrame:
     """
     rows: set[tuple[str, str]] = set()
     for c in codes:
-        k = parse(c).kind
+        k = _kind(c)
         if k != "subgroup":
             rows.add((k, c))
             continue
@@ -167,7 +178,7 @@ def scheme_cover(codes: Iterable[str], scheme: Scheme | None) -> pd.DataFrame:
     """:func:`cover_table` with subgroup subtrees from the scheme's subgroup-under-subgroup
     links only (none in the embedded scheme: no hierarchy is built then)."""
     codes = list(codes)
-    if scheme is None or not any(parse(c).kind == "subgroup" for c in codes):
+    if scheme is None or not any(_kind(c) == "subgroup" for c in codes):
         return cover_table(codes, None)
     links = scheme.subgroup_children()
     if links.empty:
