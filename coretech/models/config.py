@@ -24,7 +24,7 @@ iv_cov = "robust"             # Table 4: "robust" (xtivreg2 fe gmm2s robust) or 
 iv_fe_dof = "absorbed"        # "absorbed" (xtivreg2 dofminus) or "none"
 permutations = 999
 seed = 0
-mechanism_rule = "both"       # "both" (METHODS.md) or "d_to_m" (Jiang 2022)
+mechanism_rule = "mediation"  # indirect effect a*b; "paper" (eqs. 2-3 as written; old name "both") or "d_to_m"
 alpha = 0.05
 hausman = true
 formats = ["csv", "tex", "docx", "xlsx", "html"]
@@ -70,7 +70,7 @@ class ModelsConfig:
     iv_fe_dof: str = "absorbed"
     permutations: int = 999
     seed: int = 0
-    mechanism_rule: str = "both"
+    mechanism_rule: str = "mediation"
     alpha: float = 0.05
     hausman: bool = True
     formats: list[str] = field(default_factory=lambda: ["csv", "tex", "docx", "xlsx", "html"])
@@ -113,8 +113,9 @@ class ModelsConfig:
             raise bad("iv_cov", f"iv_cov must be 'robust' or 'cluster', not {self.iv_cov!r}")
         if self.iv_fe_dof not in ("absorbed", "none"):
             raise bad("iv_fe_dof", f"iv_fe_dof must be 'absorbed' or 'none', not {self.iv_fe_dof!r}")
-        if self.mechanism_rule not in ("both", "d_to_m"):
-            raise bad("mechanism_rule", f"mechanism_rule must be 'both' or 'd_to_m', not {self.mechanism_rule!r}")
+        if self.mechanism_rule not in ("mediation", "paper", "both", "d_to_m"):
+            raise bad("mechanism_rule", "mechanism_rule must be 'mediation', 'paper' ('both') or 'd_to_m', "
+                      f"not {self.mechanism_rule!r}")
         if self.language not in ("en", "zh"):
             raise bad("language", f"language must be 'en' or 'zh', not {self.language!r}")
         if not 0 < self.alpha < 1:
