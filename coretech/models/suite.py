@@ -227,7 +227,8 @@ def _run_suite(df: pd.DataFrame, cfg: ModelsConfig, base: Path | None) -> Suite:
         lagged = add_lag(panel, d, unit=cfg.city, time=cfg.year, name=f"L.{d}")
         r4 = iv_gmm(lagged, y, d, f"L.{d}", exog=ctrls, fe=fe,
                     cov="cluster" if cfg.iv_cov == "cluster" else "robust",
-                    cluster=cfg.city if cfg.iv_cov == "cluster" else None, fe_dof=cfg.iv_fe_dof)
+                    cluster=cfg.city if cfg.iv_cov == "cluster" else None,
+                    convention=cfg.iv_convention_used)
         results["table4"] = r4
         g = r4.diagnostics
         rows = {
@@ -248,7 +249,8 @@ def _run_suite(df: pd.DataFrame, cfg: ModelsConfig, base: Path | None) -> Suite:
             notes=[f"Two-step efficient GMM (ivreg2 gmm2s), city and year effects partialled out; "
                    f"{'cluster-robust' if cfg.iv_cov == 'cluster' else 'heteroskedasticity-robust'} covariance; "
                    f"N = city-years with the lag observed ({r4.info['dropped_missing']} rows without a lag dropped); "
-                   f"absorbed-effect degrees of freedom d = {g['dofminus']} ({cfg.iv_fe_dof}). "
+                   f"degrees of freedom as {cfg.iv_convention_used} prints them "
+                   f"(absorbed effects d = {g['dofminus']}). "
                    f"Wald F of the second stage: all slopes ({d} and the controls) = 0. First stage: "
                    f"{d} on L.{d} and the controls with city and year effects on the same sample "
                    "(twfe, the covariance of the second stage); its F and partial R² are those of "
