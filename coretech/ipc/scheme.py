@@ -379,42 +379,44 @@ def default_read_result():  # noqa: ANN201 - ReadResult, imported lazily
     """The :class:`~coretech.ipc.readers.ReadResult` of the embedded list (counts, rejects).
 
     Memoised in-process and cached on disk (see :func:`cache_dir`) under a key made of the
-    list's SHA-256 and the code of the readers, so a changed file or reader rebuilds it.
+    list's SHA-256 and the code of the readers, so a changed file or reader rebuilds it. The
+    cache is a Parquet table and a JSON record of counts and rejects, named with their
+    SHA-256 in a manifest written last (:mod:`coretech.ipc.cache`); an entry that fails a
+    check (changed, not the user's, in a folder others can write) is rebuilt.
     """
-    from coretech.ipc.readers import ReadResult, read_wipo_titles
+    from coretech.ipc.readers import read_wipo_titles
 
     path = default_source_path()
     cdir = cache_dir()
     key = _default_cache_key(path)
-    table_file = cdir / f"default_scheme-{key}.parquet" if cdir else None
-    meta_file = cdir / f"default_scheme-{key}.json" if cdir else None
-    if table_file is not None and table_file.is_file() and meta_file is not None and meta_file.is_file():
-        try:
-            import json
-
-            meta = json.loads(meta_file.read_text(encoding="utf-8"))
-            table = coerce_scheme(pd.read_parquet(table_file))
-            rejects = pd.DataFrame(meta["rejects"], columns=["source", "line", "raw", "reason"])
-            return ReadResult(table=table, defects=meta["defects"], rejects=rejects.astype(object),
-                              stats=meta["stats"], sources=[DEFAULT_SOURCE_NAME])
-        except Exception:  # noqa: BLE001 - a broken cache is rebuilt, never trusted
-            pass
+    if cdir is not None:
+        res = _read_default_cache(cdir, key)
+        if res is not None:
+            return res
     res = read_wipo_titles(path, source_name=DEFAULT_SOURCE_NAME, lang="en")
-    if table_file is not None and meta_file is not None:
-        _write_default_cache(res, table_file, meta_file)
+    if cdir is not None:
+        _write_default_cache(res, cdir, key)
     return res
 
 
 def cache_dir() -> Path | None:
     """Folder of coretech's disk cache: ``$CORETECH_CACHE_DIR``, else ``$XDG_CACHE_HOME/coretech``
-    or ``~/.cache/coretech``. ``CORETECH_CACHE_DIR=off`` disables it (returns None)."""
+    or ``~/.cache/coretech``. ``CORETECH_CACHE_DIR=off`` disables it (returns None).
+
+    A folder that is not the user's, or that group or others may write to without the sticky
+    bit, is not used: a :class:`coretech.ipc.cache.CacheSafetyWarning` names it, and the
+    user's private folder (or no disk cache) is used instead.
+    """
     import os
+
+    from coretech.ipc.cache import private_cache_dir, safe_cache_dir
 
     env = os.environ.get("CORETECH_CACHE_DIR")
     if env is not None:
-        return None if env.strip().lower() in {"", "0", "off", "none", "false"} else Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "coretech"
+        if env.strip().lower() in {"", "0", "off", "none", "false"}:
+            return None
+        return safe_cache_dir(Path(env))
+    return safe_cache_dir(private_cache_dir(), fallback=False)
 
 
 def _default_cache_key(path: Path) -> str:
@@ -426,25 +428,60 @@ def _default_cache_key(path: Path) -> str:
     h.update(path.read_bytes())
     h.update(__version__.encode())
     here = Path(__file__).parent
-    for f in [here / "scheme.py", *sorted((here / "readers").glob("*.py")), here / "symbols.py"]:
+    for f in [here / "scheme.py", here / "cache.py", *sorted((here / "readers").glob("*.py")),
+              here / "symbols.py"]:
         if f.is_file():
             h.update(f.read_bytes())
     return h.hexdigest()[:24]
 
 
-def _write_default_cache(res: Any, table_file: Path, meta_file: Path) -> None:
-    """Write the cache (atomically); any failure (read-only home ...) is ignored."""
-    from coretech.io import atomic_path, write_json
+def _read_default_cache(cdir: Path, key: str):  # noqa: ANN202 - ReadResult or None
+    """The cached ReadResult of the embedded list, or None (missing, damaged, not trusted)."""
+    import io
+    import json
 
+    from coretech.ipc.cache import CacheError, read_entry
+    from coretech.ipc.readers import ReadResult
+
+    name = f"default_scheme-{key}"
     try:
-        table_file.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(table_file) as tmp:
-            res.table.to_parquet(tmp, index=False)
+        files, info = read_entry(cdir, f"{name}.manifest.json", {"key": key})
+        table = pd.read_parquet(io.BytesIO(files[f"{name}.parquet"]))
+        meta = json.loads(files[f"{name}.json"].decode("utf-8"))
+        if len(table) != meta["stats"]["rows"] or len(table) != info["rows"]:
+            raise CacheError(f"{cdir / name}: {len(table):,} rows, the record says "
+                             f"{meta['stats']['rows']:,}")
+        table = coerce_scheme(table)
+        rejects = pd.DataFrame(meta["rejects"], columns=["source", "line", "raw", "reason"])
+        return ReadResult(table=table, defects=meta["defects"], rejects=rejects.astype(object),
+                          stats=meta["stats"], sources=[DEFAULT_SOURCE_NAME])
+    except (CacheError, KeyError, ValueError, TypeError, OSError):
+        return None  # rebuilt by the caller
+    except Exception:  # noqa: BLE001 - a Parquet file that does not parse is rebuilt too
+        return None
+
+
+def _write_default_cache(res: Any, cdir: Path, key: str) -> None:
+    """Write the cache entry (payloads, then the manifest); any OS failure (read-only home
+    ...) is ignored."""
+    import io
+    import json
+
+    from coretech.ipc.cache import write_entry
+
+    name = f"default_scheme-{key}"
+    try:
+        buf = io.BytesIO()
+        res.table.to_parquet(buf, index=False)
         rej = res.rejects.astype(object).where(res.rejects.notna(), None)
-        write_json(meta_file, {"defects": res.defects, "stats": res.stats,
-                               "rejects": rej.to_dict(orient="records")})
-        for old in table_file.parent.glob("default_scheme-*"):  # caches of other keys
-            if old.stem != table_file.stem:
+        meta = json.dumps({"defects": res.defects, "stats": res.stats,
+                           "rejects": rej.to_dict(orient="records")},
+                          sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
+        write_entry(cdir, f"{name}.manifest.json",
+                    {f"{name}.parquet": buf.getvalue(), f"{name}.json": meta},
+                    {"key": key, "rows": len(res.table)})
+        for old in cdir.glob("default_scheme-*"):  # entries of other keys
+            if not old.name.startswith(name + "."):
                 old.unlink(missing_ok=True)
     except OSError:
         pass
