@@ -222,8 +222,17 @@ def load_npz(data: bytes) -> dict[str, np.ndarray]:
 
 
 def pack_strings(values: list[str] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Text as (UTF-8 bytes as uint8, int64 offsets in characters, length n + 1)."""
-    vals = [str(v) for v in values]
+    """Text as (UTF-8 bytes as uint8, int64 index array).
+
+    When no value holds a NUL character (the usual case) the bytes are the values joined by
+    NUL and the index is ``[-1, n]`` (split back in one C call); otherwise the index holds the
+    n + 1 offsets of the values in characters.
+    """
+    vals = [v if isinstance(v, str) else str(v) for v in values]
+    joined = "\x00".join(vals)
+    if joined.count("\x00") == max(len(vals) - 1, 0):  # no NUL inside a value
+        return np.frombuffer(joined.encode("utf-8"), dtype=np.uint8), np.array([-1, len(vals)],
+                                                                              dtype=np.int64)
     lengths = np.fromiter((len(v) for v in vals), dtype=np.int64, count=len(vals))
     offsets = np.zeros(len(vals) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
@@ -234,5 +243,11 @@ def pack_strings(values: list[str] | np.ndarray) -> tuple[np.ndarray, np.ndarray
 def unpack_strings(blob: np.ndarray, offsets: np.ndarray) -> list[str]:
     """The inverse of :func:`pack_strings`."""
     text = blob.tobytes().decode("utf-8")
+    if len(offsets) == 2 and offsets[0] == -1:
+        n = int(offsets[1])
+        out = text.split("\x00") if n else []
+        if len(out) != n:
+            raise ValueError(f"expected {n} strings, found {len(out)}")
+        return out
     o = offsets.tolist()
     return [text[a:b] for a, b in zip(o[:-1], o[1:], strict=True)]

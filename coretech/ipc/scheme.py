@@ -93,6 +93,11 @@ def coerce_scheme(df: pd.DataFrame, *, clean: bool = False) -> pd.DataFrame:
                     continue  # str or None already
         if pd.api.types.is_numeric_dtype(col.dtype) and not col.isna().all():
             continue  # a numeric extra column stays as it is
+        if col.dtype != object and pd.api.types.is_string_dtype(col.dtype):
+            vals = col.to_numpy(dtype=object, na_value=None)  # str or None, vectorised
+            vals[vals == ""] = None
+            out[c] = pd.Series(vals, index=out.index, dtype=object)
+            continue
         out[c] = pd.Series(
             [None if (v is None or v != v or v == "") else str(v) for v in col.tolist()],
             index=out.index, dtype=object,
@@ -208,6 +213,25 @@ def _fast_kind(code: str) -> str | None:
     return "main_group" if sub == "00" else "subgroup"
 
 
+_KIND_PATTERNS = (
+    ("section", r"[A-H]"),
+    ("class", r"[A-H]\d{2}"),
+    ("subclass", r"[A-H]\d{2}[A-Z]"),
+    ("main_group", r"[A-H]\d{2}[A-Z][1-9]\d*/00"),
+    ("subgroup", r"[A-H]\d{2}[A-Z][1-9]\d*/(?:\d{2}|\d{2,}[1-9])"),
+)
+
+
+def fast_kinds(codes: pd.Series) -> np.ndarray:
+    """:func:`_fast_kind` of every code, vectorised (object array; None: not canonical)."""
+    s = codes.astype(object).where(codes.map(type) == str, "")  # noqa: E721 - exact str
+    kinds = np.full(len(s), None, dtype=object)
+    for kind, pat in _KIND_PATTERNS:
+        m = s.str.fullmatch(pat).fillna(False).to_numpy(dtype=bool)
+        kinds[m & (kinds == None)] = kind  # noqa: E711 - elementwise
+    return kinds
+
+
 def _string_key(code: str) -> str | None:
     """A string that sorts canonical codes in scheme order (None when not canonical-looking)."""
     if "/" in code:
@@ -262,9 +286,16 @@ def validate_scheme(df: pd.DataFrame, *, file: str | Path | None = None) -> pd.D
         )
     out["depth"] = depth
     out = coerce_scheme(out)
-    for i, (code, kind, ds, lang) in enumerate(
-        zip(out["code"], out["kind"], out["depth_source"], out["lang"], strict=True)
-    ):
+    fk = fast_kinds(out["code"])
+    fast = (
+        out["lang"].isin(LANGS).to_numpy()
+        & out["depth_source"].isin(DEPTH_SOURCES).to_numpy()
+        & (fk != None)  # noqa: E711 - elementwise
+        & (fk == out["kind"].to_numpy(dtype=object))
+    )
+    for i in np.flatnonzero(~fast).tolist():  # the rare rows the fast check does not clear
+        code, kind = out["code"].iat[i], out["kind"].iat[i]
+        ds, lang = out["depth_source"].iat[i], out["lang"].iat[i]
         if (
             isinstance(code, str)
             and ds in DEPTH_SOURCES

@@ -133,8 +133,12 @@ def _columns_hash(df: pd.DataFrame) -> str:
     empty strings differ)."""
     h = hashlib.sha256()
     for col in ("code", "kind", "title", "path_title"):
-        h.update("\x1e".join(x if isinstance(x, str) else "\x00"
-                             for x in df[col].tolist()).encode("utf-8"))
+        vals = df[col].to_numpy(dtype=object)
+        is_str = np.fromiter(map(str.__instancecheck__, vals), dtype=bool, count=len(vals))
+        if not is_str.all():
+            vals = vals.copy()
+            vals[~is_str] = "\x00"
+        h.update("\x1e".join(vals.tolist()).encode("utf-8"))
         h.update(b"\x1d")
     return h.hexdigest()
 
