@@ -89,7 +89,8 @@ def coerce_scheme(df: pd.DataFrame, *, clean: bool = False) -> pd.DataFrame:
             vals = col.to_numpy()
             is_none = vals == None  # noqa: E711 - elementwise
             if not ((pd.isna(vals) & ~is_none).any() or (vals == "").any()):
-                if all(isinstance(v, str) for v in vals[~is_none]):
+                rest = vals[~is_none]
+                if not len(rest) or pd.api.types.infer_dtype(rest, skipna=False) == "string":
                     continue  # str or None already
         if pd.api.types.is_numeric_dtype(col.dtype) and not col.isna().all():
             continue  # a numeric extra column stays as it is
@@ -107,6 +108,64 @@ def coerce_scheme(df: pd.DataFrame, *, clean: bool = False) -> pd.DataFrame:
 
 
 def build_paths(df: pd.DataFrame, *, heading_column: str | None = "heading") -> pd.Series:
+    """``path_title`` of every row: the titles from the subclass down to the entry, `` > ``-joined.
+
+    The chain follows ``parent`` links within the same ``lang`` (rows of one language never
+    borrow titles of another). A section or class path is its own title; a subclass starts
+    the path. When ``heading_column`` is present and filled for a main group (the guidance
+    heading it sits under), the heading is put before the main group's title, so that its
+    subgroups carry it too. A parent missing from the table ends the chain there. Returns a
+    Series aligned with ``df``.
+
+    Computed level by level (every row whose parent's path is known, at once); a table with
+    a parent cycle is left to the row-by-row walk (:func:`_build_paths_rows`), which this
+    equals otherwise.
+    """
+    n = len(df)
+    if n == 0:
+        return pd.Series([], dtype=object, index=df.index)
+
+    def text(col: str, empty: Any) -> list[Any]:
+        return df[col].astype(object).where(df[col].notna(), empty).tolist()
+
+    langs, parents, titles = text("lang", ""), text("parent", None), text("title", "")
+    codes, kinds = df["code"].tolist(), df["kind"].tolist()
+    has_heading = bool(heading_column and heading_column in df.columns)
+    headings = text(heading_column, None) if has_heading else [None] * n  # type: ignore[arg-type]
+    own = [t or "" for t in titles]
+    if has_heading:
+        for i, h in enumerate(headings):
+            if h and kinds[i] == "main_group" and h != own[i]:
+                own[i] = f"{h}{PATH_SEPARATOR}{own[i]}" if own[i] else h
+    index: dict[tuple[str, str], int] = {}
+    for i, key in enumerate(zip(langs, codes, strict=True)):
+        index.setdefault(key, i)
+    path: list[str | None] = [None] * n
+    waiting: list[int] = []
+    parent_of = np.full(n, -1, dtype=np.int64)
+    for i in range(n):
+        p = parents[i]
+        j = index.get((langs[i], p)) if (p and kinds[i] not in _PATH_ROOT_KINDS) else None
+        if j is None:
+            path[i] = own[i]  # a root, or a parent not in the table: the chain starts here
+        else:
+            parent_of[i] = j
+            waiting.append(i)
+    todo = np.array(waiting, dtype=np.int64)
+    done = np.array([p is not None for p in path], dtype=bool)
+    while len(todo):
+        ready = done[parent_of[todo]]
+        if not ready.any():  # a cycle: the walk decides (order-dependent, as it always was)
+            return _build_paths_rows(df, heading_column=heading_column)
+        for i in todo[ready].tolist():
+            base, piece = path[parent_of[i]], own[i]
+            path[i] = f"{base}{PATH_SEPARATOR}{piece}" if base and piece else (base or piece)
+        done[todo[ready]] = True
+        todo = todo[~ready]
+    return pd.Series(path, index=df.index, dtype=object)
+
+
+def _build_paths_rows(df: pd.DataFrame, *, heading_column: str | None = "heading") -> pd.Series:
     """``path_title`` of every row: the titles from the subclass down to the entry, `` > ``-joined.
 
     The chain follows ``parent`` links within the same ``lang`` (rows of one language never

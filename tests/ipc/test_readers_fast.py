@@ -107,3 +107,27 @@ def test_vectorised_kind_check_agrees_with_validate(shared) -> None:
     with pytest.raises(InputError, match="does not fit code") as err:
         validate_scheme(bad)
     assert err.value.row == i + 2 and err.value.column == "kind"
+
+
+def test_level_by_level_paths_equal_the_row_walk(shared) -> None:
+    from coretech.ipc.scheme import _build_paths_rows, build_paths, default_scheme
+
+    zh = read_cnipa_flat(read_table(shared / "data" / "ipc" / "ipc_zh_2026_flat.tsv"),
+                         source="zh.tsv").table
+    for t in (default_scheme(), zh):
+        assert build_paths(t).tolist() == _build_paths_rows(t).tolist()
+    # dotted levels, a heading, a missing parent, an empty title, and a parent cycle
+    df = pd.DataFrame({
+        "code": ["A01B", "A01B1/00", "A01B1/02", "A01B1/04", "A01B2/02", "A01B3/02", "A01B3/04"],
+        "kind": ["subclass", "main_group", "subgroup", "subgroup", "subgroup", "subgroup",
+                 "subgroup"],
+        "parent": ["A01", "A01B", "A01B1/00", "A01B1/02", "A01B2/00", "A01B3/04", "A01B3/02"],
+        "title": ["Soil", "Hand tools", None, "with teeth", "orphan", "loop a", "loop b"],
+        "heading": [None, "Tools", None, None, None, None, None],
+        "lang": ["en"] * 7,
+    })
+    assert build_paths(df).tolist() == _build_paths_rows(df).tolist()
+    acyclic = df.iloc[:5]
+    got = build_paths(acyclic).tolist()
+    assert got == _build_paths_rows(acyclic).tolist()
+    assert got[3] == "Soil > Tools > Hand tools > with teeth" and got[4] == "orphan"

@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from coretech.errors import InputError, data_row
@@ -238,43 +239,60 @@ def read_cnipa_flat(
             continue
         usable.append((i, sym))  # type: ignore[arg-type]
 
-    cleaned_titles, slow = clean_titles([titles[i] for i, _ in usable])
-    out: dict[str, list] = {k: [] for k in ("code", "kind", "depth", "parent", "title",
-                                            "references", "edition", "entry_edition")}
-    seen: dict[str, int] = {}
-    for k, (i, (code, kind, parent)) in enumerate(usable):
-        line = data_row(i)
-        if code in seen:
-            col.reject(line, "\t".join([codes[i], levels[i], mains[i], dirs[i], titles[i]]),
-                       f"row {line}: repeated code {code} (row {seen[code]} kept)",
-                       "repeated_code_rows_rejected")
-            continue
-        seen[code] = line
-        lv = _LEVELS.get(levels[i])
-        if levels[i] and lv != kind:
+    # repeated codes: the first usable copy is kept (also when its title then cleans empty)
+    u_rows = np.array([i for i, _ in usable], dtype=np.int64)
+    u_code = [sym[0] for _, sym in usable]
+    u_kind = [sym[1] for _, sym in usable]
+    u_parent = [sym[2] for _, sym in usable]
+    dup = pd.Series(u_code, dtype=object).duplicated(keep="first").to_numpy()
+    first_line: dict[str, int] = {}
+    for k in np.flatnonzero(~dup).tolist():
+        first_line[u_code[k]] = data_row(int(u_rows[k]))
+    keep = np.flatnonzero(~dup)
+    kept_titles = [titles[int(u_rows[k])] for k in keep]
+    cleaned_titles, slow = clean_titles(kept_titles)
+    # checks of the kept rows against the level, main_group and subclass_dir columns
+    for k in keep.tolist():
+        i, kind = int(u_rows[k]), u_kind[k]
+        if levels[i] and _LEVELS.get(levels[i]) != kind:
             col.defects["level_disagrees_with_code"] += 1
-        if kind == "subgroup" and mains[i] and mains[i] != parent:
+        if kind == "subgroup" and mains[i] and mains[i] != u_parent[k]:
             col.defects["main_group_column_disagrees"] += 1
-        if dirs[i] and kind not in {"section", "class"} and dirs[i] != code[:4]:
+        if dirs[i] and kind not in {"section", "class"} and dirs[i] != u_code[k][:4]:
             col.defects["subclass_dir_disagrees"] += 1
-        cleaned = slow.get(k)
-        if cleaned is not None:
-            count_cleaning(col, cleaned)
-        title = cleaned_titles[k]
-        if not title:
-            col.reject(line, titles[i], f"row {line}: empty title once references are moved out",
-                       "empty_titles")
-            continue
-        stamp = cleaned.stamp if cleaned is not None else None
-        out["code"].append(code)
-        out["kind"].append(kind)
-        out["depth"].append(0 if kind == "main_group" else None)
-        out["parent"].append(parent)
-        out["title"].append(title)
-        out["references"].append(("; ".join(cleaned.references) or None) if cleaned is not None
-                                 else None)
-        out["edition"].append(edition or stamp)
-        out["entry_edition"].append(stamp)
+    for c in slow.values():
+        count_cleaning(col, c)
+    late: list[tuple[int, str, str, str]] = []  # (row, raw, reason, defect), in row order
+    for k in np.flatnonzero(dup).tolist():
+        i, code = int(u_rows[k]), u_code[k]
+        line = data_row(i)
+        late.append((i, "\t".join([codes[i], levels[i], mains[i], dirs[i], titles[i]]),
+                     f"row {line}: repeated code {code} (row {first_line[code]} kept)",
+                     "repeated_code_rows_rejected"))
+    empty = [j for j, t in enumerate(cleaned_titles) if not t]
+    for j in empty:
+        i = int(u_rows[keep[j]])
+        late.append((i, titles[i], f"row {data_row(i)}: empty title once references are moved out",
+                     "empty_titles"))
+    for i, raw, reason, defect in sorted(late, key=lambda r: r[0]):
+        col.reject(data_row(i), raw, reason, defect)
+    ok = np.ones(len(keep), dtype=bool)
+    ok[empty] = False
+    take = keep[ok].tolist()
+    stamps = [slow[j].stamp if j in slow else None for j in range(len(keep))]
+    refs = [("; ".join(slow[j].references) or None) if j in slow else None
+            for j in range(len(keep))]
+    okj = np.flatnonzero(ok).tolist()
+    out: dict[str, list] = {
+        "code": [u_code[k] for k in take],
+        "kind": [u_kind[k] for k in take],
+        "depth": [0 if u_kind[k] == "main_group" else None for k in take],
+        "parent": [u_parent[k] for k in take],
+        "title": [cleaned_titles[j] for j in okj],
+        "references": [refs[j] for j in okj],
+        "edition": [edition or stamps[j] for j in okj],
+        "entry_edition": [stamps[j] for j in okj],
+    }
     m = len(out["code"])
     out.update(depth_source=["inferred"] * m, lang=[lang] * m, source=[source] * m)
     return finish(col, row_frame(out))
