@@ -52,7 +52,7 @@ import scipy.sparse as sp
 
 from coretech.errors import InputError
 from coretech.matching.dictionary import SchemeCounts, main_group_of
-from coretech.matching.normalize import DEFAULT_STOPWORDS, normalize_text
+from coretech.matching.normalize import DEFAULT_STOPWORDS, has_cjk, normalize_text
 from coretech.matching.tfidf import TfidfModel, fit_spaces, l2_rows
 from coretech.matching.tokenize import Tokenizer, title_terms
 
@@ -157,6 +157,120 @@ def source_hash(scheme: pd.DataFrame, lang: str, kinds: tuple[str, ...]) -> str:
     return _columns_hash(scheme[(scheme["lang"] == lang) & scheme["kind"].isin(kinds)])
 
 
+#: Below this many texts the tokenizer runs in this process only (a fork costs more).
+PARALLEL_MIN_TEXTS = 20_000
+_FORKED: tuple[Tokenizer, list[str]] | None = None
+
+
+def _cut_range(lo: int, hi: int) -> list[list[str]]:
+    tok, texts = _FORKED  # type: ignore[misc]
+    return [tok.cut(t) for t in texts[lo:hi]]
+
+
+def _cores() -> int:
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def cut_texts(tok: Tokenizer, texts: list[str]) -> list[list[str]]:
+    """``[tok.cut(t) for t in texts]``, the second half in a forked process when there are two
+    cores, many texts and no other thread (a fork copies the loaded dictionary for free).
+    ``CORETECH_WORKERS=1`` keeps it in one process. Same result either way."""
+    import multiprocessing as mp
+    import os
+    import threading
+
+    global _FORKED
+    n = len(texts)
+    if (n < PARALLEL_MIN_TEXTS or _cores() < 2 or os.environ.get("CORETECH_WORKERS") == "1"
+            or threading.active_count() > 1 or "fork" not in mp.get_all_start_methods()):
+        return [tok.cut(t) for t in texts]
+    if any(is_cjk for is_cjk in (has_cjk(t) for t in texts[:2000])):
+        _ = tok.jieba  # load the dictionary (and user words) once, before the fork
+    half = n // 2
+    _FORKED = (tok, texts)
+    try:
+        with mp.get_context("fork").Pool(1) as pool:
+            second = pool.apply_async(_cut_range, (half, n))
+            first = [tok.cut(t) for t in texts[:half]]
+            return first + second.get()
+    finally:
+        _FORKED = None
+
+
+def _segment_key(unique: list[str], lang: str, o: IndexOptions) -> str:
+    from importlib import metadata
+
+    h = hashlib.sha256()
+    h.update("\x00".join(unique).encode("utf-8"))
+    here = Path(__file__).parent
+    for name in ("tokenize.py", "normalize.py"):
+        f = here / name
+        h.update(f.read_bytes() if f.is_file() else b"")
+    try:
+        jieba_version = metadata.version("jieba")
+    except metadata.PackageNotFoundError:  # pragma: no cover - a core dependency
+        jieba_version = ""
+    h.update(json.dumps([lang, o.term_min_df, sorted(o.stopwords), jieba_version]).encode())
+    return h.hexdigest()[:24]
+
+
+def cached_segments(unique: list[str], lang: str, o: IndexOptions, folder: Path | None
+                    ) -> tuple[list[list[str]], dict[str, int]]:
+    """Tokens of each distinct title segment and the user dictionary ({word: frequency}).
+
+    Tokenised here (:func:`cut_texts`) or read from ``folder`` (``ipc-segments-*.npz`` with a
+    JSON manifest and its SHA-256, as the index; keyed by the segments, the tokenizer's code,
+    jieba's version and the options that change tokens).
+    """
+    from coretech.ipc.cache import (
+        CacheError,
+        load_npz,
+        npz_bytes,
+        pack_strings,
+        read_entry,
+        unpack_strings,
+        write_entry,
+    )
+
+    key = _segment_key(unique, lang, o) if folder is not None else ""
+    name = f"ipc-segments-{lang}-{key}"
+    if folder is not None:
+        try:
+            files, _ = read_entry(folder, f"{name}.json", {"key": key})
+            a = load_npz(files[f"{name}.npz"])
+            flat = unpack_strings(a["tokens.text"], a["tokens.offsets"])
+            bounds = np.concatenate([[0], np.cumsum(a["counts"])]).tolist()
+            if len(bounds) != len(unique) + 1 or bounds[-1] != len(flat):
+                raise CacheError(f"{folder / name}.npz: does not fit the segments")
+            words = unpack_strings(a["user.text"], a["user.offsets"])
+            return ([flat[x:y] for x, y in zip(bounds[:-1], bounds[1:], strict=True)],
+                    dict(zip(words, a["user.freq"].tolist(), strict=True)))
+        except (CacheError, KeyError, ValueError, OSError):
+            pass  # tokenised below
+    terms = title_terms(unique, min_df=o.term_min_df) if lang == "zh" else []
+    tok = Tokenizer(terms, stopwords=frozenset(o.stopwords))
+    cut = cut_texts(tok, unique)
+    user = tok.word_frequencies() if lang == "zh" else {}
+    if folder is not None:
+        words = sorted(user)
+        arrays = {"counts": np.array([len(c) for c in cut], dtype=np.int64),
+                  "user.freq": np.array([user[w] for w in words], dtype=np.int64)}
+        arrays["tokens.text"], arrays["tokens.offsets"] = pack_strings(
+            [t for c in cut for t in c])
+        arrays["user.text"], arrays["user.offsets"] = pack_strings(words)
+        try:
+            write_entry(folder, f"{name}.json", {f"{name}.npz": npz_bytes(arrays)},
+                        {"key": key, "lang": lang, "segments": len(unique)})
+        except OSError:
+            pass  # a read-only cache only costs time
+    return cut, user
+
+
 def _l2(m: sp.csr_matrix) -> sp.csr_matrix:
     return l2_rows(m)
 
@@ -183,7 +297,10 @@ class SchemeIndex:
         self.lang = lang
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, scheme: pd.DataFrame) -> SchemeIndex:
+    def fit(self, scheme: pd.DataFrame, *, segment_cache: Path | None = None) -> SchemeIndex:
+        """Fit on the ``lang`` rows of ``scheme``. ``segment_cache``: a (checked) cache folder
+        where the tokens of the distinct title segments are kept (:func:`cached_segments`),
+        so that a refit with other weights or n-grams skips the tokenizer."""
         o = self.options
         rows = scheme_rows(scheme, self.lang, o.kinds)
         if rows.empty:
@@ -192,14 +309,10 @@ class SchemeIndex:
                 f"{', '.join(o.kinds)}", file=scheme.attrs.get("source"),
             )
         self.scheme_hash_ = scheme_hash(rows)
-        stop = frozenset(o.stopwords)
         segments_of = [p.split(PATH_SEPARATOR) for p in rows["path_title"]]
         unique = sorted({s for segs in segments_of for s in segs} | set(rows["title"]))
         seg_id = {s: i for i, s in enumerate(unique)}
-        terms = title_terms(unique, min_df=o.term_min_df) if self.lang == "zh" else []
-        tok = Tokenizer(terms, stopwords=stop)
-        cut = [tok.cut(s) for s in unique]  # each distinct segment analysed once
-        self.user_words_ = tok.word_frequencies() if self.lang == "zh" else {}
+        cut, self.user_words_ = cached_segments(unique, self.lang, o, segment_cache)
         own_ids = [seg_id[t] for t in rows["title"]]
         path_ids = [[seg_id[s] for s in segs] for segs in segments_of]
         own_tokens = [cut[i] for i in own_ids]
@@ -468,7 +581,7 @@ def cached_index(
         return idx, {"key": key, "path": str(path), "hit": True}
     except CacheError:
         pass  # missing, damaged or not trusted: rebuilt below
-    idx = SchemeIndex(options, lang=lang).fit(scheme)
+    idx = SchemeIndex(options, lang=lang).fit(scheme, segment_cache=base)
     try:
         save_index(idx, base, key)
     except OSError as exc:

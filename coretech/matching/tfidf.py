@@ -62,7 +62,8 @@ def l2_rows(m: sp.csr_matrix) -> sp.csr_matrix:
 def tfidf_from_counts(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
     """Sublinear tf x idf, L2-normalised rows, from a count matrix (float32 CSR)."""
     x = sp.csr_matrix(counts, dtype=np.float32, copy=True)
-    x.sort_indices()
+    if not x.has_sorted_indices:
+        x.sort_indices()
     np.log(x.data, out=x.data)
     x.data += np.float32(1.0)
     x.data *= idf[x.indices]
@@ -132,8 +133,11 @@ class TfidfModel:
 
 
 def _restrict(m: sp.csr_matrix, new_id: np.ndarray, n_new: int) -> sp.csr_matrix:
-    """Columns renumbered by ``new_id`` (-1: dropped), indices sorted."""
+    """Columns renumbered by ``new_id`` (ascending; -1: dropped), indices sorted."""
     m = m.tocsr()
+    if n_new == len(new_id) == m.shape[1]:  # nothing dropped: ids are 0..n-1 already
+        m.sort_indices()
+        return m
     keep = new_id[m.indices] >= 0
     kept_before = np.zeros(m.nnz + 1, dtype=np.int64)
     np.cumsum(keep, out=kept_before[1:])
@@ -144,15 +148,24 @@ def _restrict(m: sp.csr_matrix, new_id: np.ndarray, n_new: int) -> sp.csr_matrix
     return out
 
 
-def _vocabulary(terms: list[str], df: np.ndarray, max_doc_count: float
-                ) -> tuple[list[str], np.ndarray]:
-    """Sorted terms with 0 < df <= max_doc_count, and old -> new column ids (-1: dropped)."""
+def _sorted_ids(terms: list[str]) -> tuple[list[str], np.ndarray]:
+    """``terms`` sorted, and each old id's position in that order."""
+    order = sorted(range(len(terms)), key=terms.__getitem__)
+    rank = np.empty(len(terms), dtype=np.int64)
+    rank[np.asarray(order, dtype=np.int64)] = np.arange(len(terms))
+    return [terms[i] for i in order], rank
+
+
+def _keep_columns(m: sp.csr_matrix, terms: list[str], df: np.ndarray, max_doc_count: float
+                  ) -> tuple[sp.csr_matrix, list[str], np.ndarray]:
+    """Columns (already in sorted term order) with 0 < df <= max_doc_count; the matrix is only
+    rewritten when some column goes. Returns the matrix, the kept terms and old -> new ids."""
     ok = (df > 0) & (df <= max_doc_count)
-    kept = sorted((terms[i], i) for i in np.flatnonzero(ok).tolist())
+    if ok.all():
+        return m, terms, np.arange(len(terms))
     new_id = np.full(len(terms), -1, dtype=np.int64)
-    if kept:
-        new_id[np.array([i for _, i in kept], dtype=np.int64)] = np.arange(len(kept))
-    return [t for t, _ in kept], new_id
+    new_id[ok] = np.arange(int(ok.sum()))
+    return _restrict(m, new_id, int(ok.sum())), [t for t, k in zip(terms, ok, strict=True) if k], new_id
 
 
 def fit_spaces(
@@ -173,6 +186,7 @@ def fit_spaces(
     ``c_path``, ``c_own``, ``w_path``, ``w_own``.
     """
     lo, hi = ngram_range
+    f32 = np.float32  # counts are small integers: exact in float32, and half the memory
     # segment x word counts (each distinct word analysed once below)
     word_id: dict[str, int] = {}
     indptr = [0]
@@ -185,33 +199,34 @@ def fit_spaces(
             indices.append(j)
         indptr.append(len(indices))
     n_seg, n_words = len(segment_docs), len(word_id)
-    seg_words = sp.csr_matrix((np.ones(len(indices), dtype=np.int64),
-                               np.asarray(indices, dtype=np.int64),
+    words, w_rank = _sorted_ids(list(word_id))  # columns in sorted order from the start
+    seg_words = sp.csr_matrix((np.ones(len(indices), dtype=f32),
+                               w_rank[np.asarray(indices, dtype=np.int64)],
                                np.asarray(indptr, dtype=np.int64)), shape=(n_seg, n_words))
     seg_words.sum_duplicates()
     p_ptr = np.zeros(len(path_segments) + 1, dtype=np.int64)
     np.cumsum([len(s) for s in path_segments], out=p_ptr[1:])
     p_idx = np.fromiter((j for s in path_segments for j in s), dtype=np.int64, count=int(p_ptr[-1]))
-    paths = sp.csr_matrix((np.ones(len(p_idx), dtype=np.int64), p_idx, p_ptr),
+    paths = sp.csr_matrix((np.ones(len(p_idx), dtype=f32), p_idx, p_ptr),
                           shape=(len(path_segments), n_seg))
     paths.sum_duplicates()
     own_idx = np.asarray(own_segments, dtype=np.int64)
     w_path_all = (paths @ seg_words).tocsr()
+    w_path_all.sort_indices()
     w_own_all = seg_words[own_idx].tocsr()
     n_docs = len(path_segments)
-    words = list(word_id)
 
     def df_of(m: sp.csr_matrix, n_cols: int) -> np.ndarray:
         return np.bincount(m.indices, minlength=n_cols)
 
     # word space (no max_df)
-    w_terms, w_new = _vocabulary(words, df_of(w_path_all, n_words), float("inf"))
+    w_df = df_of(w_path_all, n_words)
+    w_path_c, w_terms, w_new = _keep_columns(w_path_all, words, w_df, float("inf"))
     if not w_terms:
         raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
-    w_path_c = _restrict(w_path_all, w_new, len(w_terms))
     w_own_c = _restrict(w_own_all, w_new, len(w_terms))
-    w_idf = idf_of(df_of(w_path_c, len(w_terms)), n_docs)
-    # char space: word x n-gram counts
+    w_idf = idf_of(w_df[w_new >= 0], n_docs)
+    # char space: word x n-gram counts, n-gram columns in sorted order
     gram_id: dict[str, int] = {}
     g_ptr = [0]
     g_idx: list[int] = []
@@ -222,21 +237,22 @@ def fit_spaces(
                 j = gram_id[g] = len(gram_id)
             g_idx.append(j)
         g_ptr.append(len(g_idx))
-    word_grams = sp.csr_matrix((np.ones(len(g_idx), dtype=np.int64),
-                                np.asarray(g_idx, dtype=np.int64),
+    grams, g_rank = _sorted_ids(list(gram_id))
+    word_grams = sp.csr_matrix((np.ones(len(g_idx), dtype=f32),
+                                g_rank[np.asarray(g_idx, dtype=np.int64)],
                                 np.asarray(g_ptr, dtype=np.int64)),
                                shape=(n_words, len(gram_id)))
     word_grams.sum_duplicates()
     c_path_all = (w_path_all @ word_grams).tocsr()
+    c_path_all.sort_indices()
     c_own_all = (w_own_all @ word_grams).tocsr()
-    grams = list(gram_id)
     max_count = float(max_df) * n_docs if isinstance(max_df, float) else float(max_df)
-    c_terms, c_new = _vocabulary(grams, df_of(c_path_all, len(grams)), max_count)
+    c_df = df_of(c_path_all, len(grams))
+    c_path_c, c_terms, c_new = _keep_columns(c_path_all, grams, c_df, max_count)
     if not c_terms:
         raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
-    c_path_c = _restrict(c_path_all, c_new, len(c_terms))
     c_own_c = _restrict(c_own_all, c_new, len(c_terms))
-    c_idf = idf_of(df_of(c_path_c, len(c_terms)), n_docs)
+    c_idf = idf_of(c_df[c_new >= 0], n_docs)
     cm = TfidfModel("char_wb", (lo, hi), c_terms, c_idf)
     wm = TfidfModel("word", (1, 1), w_terms, w_idf)
     mats = {"c_path": tfidf_from_counts(c_path_c, c_idf), "c_own": tfidf_from_counts(c_own_c, c_idf),

@@ -213,3 +213,29 @@ print(m.cache_["zh"]["hit"], len(res.candidates) > 0, "sklearn" in sys.modules)
                                 text=True, check=True).stdout.split()
     assert first == ["False", "True", "False"]  # built without scikit-learn too
     assert second == ["True", "True", "False"]
+
+
+def test_segment_tokens_are_cached_and_reused_for_other_weights(tmp_path: Path,
+                                                                  monkeypatch) -> None:
+    """A refit with other weights reads the tokens of the scheme's segments from the cache
+    (the tokenizer is not called) and gives the index a fresh fit gives."""
+    from coretech.matching import index as index_mod
+
+    scheme = chinese_scheme()
+    cached_index(scheme, "zh", IndexOptions(term_min_df=1), tmp_path)
+    assert len(list(tmp_path.glob("ipc-segments-zh-*.npz"))) == 1
+    o2 = IndexOptions(term_min_df=1, char_weight=0.3, ngram_range=(2, 3))
+    fresh = index_mod.SchemeIndex(o2, lang="zh").fit(scheme)
+
+    def no_tokenizer(*_a, **_k):
+        raise AssertionError("the tokenizer ran although the segments were cached")
+
+    monkeypatch.setattr(index_mod, "cut_texts", no_tokenizer)
+    refit, rec = cached_index(scheme, "zh", o2, tmp_path)
+    assert not rec["hit"]
+    _same(refit, fresh)
+    # a changed token file is not trusted: the tokenizer runs again
+    seg = next(tmp_path.glob("ipc-segments-zh-*.npz"))
+    seg.write_bytes(seg.read_bytes()[:-8] + b"tampered")
+    with pytest.raises(AssertionError, match="tokenizer ran"):
+        cached_index(scheme, "zh", IndexOptions(term_min_df=1, char_weight=0.2), tmp_path)
