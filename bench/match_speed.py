@@ -96,10 +96,16 @@ def reference_index(scheme: Path, out: Path) -> None:
     out.write_bytes(pickle.dumps((vec, mat_t, s["code"].tolist())))
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """(wall seconds, CPU seconds of the child, its stderr)."""
+    import resource
+
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     r = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
-    return time.perf_counter() - t0, r.stderr
+    wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime), r.stderr
 
 
 def main() -> None:
@@ -136,14 +142,19 @@ def main() -> None:
         if r % 2:
             order.reverse()
         for name, cmd, e in order:
-            sec, err = timed(cmd, e)
+            sec, cpu, err = timed(cmd, e)
             sk = "sklearn imported: True" in err
-            rows.append((name, sec, sk))
-            print(f"round {r + 1}  {name:<9} {sec:6.2f} s" + ("  (imported sklearn)" if sk else ""))
-    med = {k: statistics.median(s for n_, s, _ in rows if n_ == k) for k in ("coretech", "reference")}
-    ct_sk = any(sk for n_, _, sk in rows if n_ == "coretech")
-    print(f"median: coretech {med['coretech']:.2f} s, reference {med['reference']:.2f} s, "
+            rows.append((name, sec, cpu, sk))
+            print(f"round {r + 1}  {name:<9} {sec:6.2f} s wall {cpu:6.2f} s CPU"
+                  + ("  (imported sklearn)" if sk else ""))
+    names = ("coretech", "reference")
+    med = {k: statistics.median(s for n_, s, _, _ in rows if n_ == k) for k in names}
+    cpu = {k: statistics.median(c for n_, _, c, _ in rows if n_ == k) for k in names}
+    ct_sk = any(sk for n_, _, _, sk in rows if n_ == "coretech")
+    print(f"median wall: coretech {med['coretech']:.2f} s, reference {med['reference']:.2f} s, "
           f"ratio {med['coretech'] / med['reference']:.2f} (goal <= 1.0)")
+    print(f"median CPU:  coretech {cpu['coretech']:.2f} s, reference {cpu['reference']:.2f} s, "
+          f"ratio {cpu['coretech'] / cpu['reference']:.2f}")
     print(f"coretech imported scikit-learn on a warm match: {'yes' if ct_sk else 'no'}")
     print(f"load average {load0:.2f} at start, {os.getloadavg()[0]:.2f} at end; "
           f"{os.cpu_count()} CPUs; python {sys.version.split()[0]}; "
