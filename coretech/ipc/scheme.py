@@ -272,23 +272,23 @@ def _fast_kind(code: str) -> str | None:
     return "main_group" if sub == "00" else "subgroup"
 
 
-_KIND_PATTERNS = (
-    ("section", r"[A-H]"),
-    ("class", r"[A-H]\d{2}"),
-    ("subclass", r"[A-H]\d{2}[A-Z]"),
-    ("main_group", r"[A-H]\d{2}[A-Z][1-9]\d*/00"),
-    ("subgroup", r"[A-H]\d{2}[A-Z][1-9]\d*/(?:\d{2}|\d{2,}[1-9])"),
+_KIND_RE = re.compile(
+    r"(?P<section>[A-H])|(?P<class>[A-H]\d{2})|(?P<subclass>[A-H]\d{2}[A-Z])"
+    r"|(?P<main_group>[A-H]\d{2}[A-Z][1-9]\d*/00)"
+    r"|(?P<subgroup>[A-H]\d{2}[A-Z][1-9]\d*/(?:\d{2}|\d{2,}[1-9]))"
 )
 
 
 def fast_kinds(codes: pd.Series) -> np.ndarray:
-    """:func:`_fast_kind` of every code, vectorised (object array; None: not canonical)."""
-    s = codes.astype(object).where(codes.map(type) == str, "")  # noqa: E721 - exact str
-    kinds = np.full(len(s), None, dtype=object)
-    for kind, pat in _KIND_PATTERNS:
-        m = s.str.fullmatch(pat).fillna(False).to_numpy(dtype=bool)
-        kinds[m & (kinds == None)] = kind  # noqa: E711 - elementwise
-    return kinds
+    """:func:`_fast_kind` of every code in one pass (object array; None: not canonical)."""
+    match = _KIND_RE.fullmatch
+    out = []
+    for c in codes.tolist():
+        m = match(c) if type(c) is str else None
+        out.append(m.lastgroup if m is not None else None)
+    arr = np.empty(len(out), dtype=object)
+    arr[:] = out
+    return arr
 
 
 def _string_key(code: str) -> str | None:
