@@ -624,6 +624,9 @@ def run_breakthrough(
         raise InputError("--level must be between 0 and 1")
     if reference is not None and reference[1] > end_year:
         raise InputError(f"--reference {reference[0]}-{reference[1]} ends after --end-year {end_year}")
+    if years is not None and years[1] > end_year:
+        raise InputError(f"--years {years[0]}-{years[1]} ends after --end-year {end_year}: no "
+                         "grant after the end year is seen, so those years cannot be counted")
     if adjust_from is None:
         adjust_from = reference[1] + 1 if reference is not None else None
     say = progress or (lambda _m: None)

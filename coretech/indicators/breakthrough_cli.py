@@ -38,7 +38,13 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
         rejects: Path | None = typer.Option(None, "--rejects", help="Rejected rows (file, row, column, value, reason); default <out>.rejects.csv."),
     ) -> None:
         """Count core-technology patents per city-year, adjust for the grant lag (eq. 5) and
-        write Sicoughs = ln(1 + K_adj), with provenance beside the output."""
+        write Sicoughs = ln(1 + K_adj), with provenance beside the output.
+
+        Examples:
+        coretech breakthrough patents.csv --dictionary dict.csv --out sicoughs.csv
+        coretech breakthrough pat.dta --dictionary dict.csv --out s.dta --plots figs
+        coretech breakthrough pat.csv --dictionary d.csv --end-year 2020 --out s.csv
+        """
         import sys
 
         from coretech.indicators.breakthrough import run_breakthrough, summary_lines

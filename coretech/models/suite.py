@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from coretech.errors import InputError, data_row
+from coretech.models.config import ModelsConfig, load_study
 from coretech.models.fe import twfe
 from coretech.models.hausman import hausman
 from coretech.models.heterogeneity import interaction_test, permutation_test, subsamples
@@ -31,7 +32,6 @@ from coretech.models.iv import add_lag, iv_gmm
 from coretech.models.mechanism import mechanism
 from coretech.models.results import RegressionResult
 from coretech.models.simulate import regions_table
-from coretech.models.study import ModelsConfig, load_study
 from coretech.models.tables import Column, Table, descriptive_table, fmt, regression_table
 from coretech.models.validate import check_unique_panel, numeric_column, require_columns
 
