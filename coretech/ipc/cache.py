@@ -251,3 +251,64 @@ def unpack_strings(blob: np.ndarray, offsets: np.ndarray) -> list[str]:
         return out
     o = offsets.tolist()
     return [text[a:b] for a, b in zip(o[:-1], o[1:], strict=True)]
+
+
+# ------------------------------------------------------------------ the embedded scheme
+def default_cache_key(path: Path) -> str:
+    import hashlib
+
+    from coretech import __version__
+
+    h = hashlib.sha256()
+    h.update(path.read_bytes())
+    h.update(__version__.encode())
+    here = Path(__file__).parent  # coretech/ipc
+    for f in [here / "scheme.py", here / "cache.py", *sorted((here / "readers").glob("*.py")),
+              here / "symbols.py"]:
+        if f.is_file():
+            h.update(f.read_bytes())
+    return h.hexdigest()[:24]
+
+
+def read_default_cache(cdir: Path, key: str) -> tuple[Any, dict[str, Any]] | None:
+    """The cached table (a DataFrame) and record (counts, defects, rejects) of the embedded
+    list, or None when missing, damaged or not trusted (the caller rebuilds it)."""
+    import pandas as pd
+
+    name = f"default_scheme-{key}"
+    try:
+        files, info = read_entry(cdir, f"{name}.manifest.json", {"key": key})
+        table = pd.read_parquet(io.BytesIO(files[f"{name}.parquet"]))
+        meta = json.loads(files[f"{name}.json"].decode("utf-8"))
+        if len(table) != meta["stats"]["rows"] or len(table) != info["rows"]:
+            raise CacheError(f"{cdir / name}: {len(table):,} rows, the record says "
+                             f"{meta['stats']['rows']:,}")
+        return table, meta
+    except (CacheError, KeyError, ValueError, TypeError, OSError):
+        return None
+    except Exception:  # noqa: BLE001 - a Parquet file that does not parse is rebuilt too
+        return None
+
+
+def write_default_cache(res: Any, cdir: Path, key: str) -> None:
+    """Write the cache entry (payloads, then the manifest); any OS failure (read-only home
+    ...) is ignored."""
+    import io
+    import json
+
+    name = f"default_scheme-{key}"
+    try:
+        buf = io.BytesIO()
+        res.table.to_parquet(buf, index=False)
+        rej = res.rejects.astype(object).where(res.rejects.notna(), None)
+        meta = json.dumps({"defects": res.defects, "stats": res.stats,
+                           "rejects": rej.to_dict(orient="records")},
+                          sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
+        write_entry(cdir, f"{name}.manifest.json",
+                    {f"{name}.parquet": buf.getvalue(), f"{name}.json": meta},
+                    {"key": key, "rows": len(res.table)})
+        for old in cdir.glob("default_scheme-*"):  # entries of other keys
+            if not old.name.startswith(name + "."):
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from coretech.errors import InputError, data_row
-from coretech.ipc.symbols import KINDS, IPCSymbolError, parse, sort_key
+from coretech.ipc.symbols import KINDS, IPCSymbolError, fast_kinds, parse, sort_key
 
 SCHEME_COLUMNS: list[str] = [
     "code",
@@ -272,25 +272,6 @@ def _fast_kind(code: str) -> str | None:
     return "main_group" if sub == "00" else "subgroup"
 
 
-_KIND_RE = re.compile(
-    r"(?P<section>[A-H])|(?P<class>[A-H]\d{2})|(?P<subclass>[A-H]\d{2}[A-Z])"
-    r"|(?P<main_group>[A-H]\d{2}[A-Z][1-9]\d*/00)"
-    r"|(?P<subgroup>[A-H]\d{2}[A-Z][1-9]\d*/(?:\d{2}|\d{2,}[1-9]))"
-)
-
-
-def fast_kinds(codes: pd.Series) -> np.ndarray:
-    """:func:`_fast_kind` of every code in one pass (object array; None: not canonical)."""
-    match = _KIND_RE.fullmatch
-    out = []
-    for c in codes.tolist():
-        m = match(c) if type(c) is str else None
-        out.append(m.lastgroup if m is not None else None)
-    arr = np.empty(len(out), dtype=object)
-    arr[:] = out
-    return arr
-
-
 def _string_key(code: str) -> str | None:
     """A string that sorts canonical codes in scheme order (None when not canonical-looking)."""
     if "/" in code:
@@ -345,7 +326,7 @@ def validate_scheme(df: pd.DataFrame, *, file: str | Path | None = None) -> pd.D
         )
     out["depth"] = depth
     out = coerce_scheme(out)
-    fk = fast_kinds(out["code"])
+    fk = fast_kinds(out["code"].tolist())
     fast = (
         out["lang"].isin(LANGS).to_numpy()
         & out["depth_source"].isin(DEPTH_SOURCES).to_numpy()
@@ -474,18 +455,21 @@ def default_read_result():  # noqa: ANN201 - ReadResult, imported lazily
     SHA-256 in a manifest written last (:mod:`coretech.ipc.cache`); an entry that fails a
     check (changed, not the user's, in a folder others can write) is rebuilt.
     """
-    from coretech.ipc.readers import read_wipo_titles
+    from coretech.ipc.cache import default_cache_key, read_default_cache, write_default_cache
+    from coretech.ipc.readers import ReadResult, read_wipo_titles
 
     path = default_source_path()
     cdir = cache_dir()
-    key = _default_cache_key(path)
-    if cdir is not None:
-        res = _read_default_cache(cdir, key)
-        if res is not None:
-            return res
+    key = default_cache_key(path)
+    if cdir is not None and (hit := read_default_cache(cdir, key)) is not None:
+        table, meta = hit
+        rejects = pd.DataFrame(meta["rejects"], columns=["source", "line", "raw", "reason"])
+        return ReadResult(table=coerce_scheme(table), defects=meta["defects"],
+                          rejects=rejects.astype(object), stats=meta["stats"],
+                          sources=[DEFAULT_SOURCE_NAME])
     res = read_wipo_titles(path, source_name=DEFAULT_SOURCE_NAME, lang="en")
     if cdir is not None:
-        _write_default_cache(res, cdir, key)
+        write_default_cache(res, cdir, key)
     return res
 
 
@@ -507,74 +491,6 @@ def cache_dir() -> Path | None:
             return None
         return safe_cache_dir(Path(env))
     return safe_cache_dir(private_cache_dir(), fallback=False)
-
-
-def _default_cache_key(path: Path) -> str:
-    import hashlib
-
-    from coretech import __version__
-
-    h = hashlib.sha256()
-    h.update(path.read_bytes())
-    h.update(__version__.encode())
-    here = Path(__file__).parent
-    for f in [here / "scheme.py", here / "cache.py", *sorted((here / "readers").glob("*.py")),
-              here / "symbols.py"]:
-        if f.is_file():
-            h.update(f.read_bytes())
-    return h.hexdigest()[:24]
-
-
-def _read_default_cache(cdir: Path, key: str):  # noqa: ANN202 - ReadResult or None
-    """The cached ReadResult of the embedded list, or None (missing, damaged, not trusted)."""
-    import io
-    import json
-
-    from coretech.ipc.cache import CacheError, read_entry
-    from coretech.ipc.readers import ReadResult
-
-    name = f"default_scheme-{key}"
-    try:
-        files, info = read_entry(cdir, f"{name}.manifest.json", {"key": key})
-        table = pd.read_parquet(io.BytesIO(files[f"{name}.parquet"]))
-        meta = json.loads(files[f"{name}.json"].decode("utf-8"))
-        if len(table) != meta["stats"]["rows"] or len(table) != info["rows"]:
-            raise CacheError(f"{cdir / name}: {len(table):,} rows, the record says "
-                             f"{meta['stats']['rows']:,}")
-        table = coerce_scheme(table)
-        rejects = pd.DataFrame(meta["rejects"], columns=["source", "line", "raw", "reason"])
-        return ReadResult(table=table, defects=meta["defects"], rejects=rejects.astype(object),
-                          stats=meta["stats"], sources=[DEFAULT_SOURCE_NAME])
-    except (CacheError, KeyError, ValueError, TypeError, OSError):
-        return None  # rebuilt by the caller
-    except Exception:  # noqa: BLE001 - a Parquet file that does not parse is rebuilt too
-        return None
-
-
-def _write_default_cache(res: Any, cdir: Path, key: str) -> None:
-    """Write the cache entry (payloads, then the manifest); any OS failure (read-only home
-    ...) is ignored."""
-    import io
-    import json
-
-    from coretech.ipc.cache import write_entry
-
-    name = f"default_scheme-{key}"
-    try:
-        buf = io.BytesIO()
-        res.table.to_parquet(buf, index=False)
-        rej = res.rejects.astype(object).where(res.rejects.notna(), None)
-        meta = json.dumps({"defects": res.defects, "stats": res.stats,
-                           "rejects": rej.to_dict(orient="records")},
-                          sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
-        write_entry(cdir, f"{name}.manifest.json",
-                    {f"{name}.parquet": buf.getvalue(), f"{name}.json": meta},
-                    {"key": key, "rows": len(res.table)})
-        for old in cdir.glob("default_scheme-*"):  # entries of other keys
-            if not old.name.startswith(name + "."):
-                old.unlink(missing_ok=True)
-    except OSError:
-        pass
 
 
 def codes_of(df: pd.DataFrame, lang: str | None = None) -> list[str]:

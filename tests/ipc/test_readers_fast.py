@@ -12,8 +12,8 @@ from coretech.ipc.readers import read_wipo_titles
 from coretech.ipc.readers.cnipa import read_cnipa_flat, read_cnipa_flat_rows
 from coretech.ipc.readers.result import canonical_symbol, structural_parent
 from coretech.ipc.readers.text import clean_title, clean_titles
-from coretech.ipc.scheme import default_source_path, fast_kinds, validate_scheme
-from coretech.ipc.symbols import IPCSymbolError, parse
+from coretech.ipc.scheme import default_source_path, validate_scheme
+from coretech.ipc.symbols import IPCSymbolError, fast_kinds, parse
 
 
 def _same(a, b) -> None:
@@ -98,7 +98,7 @@ def test_clean_titles_equals_clean_title_on_odd_titles() -> None:
 def test_vectorised_kind_check_agrees_with_validate(shared) -> None:
     t = read_cnipa_flat(read_table(shared / "data" / "ipc" / "ipc_zh_2026_flat.tsv"),
                         source="zh.tsv").table
-    assert (fast_kinds(t["code"]) == t["kind"].to_numpy(dtype=object)).all()
+    assert (fast_kinds(t["code"].tolist()) == t["kind"].to_numpy(dtype=object)).all()
     bad = t.head(400).copy()
     i = int((bad["kind"] == "main_group").to_numpy().nonzero()[0][0])
     bad.loc[i, "kind"] = "subgroup"  # a main group called a subgroup
