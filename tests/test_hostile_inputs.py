@@ -25,9 +25,9 @@ from coretech.errors import OutputError, describe_os_error
 
 SCHEME = "code,parent\nG,\nG06,G\nG06N,G06\nG06N3/00,G06N\nG06N3/02,G06N3/00\nC12N,\n"
 PATENTS = """patent_id,app_date,grant_date,ipc,main_ipc,city,patent_type
-P1,2015-01-01,2016-06-01,G06N3/02,G06N3/02,甲市,invention
-P2,2015-03-01,2017-06-01,A01B1/02;G06N3/02,A01B1/02,甲市,invention
-P3,2016-01-01,2017-01-01,C12N15/00,C12N15/00,乙市,utility_model
+P1,2015-01-01,2016-06-01,G06N3/02,G06N3/02,北京市,invention
+P2,2015-03-01,2017-06-01,A01B1/02;G06N3/02,A01B1/02,北京市,invention
+P3,2016-01-01,2017-01-01,C12N15/00,C12N15/00,上海市,utility_model
 """
 
 

@@ -60,6 +60,7 @@ from coretech.io import (
     write_table,
 )
 from coretech.ipc import IPCSymbolError, kind, normalize, sort_key
+from coretech.matching.decisions import is_kept, normalize_decision
 
 SHEET = "review"
 HELP_SHEET = "readme"
@@ -67,11 +68,7 @@ COLUMNS = ("tech_id", "name", "ipc_code", "title", "decision", "score", "rank", 
            "evidence", "key")
 #: Columns frozen left of the scrolling part (through ``decision``).
 FROZEN = COLUMNS.index("decision") + 1
-CHOICES = ("accept", "reject")
-#: Accepted spellings of the two choices (case-insensitive).
-_SYNONYMS = {"accept": "accept", "accepted": "accept", "yes": "accept", "y": "accept",
-             "接受": "accept", "保留": "accept", "reject": "reject", "rejected": "reject",
-             "no": "reject", "n": "reject", "拒绝": "reject", "删除": "reject"}
+CHOICES = ("accept", "reject")  # spellings: coretech.matching.decisions
 DICTIONARY_COLUMNS = ("tech_id", "ipc_code", "kind", "score", "rank", "method", "evidence",
                       "decision")
 _MAX_WIDTH = {"tech_id": 14, "name": 20, "title": 36, "path": 70, "evidence": 60, "note": 30}
@@ -462,7 +459,10 @@ def apply_review(rows: list[dict[str, Any]], dictionary: pd.DataFrame,
                                   f"{tid} {code} was typed without a decision; choose accept "
                                   "to add it (or reject, or clear the code)")
             continue  # an exported row left blank: the matcher's choice stands
-        choice = _SYNONYMS.get(dec_txt.lower())
+        try:  # the shared vocabulary (coretech.matching.decisions): reject, 拒绝, accepted ...
+            choice = "accept" if is_kept(normalize_decision(dec_txt)) else "reject"
+        except ValueError:
+            choice = None
         if choice is None:
             raise _cell_error(path, cells["decision"],
                               f"decision {dec_txt!r} is not one of {', '.join(CHOICES)}")

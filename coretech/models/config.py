@@ -21,10 +21,11 @@ pilot_column = ""             # or a 0/1 column marking pilot cities
 winsor = [0.01, 0.99]         # Table 5 column 1 quantiles
 winsor_columns = []           # default: y, d, mediators, controls
 iv_cov = "robust"             # Table 4: "robust" (xtivreg2 fe gmm2s robust) or "cluster"
-iv_fe_dof = "absorbed"        # "absorbed" (xtivreg2 dofminus) or "none"
+iv_convention = "ivreghdfe"   # Table 4's degrees of freedom: "ivreghdfe" (default), "xtivreg2", "ivreg2"
+iv_fe_dof = ""                # legacy: "absorbed" = convention "xtivreg2", "none" = "ivreg2"
 permutations = 999
 seed = 0
-mechanism_rule = "both"       # "both" (METHODS.md) or "d_to_m" (Jiang 2022)
+mechanism_rule = "mediation"  # indirect effect a*b; "paper" (eqs. 2-3 as written; old name "both") or "d_to_m"
 alpha = 0.05
 hausman = true
 formats = ["csv", "tex", "docx", "xlsx", "html"]
@@ -67,10 +68,11 @@ class ModelsConfig:
     winsor: list[float] = field(default_factory=lambda: [0.01, 0.99])
     winsor_columns: list[str] = field(default_factory=list)
     iv_cov: str = "robust"
-    iv_fe_dof: str = "absorbed"
+    iv_convention: str = "ivreghdfe"
+    iv_fe_dof: str = ""
     permutations: int = 999
     seed: int = 0
-    mechanism_rule: str = "both"
+    mechanism_rule: str = "mediation"
     alpha: float = 0.05
     hausman: bool = True
     formats: list[str] = field(default_factory=lambda: ["csv", "tex", "docx", "xlsx", "html"])
@@ -78,6 +80,11 @@ class ModelsConfig:
     language: str = "en"
     tables: list[int] = field(default_factory=lambda: [2, 3, 4, 5, 6, 7])
     meanings: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def iv_convention_used(self) -> str:
+        """The IV convention Table 4 applies (the legacy ``iv_fe_dof`` wins when given)."""
+        return {"absorbed": "xtivreg2", "none": "ivreg2"}.get(self.iv_fe_dof, self.iv_convention)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any] | None) -> ModelsConfig:
@@ -111,10 +118,14 @@ class ModelsConfig:
                 raise bad("formats", f"unknown format {f!r}; use {', '.join(FORMATS)}")
         if self.iv_cov not in ("robust", "cluster"):
             raise bad("iv_cov", f"iv_cov must be 'robust' or 'cluster', not {self.iv_cov!r}")
-        if self.iv_fe_dof not in ("absorbed", "none"):
+        if self.iv_convention not in ("ivreghdfe", "xtivreg2", "ivreg2"):
+            raise bad("iv_convention", "iv_convention must be 'ivreghdfe', 'xtivreg2' or 'ivreg2', "
+                      f"not {self.iv_convention!r}")
+        if self.iv_fe_dof not in ("", "absorbed", "none"):
             raise bad("iv_fe_dof", f"iv_fe_dof must be 'absorbed' or 'none', not {self.iv_fe_dof!r}")
-        if self.mechanism_rule not in ("both", "d_to_m"):
-            raise bad("mechanism_rule", f"mechanism_rule must be 'both' or 'd_to_m', not {self.mechanism_rule!r}")
+        if self.mechanism_rule not in ("mediation", "paper", "both", "d_to_m"):
+            raise bad("mechanism_rule", "mechanism_rule must be 'mediation', 'paper' ('both') or 'd_to_m', "
+                      f"not {self.mechanism_rule!r}")
         if self.language not in ("en", "zh"):
             raise bad("language", f"language must be 'en' or 'zh', not {self.language!r}")
         if not 0 < self.alpha < 1:

@@ -210,8 +210,11 @@ def run_report(
     sic = _read(root / "breakthrough" / "sicoughs.csv")
     if sic is not None:
         lags = _read(root / "breakthrough" / "lags.csv")
-        nat = sic.groupby("year", as_index=False)[["k_raw", "k_adj"]].sum()
-        nat["factor"] = (nat["k_adj"] / nat["k_raw"].where(nat["k_raw"] > 0)).round(4)
+        # the stage's national table: an unadjustable year is empty there, not 0 (issue 16.6)
+        nat = _read(root / "breakthrough" / "sicoughs.national.csv")
+        if nat is None:
+            nat = sic.groupby("year", as_index=False)[["k_raw", "k_adj"]].sum(min_count=1)
+            nat["factor"] = (nat["k_adj"] / nat["k_raw"].where(nat["k_raw"] > 0)).round(4)
         save(nat, "lag_adjustment")
         if lags is not None:
             save(lags, "lag_distribution")

@@ -111,7 +111,7 @@ def run_sensitivity(
 
     dic = read_table(dictionary, required=("tech_id", "ipc_code"))
     cand = read_table(candidates, required=("tech_id", "ipc_code")) if candidates else None
-    cands = combine(dic, cand)
+    cands = combine(dic, cand, files=(dictionary, candidates))
     codes = [str(parse(c)) for c in cands.codes]
     cands.frame["ipc_code"] = codes
     scheme = _resolve(opts.get("scheme") if ipc is None else str(ipc), base_dir)

@@ -25,11 +25,10 @@ import numpy as np
 import pandas as pd
 
 from coretech.errors import InputError
+from coretech.matching.decisions import read_decisions
 
 KINDS = ("dictionary", "threshold", "topk", "jackknife", "bootstrap", "auto")
 DEFAULT_TOPK = (1, 2, 3, 5, 10, 20)
-#: decisions that leave a row out of a dictionary (the review's vocabulary, lower case)
-REJECTED = frozenset({"rejected", "reject", "拒绝", "否"})
 
 
 @dataclass(frozen=True)
@@ -59,28 +58,32 @@ class Candidates:
         return self.frame["in_dictionary"].to_numpy(bool)
 
 
-def combine(dictionary: pd.DataFrame, candidates: pd.DataFrame | None) -> Candidates:
+def combine(dictionary: pd.DataFrame, candidates: pd.DataFrame | None, *,
+            files: tuple[object, object] = (None, None)) -> Candidates:
     """Union of dictionary and candidate rows on (tech_id, ipc_code), one row each.
 
     ``score`` and ``rank`` come from the candidates file (else the dictionary); ``auto`` marks
     rows the matcher accepted itself (match-time decision ``auto`` in the candidates file).
+    Decisions are read with the shared review vocabulary (:mod:`coretech.matching.decisions`:
+    ``reject``, ``拒绝`` ... are rejections; an unknown word is an error naming ``files``' row).
     """
-    def norm(df: pd.DataFrame) -> pd.DataFrame:
+    def norm(df: pd.DataFrame, file: object) -> pd.DataFrame:
         out = df.copy()
         out["tech_id"] = out["tech_id"].astype(str)
         out["ipc_code"] = out["ipc_code"].astype(str).str.strip()
         for c in ("score", "rank"):
             out[c] = pd.to_numeric(out[c], errors="coerce") if c in out.columns else np.nan
-        dec = out["decision"] if "decision" in out.columns else pd.Series("", index=out.index)
-        out["decision"] = dec.fillna("").astype(str).str.strip().str.lower()
+        dec = (read_decisions(out["decision"], file=file) if "decision" in out.columns
+               else [None] * len(out))
+        out["decision"] = [x or "" for x in dec]
         return out
 
-    d = norm(dictionary)
+    d = norm(dictionary, files[0])
     reviewed = bool((~d["decision"].isin({"auto", ""})).any())
-    d = d[~d["decision"].isin(REJECTED)]
+    d = d[d["decision"] != "rejected"]
     keep = ["tech_id", "ipc_code", "score", "rank", "decision"]
     if candidates is not None and len(candidates):
-        c = norm(candidates)[keep].drop_duplicates(["tech_id", "ipc_code"])
+        c = norm(candidates, files[1])[keep].drop_duplicates(["tech_id", "ipc_code"])
         c["auto"] = c["decision"].isin({"auto"})
         merged = c.merge(d[["tech_id", "ipc_code"]].drop_duplicates().assign(in_dictionary=True),
                          on=["tech_id", "ipc_code"], how="outer")

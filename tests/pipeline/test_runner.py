@@ -403,6 +403,7 @@ def test_real_patents_with_a_given_dictionary_reproduce_the_pooled_lags(tmp_path
         f"[inputs]\ndictionary = 'dictionary.csv'\npatents = '{patents}'\n"
         "[ipc]\nenabled = false\n"
         "[breakthrough]\nencoding = 'latin-1'\nend_year = 2022\nreference = 'all'\n"
+        "allow_unknown_cities = true\n"  # province codes stand in for cities in this sample
         "columns = { app_num = 'patent_id', main_IPC = 'main_ipc', IPC = 'ipc', "
         "grant_c = 'grant_date', nation_province_code_2 = 'city' }\n", encoding="utf-8")
     prov = run_study(load_study(p), quiet=True)
