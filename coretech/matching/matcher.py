@@ -48,9 +48,21 @@ from coretech.matching.dictionary import (
     decide_sorted,
     order_rows,
 )
+from coretech.matching.evidence import (
+    FEATURE_DIVERSITY,
+    apply_calibration,
+    catalogue_spread,
+    pair_features,
+)
 from coretech.matching.index import DEFAULT_KINDS, IndexOptions, SchemeIndex, cached_index
 from coretech.matching.normalize import normalize_stopwords
-from coretech.matching.scoring import final_scores, pair_matched_words, rerank_pairs
+from coretech.matching.scoring import (
+    final_scores,
+    pair_matched_words,
+    rank_scores,
+    rerank_pairs,
+    specific_coverage,
+)
 from coretech.matching.sorting import lexsort
 
 LANG_NAMES = {"zh": "Chinese", "en": "English"}
@@ -66,6 +78,7 @@ class MatchResult:
     candidates: pd.DataFrame
     counts: dict[str, Any] = field(default_factory=dict)
     languages: dict[str, str] = field(default_factory=dict)  # tech_id -> "zh", "en" or "zh+en"
+    features: pd.DataFrame | None = None  # per candidate row, with Matcher(keep_features=True)
 
 
 class Matcher:
@@ -121,7 +134,7 @@ class Matcher:
         calibration: float = 0.5,
         support_weight: float = 0.5,
         support_top: int = 5,
-        diversity: float = 0.5,
+        diversity: float = 0.9,
         char_weight: float = 0.5,
         own_title_weight: float = 0.35,
         ngram_range: tuple[int, int] | str = "auto",
@@ -131,6 +144,12 @@ class Matcher:
         stopwords: list[str] | None = None,
         decimals: int = 4,
         cache_dir: str | Path | None | bool = None,
+        calibration_model: str | Path | dict | None = "default",
+        floor: float | None = None,
+        items: bool = True,
+        prior_top: int = 3,
+        prior_min_similarity: float = 0.3,
+        keep_features: bool = False,
     ) -> None:
         if lang not in ("auto", "zh", "en"):
             raise ValueError(f"lang must be 'auto', 'zh' or 'en', got {lang!r}")
@@ -168,6 +187,23 @@ class Matcher:
             stopwords=tuple(sorted(normalize_stopwords(stopwords))),
         ).validate()
         self.cache_dir = cache_dir
+        from coretech.matching.evidence import read_calibration
+
+        self.calibration_model = calibration_model
+        self.cal_ = read_calibration(calibration_model)
+        if floor is None:
+            floor = float(self.cal_.get("floor", 0.0)) if self.cal_ is not None else 0.0
+        if not (isinstance(floor, (int, float)) and 0.0 <= floor <= 1.0):
+            raise ValueError(f"floor must be a number in [0, 1], got {floor!r}")
+        self.floor = float(floor)
+        self.items = bool(items)
+        if not (isinstance(prior_top, int) and prior_top >= 1):
+            raise ValueError(f"prior_top must be an integer >= 1, got {prior_top!r}")
+        if not (isinstance(prior_min_similarity, (int, float)) and 0 <= prior_min_similarity <= 1):
+            raise ValueError("prior_min_similarity must be a number in [0, 1], got "
+                             f"{prior_min_similarity!r}")
+        self.prior_top, self.prior_min_similarity = prior_top, float(prior_min_similarity)
+        self.keep_features = bool(keep_features)
 
     def get_params(self) -> dict[str, Any]:
         """Every option, JSON-ready (the provenance record holds this)."""
@@ -192,6 +228,14 @@ class Matcher:
             "term_min_df": o.term_min_df, "max_df": o.max_df,
             "stopwords_sha256": o.key()["stopwords"],
             "decimals": self.decimals,
+            "calibration_model": (str(self.calibration_model) if isinstance(
+                self.calibration_model, (str, Path)) or self.calibration_model is None
+                else "given"),
+            "calibration_coef": (None if self.cal_ is None else {
+                "features": self.cal_["features"], "coef": self.cal_["coef"],
+                "intercept": self.cal_["intercept"]}),
+            "floor": self.floor, "items": self.items, "prior_top": self.prior_top,
+            "prior_min_similarity": self.prior_min_similarity,
         }
 
     # ------------------------------------------------------------------ fit
@@ -269,14 +313,20 @@ class Matcher:
         return method, evidence
 
     # ------------------------------------------------------------------ match
-    def match(self, catalogue: pd.DataFrame, overrides: pd.DataFrame | None = None) -> MatchResult:
-        """Candidates and dictionary of every technology of ``catalogue`` (validated here)."""
+    def match(self, catalogue: pd.DataFrame, overrides: pd.DataFrame | None = None,
+              prior: Any = None) -> MatchResult:
+        """Candidates and dictionary of every technology of ``catalogue`` (validated here).
+
+        ``prior``: a :class:`~coretech.matching.prior.Prior` (earlier expert concordances);
+        a name resembling a prior name inherits its patterns as candidates.
+        """
         if not hasattr(self, "indexes_"):
             raise RuntimeError("call fit(scheme) before match(catalogue)")
         with _gc_paused():
-            return self._match(catalogue, overrides)
+            return self._match(catalogue, overrides, prior)
 
-    def _match(self, catalogue: pd.DataFrame, overrides: pd.DataFrame | None) -> MatchResult:
+    def _match(self, catalogue: pd.DataFrame, overrides: pd.DataFrame | None,
+               prior: Any = None) -> MatchResult:
         cat = validate_catalogue(catalogue)
         tech_ids = list(cat["tech_id"])
         langs = self._languages(cat)
@@ -293,22 +343,36 @@ class Matcher:
             kws = [keywords[i] for i in sel]
             extra = [*names, *(k for ks in kws for k in ks)] if lg == "zh" else None
             tok = idx.tokenizer(extra)
-            queries = build_queries(names, kws, tok, self.keyword_weight)
+            queries = build_queries(names, kws, tok, self.keyword_weight, items=self.items)
             queries_of[lg] = queries
             pairs = pool_pairs(idx, queries, self.pool)
+            n_pool = len(pairs.row)
+            if prior is not None:
+                pairs, p_sim, p_src = prior.support(
+                    idx, tok, names, queries, pairs, top=self.prior_top,
+                    min_similarity=self.prior_min_similarity)
+            else:
+                p_sim = np.zeros(n_pool)
+                p_src = np.full(n_pool, -1, dtype=np.int64)
+            from_prior = np.zeros(len(pairs.row))
+            from_prior[n_pool:] = 1.0
             cov, _fz, raw = rerank_pairs(idx, queries, pairs.row, pairs.query, pairs.retrieval,
                                          fuzzy_weight=self.fuzzy_weight)
+            spread = catalogue_spread([q.tokens for q in queries if q.source == "name"])
+            spec = specific_coverage(idx, queries, pairs.query, pairs.row, spread)
             codes = idx.codes_[pairs.row]
             parts.append({"tech": np.asarray(sel, dtype=np.int64)[pairs.tech], "code": codes,
                           "row": pairs.row, "lang": np.full(len(codes), li, dtype=np.int64),
                           "retrieval": pairs.retrieval, "query": pairs.query, "cov": cov,
-                          "raw": raw})
+                          "raw": raw, "spec": spec, "prior": p_sim, "psrc": p_src,
+                          "from_prior": from_prior})
         if parts:
             f = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
         else:
             f = {k: np.zeros(0, dtype=object if k == "code" else
                              np.int64 if k in ("tech", "row", "lang", "query") else float)
-                 for k in ("tech", "code", "row", "lang", "retrieval", "query", "cov", "raw")}
+                 for k in ("tech", "code", "row", "lang", "retrieval", "query", "cov", "raw",
+                           "spec", "prior", "psrc", "from_prior")}
         if len(parts) > 1:  # a code proposed in two languages: the better raw score wins
             code_id = pd.factorize(f["code"])[0]
             o = lexsort((f["lang"], -f["raw"], code_id, f["tech"]))
@@ -323,7 +387,28 @@ class Matcher:
         score, rank = final_scores(
             f["tech"], sub, f["raw"], f["retrieval"], f["row"] * len(lang_list) + f["lang"],
             support_weight=self.support_weight, support_top=self.support_top,
-            calibration=self.calibration, decimals=self.decimals, diversity=self.diversity)
+            calibration=self.calibration, decimals=self.decimals,
+            diversity=FEATURE_DIVERSITY)
+        feats: dict[str, np.ndarray] = {}
+        kind_f = np.empty(len(f["row"]), dtype=object)
+        for li, lg in enumerate(lang_list):
+            m_l = f["lang"] == li
+            kind_f[m_l] = self.indexes_[lg].kinds_[f["row"][m_l]]
+        if len(f["tech"]):
+            feats = {"score_rel": np.asarray(score, dtype=np.float64), "spec": f["spec"],
+                     "no_evidence": (f["spec"] <= 0).astype(np.float64),
+                     "retrieval": f["retrieval"], "inv_rank": 1.0 / rank,
+                     "prior": f["prior"], "from_prior": f["from_prior"], "cov": f["cov"],
+                     "raw": f["raw"], "is_subclass": (kind_f == "subclass").astype(np.float64),
+                     "is_main_group": (kind_f == "main_group").astype(np.float64)}
+            feats = pair_features(f["tech"], sub, rank, feats)
+        if len(f["tech"]):  # the list's rank: the final score, the list's own diversity
+            p = (np.round(apply_calibration(self.cal_, feats), self.decimals)
+                 if self.cal_ is not None else np.asarray(score, dtype=np.float64))
+            score = p.tolist()
+            if self.cal_ is not None or self.diversity != FEATURE_DIVERSITY:
+                rank = rank_scores(f["tech"], sub, p, f["row"] * len(lang_list) + f["lang"],
+                                   diversity=self.diversity)
         # per technology, rows in rank order
         o = lexsort((rank, f["tech"]))
         tech_o = f["tech"][o]
@@ -352,6 +437,9 @@ class Matcher:
         # the decision rule only reads the best rows by (score, rank): pass that prefix
         score_a = np.asarray(score, dtype=np.float64)
         keep = f["cov"] >= min_cov if min_cov > 0 else np.ones(len(score_a), dtype=bool)
+        if self.cal_ is not None:  # evidence-bound: a shared content word or a prior, and
+            keep &= (f["spec"] > 0) | (f["prior"] > 0)  # at least the floor
+            keep &= score_a >= self.floor
         o_s = lexsort((rank, -score_a, f["tech"]))
         o_s = o_s[keep[o_s]]
         t_s = f["tech"][o_s]
@@ -401,6 +489,12 @@ class Matcher:
         need = np.unique(np.concatenate([cand_k, np.fromiter(
             (r["_k"] for r in dict_rows), dtype=np.int64, count=len(dict_rows))]))
         method, evidence = self._explain(f, need, queries_of, lang_list)
+        if prior is not None:  # rows a prior supports name the prior's name and source
+            psrc = f["psrc"][need]
+            for p_, s_ in enumerate(psrc.tolist()):
+                if s_ >= 0:
+                    method[p_] = f"prior+{method[p_]}"
+                    evidence[p_] = f"{prior.describe(s_)} | {evidence[p_]}"
         ev_of = dict(zip(need.tolist(), zip(method, evidence, strict=True), strict=True))
         for r in dict_rows:
             m_, e_ = ev_of[r["_k"]]
@@ -422,20 +516,39 @@ class Matcher:
         }, columns=OUTPUT_COLUMNS)
         dic = pd.DataFrame({c: [r[c] for r in dict_rows] for c in OUTPUT_COLUMNS},
                            columns=OUTPUT_COLUMNS)
+        # needs_review: no accepted code, or none at the threshold (weak or no evidence)
+        best = np.zeros(len(tech_ids))
+        if keep.any():
+            np.maximum.at(best, f["tech"][keep], score_a[keep])
+        n_acc = np.bincount(np.fromiter((t for t, _ in accepted), dtype=np.int64,
+                                        count=len(accepted)), minlength=len(tech_ids))
+        review = [bool(n_acc[i] == 0 or best[i] < thr) for i in range(len(tech_ids))]
+        review_of = dict(zip(tech_ids, review, strict=True))
+        features = None
+        if self.keep_features and feats:
+            features = pd.DataFrame({"tech_id": [tech_ids[t] for t in c_tech],
+                                     "ipc_code": [code_l[k] for k in ck],
+                                     **{n: np.asarray(v)[cand_k] for n, v in feats.items()},
+                                     "score": [score[k] for k in ck]})
         counts: dict[str, Any] = {}
         if overrides is not None and len(overrides):
             dic, cands, counts = apply_overrides(dic, cands, overrides, tech_ids, self.path_title_)
         dic = order_rows(dic, tech_ids)
         cands = order_rows(cands, tech_ids)
+        cands["needs_review"] = [review_of.get(t, True) for t in cands["tech_id"]]
         with_code = set(dic["tech_id"])
         counts.update({
             "technologies": len(tech_ids),
             "technologies_without_code": sum(1 for t in tech_ids if t not in with_code),
             "dictionary_rows": len(dic), "candidate_rows": len(cands),
             "distinct_codes": int(dic["ipc_code"].nunique()),
+            "technologies_needing_review": int(sum(review)),
+            "needs_review": [t for t, r in zip(tech_ids, review, strict=True) if r],
         })
-        return MatchResult(dic, cands, counts,
-                           {t: "+".join(u) for t, u in zip(tech_ids, langs, strict=True)})
+        out = MatchResult(dic, cands, counts,
+                          {t: "+".join(u) for t, u in zip(tech_ids, langs, strict=True)})
+        out.features = features
+        return out
 
 
 @contextmanager
@@ -459,7 +572,7 @@ def explain_pairs(idx: SchemeIndex, queries: list[Any], qis: np.ndarray, rows: n
     words = pair_matched_words(idx, queries, qis, rows)
     paths = idx.path_titles_
     method_of = [f"tfidf+fuzzy:{q.source}:{lang}" for q in queries]
-    via = ["name" if q.source == "name" else f"keyword '{q.text}'" for q in queries]
+    via = ["name" if q.source == "name" else f"{q.source} '{q.text}'" for q in queries]
     qi_l, row_l = qis.tolist(), rows.tolist()
     method = [method_of[q] for q in qi_l]
     evidence = [f"words: {', '.join(w) if w else '-'} (via {via[q]}) | path: {paths[r]}"

@@ -177,6 +177,25 @@ def pair_coverage(index: SchemeIndex, prepared: list[_QueryWords], qis: np.ndarr
     return np.divide(num, total, out=np.zeros_like(num), where=total > 0)
 
 
+def specific_coverage(index: SchemeIndex, queries: list[Query], qis: np.ndarray,
+                      rows: np.ndarray, spread: dict[str, float]) -> np.ndarray:
+    """``spec(q, d)`` of (query, entry) pairs (coretech.matching.evidence): the coverage of
+    :func:`pair_coverage` with each query word weighted by ``v(w) = idf_S(w) · g_C(w)``
+    (subclass-level idf over the scheme times the catalogue spread) instead of the entry idf."""
+    from coretech.matching.evidence import subclass_idf, word_weight
+
+    if len(rows) == 0:
+        return np.zeros(0)
+    vocab = index.word_vectorizer_.vocabulary_
+    idf_s = subclass_idf(index)
+    prepared = []
+    for q in queries:
+        words = [(w, vocab.get(w, -1), word_weight(w, vocab, idf_s, spread), has_cjk(w))
+                 for w in cover_words(q, vocab)]
+        prepared.append(_QueryWords(words, [], sum(x[2] for x in words), ""))
+    return pair_coverage(index, prepared, qis, rows)
+
+
 def rerank_pairs(
     index: SchemeIndex, queries: list[Query], rows: np.ndarray, qis: np.ndarray, retrieval: np.ndarray,
     *, fuzzy_weight: float,
@@ -285,7 +304,16 @@ def final_scores(
     scale = np.array([t ** (-calibration) if t > 0 else 0.0 for t in top.tolist()])
     score = np.minimum(1.0, r * scale[tech])
     sr = np.round(score, decimals)
-    rounded = sr.tolist()
+    return sr.tolist(), rank_scores(tech, sub, sr, order, diversity=diversity)
+
+
+def rank_scores(tech: np.ndarray, sub: np.ndarray, sr: np.ndarray, order: np.ndarray, *,
+                diversity: float) -> np.ndarray:
+    """Rank (1 = first) of each candidate within its technology: score order, with the j-th
+    code of a subclass discounted by (1 − δ)^j (:func:`diversify`); ties by ``order``."""
+    n = len(tech)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
     o = lexsort((order, -sr, tech))
     if diversity > 0:
         ot, os_ = tech[o], sub[o]
@@ -298,7 +326,7 @@ def final_scores(
     start = np.r_[0, np.flatnonzero(ts[1:] != ts[:-1]) + 1]
     rank = np.empty(n, dtype=np.int64)
     rank[o] = np.arange(n) - np.repeat(start, np.diff(np.r_[start, n])) + 1
-    return rounded, rank
+    return rank
 
 
 def calibrate(raw: dict[str, float], calibration: float) -> dict[str, float]:
