@@ -61,7 +61,6 @@ from coretech.matching.scoring import (
     pair_matched_words,
     rank_scores,
     rerank_pairs,
-    specific_coverage,
 )
 from coretech.matching.sorting import lexsort
 
@@ -356,10 +355,10 @@ class Matcher:
                 p_src = np.full(n_pool, -1, dtype=np.int64)
             from_prior = np.zeros(len(pairs.row))
             from_prior[n_pool:] = 1.0
-            cov, _fz, raw = rerank_pairs(idx, queries, pairs.row, pairs.query, pairs.retrieval,
-                                         fuzzy_weight=self.fuzzy_weight)
             spread = catalogue_spread([q.tokens for q in queries if q.source == "name"])
-            spec = specific_coverage(idx, queries, pairs.query, pairs.row, spread)
+            cov, _fz, raw, spec = rerank_pairs(idx, queries, pairs.row, pairs.query,
+                                               pairs.retrieval, fuzzy_weight=self.fuzzy_weight,
+                                               spread=spread)
             codes = idx.codes_[pairs.row]
             parts.append({"tech": np.asarray(sel, dtype=np.int64)[pairs.tech], "code": codes,
                           "row": pairs.row, "lang": np.full(len(codes), li, dtype=np.int64),

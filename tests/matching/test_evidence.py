@@ -148,3 +148,24 @@ def test_the_old_score_is_still_available() -> None:
     for code, sc in zip(old.candidates["ipc_code"], old.candidates["score"], strict=True):
         assert rel[code] == pytest.approx(sc)
     assert set(new.features.columns) >= set(FEATURES)
+
+
+def test_specific_coverage_from_the_shared_pass_equals_its_own(zh_matcher: Matcher) -> None:
+    """rerank_pairs computes cov and spec in one pass of substring tests; each equals the
+    coverage computed alone under its own weights."""
+    from coretech.matching.candidates import pool_pairs
+    from coretech.matching.scoring import _prepare, pair_coverage, rerank_pairs, specific_coverage
+
+    idx = zh_matcher.indexes_["zh"]
+    tok = idx.tokenizer()
+    qs = build_queries(["溅射靶材", "碳化硅功率器件", "锂离子电池制造、IGBT芯片"], [[], [], []], tok, 0.9)
+    pairs = pool_pairs(idx, qs, 50)
+    spread = {"靶材": 0.5}
+    cov, _f, _r, spec = rerank_pairs(idx, qs, pairs.row, pairs.query, pairs.retrieval,
+                                     fuzzy_weight=0.3, spread=spread)
+    vocab = idx.word_vectorizer_.vocabulary_
+    alone = pair_coverage(idx, [_prepare(q, idx, vocab) for q in qs], pairs.query, pairs.row)
+    np.testing.assert_allclose(cov, alone, rtol=1e-12)
+    np.testing.assert_allclose(spec, specific_coverage(idx, qs, pairs.query, pairs.row, spread),
+                               rtol=1e-12)
+    assert (spec > 0).sum() == (cov > 0).sum()  # same words, other weights
