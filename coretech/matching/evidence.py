@@ -128,7 +128,18 @@ def read_calibration(value: str | Path | dict | None) -> dict[str, Any] | None:
 
 def validate_calibration(cal: dict[str, Any]) -> dict[str, Any]:
     """Check a calibration record: ``features`` (names from :data:`FEATURES`), ``coef`` (one
-    per feature), ``intercept``; optional ``threshold``, ``floor``. Raises ValueError."""
+    per feature), ``intercept``; optional ``threshold``, ``floor``. Or two such records,
+    ``{"without_prior": …, "with_prior": …}`` (the second used when a prior is given; see
+    :func:`select_model`). Raises ValueError."""
+    if not isinstance(cal, dict):
+        raise ValueError("a calibration is a JSON object")
+    if "without_prior" in cal or "with_prior" in cal:
+        if not ("without_prior" in cal and "with_prior" in cal):
+            raise ValueError("a two-model calibration needs both 'without_prior' and "
+                             "'with_prior'")
+        validate_calibration(cal["without_prior"])
+        validate_calibration(cal["with_prior"])
+        return cal
     feats = cal.get("features")
     coef = cal.get("coef")
     if not isinstance(feats, list) or not all(f in FEATURES for f in feats):
@@ -182,6 +193,13 @@ def pair_features(tech: np.ndarray, sub: np.ndarray, rank_rel: np.ndarray,
     out["spec2"] = spec ** 2
     out["score_x_spec"] = sr * spec
     return out
+
+
+def select_model(cal: dict[str, Any], with_prior: bool) -> dict[str, Any]:
+    """The model of a calibration for a match with or without a prior concordance."""
+    if "without_prior" in cal:
+        return cal["with_prior" if with_prior else "without_prior"]
+    return cal
 
 
 def feature_matrix(feats: dict[str, np.ndarray], names: list[str] | tuple[str, ...]) -> np.ndarray:

@@ -53,6 +53,7 @@ from coretech.matching.evidence import (
     apply_calibration,
     catalogue_spread,
     pair_features,
+    select_model,
 )
 from coretech.matching.index import DEFAULT_KINDS, IndexOptions, SchemeIndex, cached_index
 from coretech.matching.normalize import normalize_stopwords
@@ -109,6 +110,15 @@ class Matcher:
     max_df : character n-grams in more than this share of the entries are left out of the
         index (1.0 keeps all; lower is faster, the dropped n-grams carry little idf weight).
     decimals : scores are rounded to this many decimals (byte-identical outputs).
+    calibration_model : the calibrated score (coretech.matching.evidence): "default" (the
+        shipped JSON, a model without and one with a prior), "none" (the technology-relative
+        score of earlier versions, no evidence bound), a dict or a JSON file path.
+    floor : ``min_codes`` applies only to eligible candidates scoring at least this (None: the
+        calibration's ``floor``); a technology without one gets no code and ``needs_review``.
+    items : also match each item of a name that lists several (candidates.split_items).
+    prior_top, prior_min_similarity : a technology takes at most ``prior_top`` prior names
+        with similarity >= ``prior_min_similarity`` (coretech.matching.prior).
+    keep_features : keep the candidate rows' score features in ``MatchResult.features``.
     cache_dir : where fitted indexes are cached (None: $CORETECH_CACHE_DIR or ~/.cache/coretech;
         False: no cache).
     """
@@ -190,11 +200,9 @@ class Matcher:
 
         self.calibration_model = calibration_model
         self.cal_ = read_calibration(calibration_model)
-        if floor is None:
-            floor = float(self.cal_.get("floor", 0.0)) if self.cal_ is not None else 0.0
-        if not (isinstance(floor, (int, float)) and 0.0 <= floor <= 1.0):
+        if floor is not None and not (isinstance(floor, (int, float)) and 0.0 <= floor <= 1.0):
             raise ValueError(f"floor must be a number in [0, 1], got {floor!r}")
-        self.floor = float(floor)
+        self.floor = None if floor is None else float(floor)
         self.items = bool(items)
         if not (isinstance(prior_top, int) and prior_top >= 1):
             raise ValueError(f"prior_top must be an integer >= 1, got {prior_top!r}")
@@ -230,9 +238,7 @@ class Matcher:
             "calibration_model": (str(self.calibration_model) if isinstance(
                 self.calibration_model, (str, Path)) or self.calibration_model is None
                 else "given"),
-            "calibration_coef": (None if self.cal_ is None else {
-                "features": self.cal_["features"], "coef": self.cal_["coef"],
-                "intercept": self.cal_["intercept"]}),
+            "calibration_coef": self.cal_,
             "floor": self.floor, "items": self.items, "prior_top": self.prior_top,
             "prior_min_similarity": self.prior_min_similarity,
         }
@@ -328,6 +334,9 @@ class Matcher:
                prior: Any = None) -> MatchResult:
         cat = validate_catalogue(catalogue)
         tech_ids = list(cat["tech_id"])
+        cal = None if self.cal_ is None else select_model(self.cal_, prior is not None)
+        floor = (self.floor if self.floor is not None
+                 else float(cal.get("floor", 0.0)) if cal is not None else 0.0)
         langs = self._languages(cat)
         keywords = [split_keywords(k) for k in cat["keywords"]]
         lang_list = list(self.indexes_)
@@ -402,10 +411,10 @@ class Matcher:
                      "is_main_group": (kind_f == "main_group").astype(np.float64)}
             feats = pair_features(f["tech"], sub, rank, feats)
         if len(f["tech"]):  # the list's rank: the final score, the list's own diversity
-            p = (np.round(apply_calibration(self.cal_, feats), self.decimals)
-                 if self.cal_ is not None else np.asarray(score, dtype=np.float64))
+            p = (np.round(apply_calibration(cal, feats), self.decimals)
+                 if cal is not None else np.asarray(score, dtype=np.float64))
             score = p.tolist()
-            if self.cal_ is not None or self.diversity != FEATURE_DIVERSITY:
+            if cal is not None or self.diversity != FEATURE_DIVERSITY:
                 rank = rank_scores(f["tech"], sub, p, f["row"] * len(lang_list) + f["lang"],
                                    diversity=self.diversity)
         # per technology, rows in rank order
@@ -436,9 +445,9 @@ class Matcher:
         # the decision rule only reads the best rows by (score, rank): pass that prefix
         score_a = np.asarray(score, dtype=np.float64)
         keep = f["cov"] >= min_cov if min_cov > 0 else np.ones(len(score_a), dtype=bool)
-        if self.cal_ is not None:  # evidence-bound: a shared content word or a prior, and
+        if cal is not None:  # evidence-bound: a shared content word or a prior, and
             keep &= (f["spec"] > 0) | (f["prior"] > 0)  # at least the floor
-            keep &= score_a >= self.floor
+            keep &= score_a >= floor
         o_s = lexsort((rank, -score_a, f["tech"]))
         o_s = o_s[keep[o_s]]
         t_s = f["tech"][o_s]
