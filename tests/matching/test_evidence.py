@@ -169,3 +169,25 @@ def test_specific_coverage_from_the_shared_pass_equals_its_own(zh_matcher: Match
     np.testing.assert_allclose(spec, specific_coverage(idx, qs, pairs.query, pairs.row, spread),
                                rtol=1e-12)
     assert (spec > 0).sum() == (cov > 0).sum()  # same words, other weights
+
+
+def test_two_model_calibration_picks_the_prior_model(zh_matcher: Matcher) -> None:
+    from coretech.matching.evidence import select_model
+    from coretech.matching.prior import Prior
+
+    a = {"features": ["spec"], "coef": [4.0], "intercept": -1.0, "floor": 0.0}
+    b = {"features": ["spec"], "coef": [4.0], "intercept": -3.0, "floor": 0.0}
+    two = validate_calibration({"without_prior": a, "with_prior": b})
+    assert select_model(two, False) is a and select_model(two, True) is b
+    with pytest.raises(ValueError, match="both"):
+        validate_calibration({"without_prior": a})
+    m = Matcher(cache_dir=False, term_min_df=1, calibration_model=two).fit(chinese_scheme())
+    cat = pd.DataFrame({"tech_id": ["T"], "name_zh": ["溅射靶材"]})
+    prior = Prior(pd.DataFrame([{"name": "无关", "patterns": ("G06N*",), "exclude": (),
+                                 "source": "p"}]))
+    s_without = m.match(cat).candidates["score"].max()
+    s_with = m.match(cat, prior=prior).candidates["score"].max()
+    assert s_without == pytest.approx(1 / (1 + np.exp(-(-1 + 4.0))), abs=1e-4)
+    assert s_with == pytest.approx(1 / (1 + np.exp(-(-3 + 4.0))), abs=1e-4)
+    with pytest.raises(ValueError, match="floor"):
+        Matcher(floor=1.5)
