@@ -164,8 +164,6 @@ def pair_features(tech: np.ndarray, sub: np.ndarray, rank_rel: np.ndarray,
     |S ∩ top| / AGG_TOP, ``sub_max_spec`` / ``sub_max_score`` / ``sub_max_prior`` = the largest
     spec / score_rel / prior in S, ``sub_share`` = Σ_S score_rel / Σ score_rel; and
     ``best_spec_tech`` = the technology's largest spec; ``spec2`` = spec², ``score_x_spec``."""
-    from coretech.matching.scoring import _group_ids
-
     n = len(tech)
     out = dict(base)
     if n == 0:
@@ -174,7 +172,8 @@ def pair_features(tech: np.ndarray, sub: np.ndarray, rank_rel: np.ndarray,
             out[k] = np.zeros(0)
         return out
     top = rank_rel <= AGG_TOP
-    gid = _group_ids(tech, sub)
+    key = tech.astype(np.int64) * (int(sub.max()) + 1) + sub.astype(np.int64)
+    gid = np.unique(key, return_inverse=True)[1].ravel()  # dense (technology, subclass) ids
     n_g = int(gid.max()) + 1
     n_t = int(tech.max()) + 1
     sr, spec, prior = base["score_rel"], base["spec"], base["prior"]
