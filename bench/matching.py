@@ -302,7 +302,7 @@ def summary_stats(pt: pd.DataFrame) -> dict[str, float]:
     return {"hit@1": s["hit1"] / n, "recall@10": s["r10"] / n,
             "P_sub": s["c_sub"] / max(s["n_sub"], 1), "R_sub": s["v_sub"] / max(s["g_sub"], 1),
             "P_mg": s["c_mg"] / max(s["n_mg"], 1), "R_mg": s["v_mg"] / max(s["g_mg"], 1),
-            "with_code": s["has_code"] / n, "codes/tech": s["n_sub"] / n, "n": len(pt)}
+            "with_code": s["has_code"] / n, "subclasses/tech": s["n_sub"] / n, "n": len(pt)}
 
 
 def bootstrap(pt: pd.DataFrame, b: int = 1000, seed: int = 0) -> dict[str, tuple[float, float]]:
@@ -531,8 +531,8 @@ def print_heldout(rep: dict) -> None:
     for r in t.to_dict("records"):
         cells = "  ".join(f"{k} {r[k]:.3f} [{r[k + '_ci'][0]:.3f}, {r[k + '_ci'][1]:.3f}]"
                           for k in keys)
-        print(f"{r['set']:<45} {r['method']:<20} n={r['n']:<4} {cells}  codes/tech "
-              f"{r['codes/tech']:.2f}")
+        print(f"{r['set']:<45} {r['method']:<20} n={r['n']:<4} {cells}  subclasses/tech "
+              f"{r['subclasses/tech']:.2f}")
     print("\n== per failure class (key_digital LOSO)")
     print(pd.DataFrame(rep["per_class"]).round(3).to_string(index=False))
     print("\n== reliability of the held-out calibrated score (candidate pairs, subclass label)")

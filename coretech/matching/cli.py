@@ -147,9 +147,9 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
         max_per_subclass: int = typer.Option(
             2, help="At most this many codes of one subclass per technology (0: no limit)."),
         cap_best_subclass: str = typer.Option(
-            "auto", help="Apply --max-per-subclass to the best candidate's subclass too: "
-            "yes, no, or auto (yes for a technology matched in Chinese, no for one matched "
-            "in English only; measured default, see docs/matching.md)."),
+            "yes", help="Apply --max-per-subclass to the best candidate's subclass too: "
+            "yes (default), no, or auto (yes for a technology matched in Chinese, no for one "
+            "matched in English only; the default of earlier versions, see docs/matching.md)."),
         min_coverage: float = typer.Option(
             0.0, help="Accept only codes whose path title holds at least this idf-weighted "
             "share of the name's words (0: no such requirement)."),

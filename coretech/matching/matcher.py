@@ -104,8 +104,9 @@ class Matcher:
     max_per_subclass : at most this many codes of one subclass per technology (0: no limit).
     cap_best_subclass : apply that cap to the subclass of the best candidate too (False: the
         best subclass may hold up to ``max_codes``; trades breadth for concentration);
-        ``"auto"`` (default): True for a technology matched in Chinese, False for one matched
-        in English only (:meth:`DecisionRule.for_languages`; measured on the two gold sets).
+        default True (no technology saturates at ``max_codes``: issue 13); ``"auto"``: True
+        for a technology matched in Chinese, False for one matched in English only
+        (:meth:`DecisionRule.for_languages`), the default of earlier versions.
     ngram_range : character n-gram lengths of the index, ``(lo, hi)``, or ``"auto"`` (default):
         (2, 4) for Chinese, where a word is mostly two characters, and (3, 4) for English, where
         two-letter fragments ("in", "an") carry no subject yet are two thirds of the sparse
@@ -138,7 +139,7 @@ class Matcher:
         rollup_share: float = 0.5,
         rollup_min: int = 2,
         max_per_subclass: int = 2,
-        cap_best_subclass: bool | str = "auto",
+        cap_best_subclass: bool | str = True,
         min_coverage: float = 0.0,
         top_k: int = 50,
         pool: int = 200,
