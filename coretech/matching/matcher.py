@@ -393,7 +393,7 @@ class Matcher:
             first = np.ones(len(o), dtype=bool)
             first[1:] = (t_o[1:] != t_o[:-1]) | (c_o[1:] != c_o[:-1])
             f = {k: v[o[first]] for k, v in f.items()}
-        if len(parts) == 1:  # the index's subclass ids; else the subclasses of the codes
+        if len(parts) == 1 and len(f["lang"]):  # the index's subclass ids, else the codes'
             sub = self.indexes_[lang_list[int(f["lang"][0])]].subclass_ids_[f["row"]]
         else:
             sub = pd.factorize(np.array([c[:4] for c in f["code"]], dtype=object))[0]
@@ -419,9 +419,19 @@ class Matcher:
             p = (np.round(apply_calibration(cal, feats), self.decimals)
                  if cal is not None else np.asarray(score, dtype=np.float64))
             score = p.tolist()
-            if cal is not None or self.diversity != FEATURE_DIVERSITY:
-                rank = rank_scores(f["tech"], sub, p, f["row"] * len(lang_list) + f["lang"],
-                                   diversity=self.diversity)
+            scheme_order = f["row"] * len(lang_list) + f["lang"]
+            if cal is not None:
+                # a subclass is placed by its best calibrated score (the model's label is the
+                # subclass); inside it, codes follow the relative score, which weighs the
+                # specific words of the code's own path (ties: scheme order)
+                gid = pd.factorize(f["tech"] * (int(sub.max()) + 1) + sub)[0]
+                best_p = np.zeros(int(gid.max()) + 1)
+                np.maximum.at(best_p, gid, p)
+                within = np.empty(len(p), dtype=np.int64)
+                within[lexsort((scheme_order, -feats["score_rel"]))] = np.arange(len(p))
+                rank = rank_scores(f["tech"], sub, best_p[gid], within, diversity=self.diversity)
+            elif self.diversity != FEATURE_DIVERSITY:
+                rank = rank_scores(f["tech"], sub, p, scheme_order, diversity=self.diversity)
         # per technology, rows in rank order
         o = lexsort((rank, f["tech"]))
         tech_o = f["tech"][o]

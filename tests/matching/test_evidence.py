@@ -108,8 +108,14 @@ def test_calibration_formula_and_cap() -> None:
 
 def test_shipped_calibration_is_plain_json_and_validated(tmp_path) -> None:
     cal = default_calibration()
-    assert set(cal["features"]) <= set(FEATURES) and len(cal["coef"]) == len(cal["features"])
-    assert 0 <= cal["floor"] <= cal["threshold"] <= 1
+    for key in ("without_prior", "with_prior"):
+        model = cal[key]
+        assert set(model["features"]) <= set(FEATURES)
+        assert len(model["coef"]) == len(model["features"])
+        assert 0 <= model["floor"] <= model["threshold"] <= 1
+    # a prior's support raises the score in the with-prior model
+    wp = cal["with_prior"]
+    assert wp["coef"][wp["features"].index("sub_max_prior")] > 0
     assert read_calibration("none") is None and read_calibration(None) is cal
     bad = tmp_path / "cal.json"
     bad.write_text(json.dumps({"features": ["nope"], "coef": [1], "intercept": 0}))

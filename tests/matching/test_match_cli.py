@@ -143,7 +143,7 @@ def test_cap_best_subclass_option(files: dict[str, Path], capsys) -> None:
     assert meta["options"]["cap_best_subclass"] is False
     assert _run(files, "e.csv") == 0
     meta = json.loads((files["dir"] / "e.meta.json").read_text(encoding="utf-8"))
-    assert meta["options"]["cap_best_subclass"] == "auto"
+    assert meta["options"]["cap_best_subclass"] is True  # the default since issue 13
 
 
 def test_run_match_returns_the_record(files: dict[str, Path]) -> None:
