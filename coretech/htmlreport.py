@@ -91,12 +91,18 @@ footer{margin-top:40px;color:#8c959f;font-size:.85em}
 # --------------------------------------------------------------------------- figures
 @lru_cache(maxsize=1)
 def figure_fonts() -> tuple[tuple[str, ...], bool]:
-    """Families of :data:`FIGURE_FONTS` that matplotlib has, and whether one covers CJK."""
+    """Families of :data:`FIGURE_FONTS` that matplotlib has, and whether one covers CJK (a CJK
+    font installed after matplotlib's font cache is found too: :mod:`coretech.fonts`)."""
     from matplotlib import font_manager
 
+    from coretech.fonts import ensure_cjk_font
+
+    cjk = ensure_cjk_font()
     have = {f.name for f in font_manager.fontManager.ttflist}
     found = tuple(f for f in FIGURE_FONTS if f in have) or ("DejaVu Sans",)
-    return found, any(f in have for f in _CJK_FONTS)
+    if cjk is not None and cjk not in found:
+        found = (*found, cjk)
+    return found, cjk is not None or any(f in have for f in _CJK_FONTS)
 
 
 def _rc() -> dict[str, Any]:

@@ -24,7 +24,7 @@ from typing import IO, Any
 
 import pandas as pd
 
-from coretech.errors import InputError
+from coretech.errors import InputError, OutputError
 
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".tab"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
@@ -156,18 +156,26 @@ os.umask(_UMASK)
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; rename it onto ``path`` on success."""
+    """Yield a temporary path next to ``path``; rename it onto ``path`` on success.
+
+    An operating-system error (read-only folder, full disk, ``path`` an existing folder)
+    becomes an :class:`~coretech.errors.OutputError` naming ``path``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    tmp_path = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        tmp_path = Path(tmp)
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get normal modes
         os.replace(tmp_path, path)
+    except OSError as exc:
+        if isinstance(exc, OutputError):
+            raise
+        raise OutputError(path, exc) from exc
     finally:
-        if tmp_path.exists():
+        if tmp_path is not None and tmp_path.exists():
             tmp_path.unlink()
 
 
@@ -221,6 +229,7 @@ def write_table(df: pd.DataFrame, path: str | Path, *, sheet_name: str = "Sheet1
             buf = _io.BytesIO()
             with pd.ExcelWriter(buf, engine="openpyxl") as xw:
                 df.to_excel(xw, index=False, sheet_name=sheet_name)
+                text_cells_as_text(xw.book)
                 fix_workbook_timestamps(xw.book)
             tmp.write_bytes(normalise_zip(buf.getvalue()))
         elif suffix == ".dta":
@@ -231,6 +240,32 @@ def write_table(df: pd.DataFrame, path: str | Path, *, sheet_name: str = "Sheet1
                 file=path,
             )
     return path
+
+
+#: First characters that make a spreadsheet read typed or imported text as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def text_cells_as_text(book: Any) -> int:
+    """Make every text cell of an openpyxl workbook a text cell (no formula injection).
+
+    openpyxl (and pandas' ``to_excel`` through it) stores a string beginning with ``=`` as a
+    live formula, so a catalogue name ``=HYPERLINK(...)`` would run in Excel and read back
+    as empty. Here such cells are stored as strings (``data_type = "s"``), and every string
+    beginning with ``= + - @`` also gets Excel's quote prefix, so it stays text when a user
+    edits the cell. Returns the number of cells that were formulas.
+    """
+    n = 0
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                v = cell.value
+                if isinstance(v, str) and v.startswith(FORMULA_STARTS):
+                    if cell.data_type == "f":
+                        cell.data_type = "s"
+                        n += 1
+                    cell.quotePrefix = True
+    return n
 
 
 def fix_workbook_timestamps(book: Any) -> None:

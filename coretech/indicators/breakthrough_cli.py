@@ -13,7 +13,7 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
     @app.command("breakthrough")
     def breakthrough(
         patents: Path = typer.Argument(..., help="Patent records: CSV (UTF-8/GBK), Excel, Parquet or .dta."),
-        dictionary: Path = typer.Option(..., "--dictionary", help="Core-technology IPC dictionary (column ipc_code; rows with decision=rejected are left out)."),
+        dictionary: Path = typer.Option(..., "--dictionary", help="Core-technology IPC dictionary (column ipc_code; rows whose decision is reject / rejected / 拒绝 are left out)."),
         out: Path = typer.Option(..., "--out", help="Output table: city, year, k_raw, lag_share_cum, k_adj, sicoughs (format by extension)."),
         end_year: int = typer.Option(2022, "--end-year", help="T: the data's last year; only grants by T count in K_raw."),
         reference: str = typer.Option("2000-2016", "--reference", help="Application cohorts that estimate T_s, FIRST-LAST ('all' = every cohort)."),
@@ -36,9 +36,16 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
         plots: Path | None = typer.Option(None, "--plots", help="Folder for plots of the lag distribution and raw vs adjusted counts."),
         plot_format: str = typer.Option("png", "--plot-format", help="png or svg."),
         rejects: Path | None = typer.Option(None, "--rejects", help="Rejected rows (file, row, column, value, reason); default <out>.rejects.csv."),
+        allow_unknown_cities: bool = typer.Option(False, "--allow-unknown-cities", help="Keep values of a city column that are not prefecture-level cities (counted); default: reject their rows."),
     ) -> None:
         """Count core-technology patents per city-year, adjust for the grant lag (eq. 5) and
-        write Sicoughs = ln(1 + K_adj), with provenance beside the output."""
+        write Sicoughs = ln(1 + K_adj), with provenance beside the output.
+
+        Examples:
+        coretech breakthrough patents.csv --dictionary dict.csv --out sicoughs.csv
+        coretech breakthrough pat.dta --dictionary dict.csv --out s.dta --plots figs
+        coretech breakthrough pat.csv --dictionary d.csv --end-year 2020 --out s.csv
+        """
         import sys
 
         from coretech.indicators.breakthrough import run_breakthrough, summary_lines
@@ -50,7 +57,7 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
             boundaries=boundaries, lag_method=lag_method, s_max=s_max, lag_by=lag_by,
             lag_sample=lag_sample, adjust_from=adjust_from, years=years, bootstrap=bootstrap,
             seed=seed, level=level, plots=plots, plot_format=plot_format, rejects=rejects,
-            progress=lambda m: print(f"... {m}", file=sys.stderr),
+            allow_unknown_cities=allow_unknown_cities, progress=lambda m: print(f"... {m}", file=sys.stderr),
         )
         for line in summary_lines(record):
             typer.echo(line)

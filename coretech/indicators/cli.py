@@ -29,6 +29,10 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
         """Compute Cialomy (eq. 4), Nycives (entropy + PCA), Actros (eqs. 6-10), Irading (eq. 11) and logged controls on a city panel, as the spec says.
 
         Writes the panel with the new columns and a provenance record (input hashes, every option with its default filled in, entropy weights per indicator and pillar, PCA loadings, translog coefficients).
+
+        Examples:
+        coretech indicators --example-spec spec.toml
+        coretech indicators panel.csv --spec spec.toml --out panel_indicators.csv
         """
         from coretech.errors import InputError
 

@@ -215,7 +215,8 @@ def winsorize(
     exclude : identifiers never winsorised by default (``city``, ``year``); ignored when
         ``columns`` is given.
 
-    Missing values are ignored in the quantiles and stay missing. Returns a new object of the
+    Missing values are ignored in the quantiles and stay missing; an infinite value is an
+    error naming its cell (clipping would silently make it the quantile). Returns a new object of the
     same type; ``result.attrs["winsorized"]`` holds the number of clipped cells per column.
     """
     if not (0.0 <= lower < upper <= 1.0):
@@ -245,6 +246,14 @@ def winsorize(
             raise InputError(f"winsorize needs a numeric column, {col!r} is {df[col].dtype}",
                              file=df.attrs.get("source"), column=col)
         v = df[col].to_numpy(dtype="float64", copy=True)
+        inf = np.isinf(v)
+        if inf.any():
+            pos = int(np.flatnonzero(inf)[0])
+            raise cell_error(
+                df, pos, col,
+                f"infinite value {v[pos]} ({int(inf.sum())} infinite cell(s) in this column): "
+                "winsorising would turn it into an ordinary number; fix or blank the cell first",
+            )
         lo = np.full(len(v), np.nan)
         hi = np.full(len(v), np.nan)
         if groups is None:

@@ -16,7 +16,12 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
         symbols: list[str] = typer.Argument(..., help="IPC symbols in any notation."),
         fourteen: bool = typer.Option(False, "--fourteen", help="Print WIPO 14-character forms."),
     ) -> None:
-        """Print the canonical form of each SYMBOL, one per line; exit 2 naming a bad one."""
+        """Print the canonical form of each SYMBOL, one per line; exit 2 naming a bad one.
+
+        Examples:
+        coretech ipc normalize "H01L 21/02" G06N3/08 "A01B 1/00"
+        coretech ipc normalize --fourteen G06N3/08
+        """
         from coretech.ipc.symbols import to_fourteen
 
         bad = 0
@@ -67,11 +72,14 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
     ) -> None:
         """Read IPC scheme sources into one scheme table; print counts and each defect class.
 
-        Examples: `coretech ipc load --out ipc.parquet` (the embedded English scheme);
-        `coretech ipc load ipc_zh_2026_flat.tsv --default --edition 2026.01 --out ipc.parquet`
-        (Chinese and English in one table); `coretech ipc load ipc_scheme_20260101.zip --out
-        ipc.parquet` (the WIPO master file, with true dot levels). Unusable rows go to the
-        rejects file with the reason; see docs/ipc.md.
+        The first example loads the embedded English scheme; the second Chinese and English
+        into one table; the third the WIPO master file, with true dot levels. Unusable rows go
+        to the rejects file with the reason; see docs/ipc.md.
+
+        Examples:
+        coretech ipc load --out ipc.parquet
+        coretech ipc load ipc_zh_flat.tsv --default --edition 2026.01 -o ipc.parquet
+        coretech ipc load ipc_scheme_20260101.zip --out ipc.parquet
         """
         from coretech.ipc.scheme import run_load
 

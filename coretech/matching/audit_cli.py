@@ -13,7 +13,10 @@ from pathlib import Path
 import typer
 
 review_app = typer.Typer(
-    help="Human review of a dictionary: export candidates to Excel, apply the decisions.",
+    help="Human review of a dictionary: export candidates to Excel, apply the decisions.\n\n"
+    "Examples:\n"
+    "coretech review export dict.csv --candidates cand.csv --out review.xlsx\n"
+    "coretech review apply review.xlsx --dictionary dict.csv --out reviewed.csv",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -46,6 +49,10 @@ def audit(
     Precision, recall and F1 at subclass, main-group and subgroup level; hit@1 and recall@10
     of the candidates; a precision-recall curve over the score threshold; coverage by field;
     technologies with no match; the worst misses with their best candidates.
+
+    Examples:
+    coretech audit dict.csv --gold gold.csv --candidates cand.csv --out a.html
+    coretech audit dict.csv --gold key_digital_2023.jsonl --json metrics.json
     """
     from coretech.matching.audit_report import run_audit
 
@@ -100,6 +107,9 @@ def review_export(
 
     One row per candidate with a decision drop-down (accept / reject), frozen header,
     filters, and blank rows where a reviewer adds codes.
+
+    Examples:
+    coretech review export dict.csv --candidates cand.csv --out review.xlsx
     """
     from coretech.matching.review import run_review_export
 
@@ -128,6 +138,9 @@ def review_apply(
 
     Decisions become accepted, rejected or added (auto where the reviewer left a row blank);
     give the result to `coretech match --overrides`.
+
+    Examples:
+    coretech review apply review.xlsx --dictionary dict.csv --out reviewed.csv
     """
     from coretech.matching.review import run_review_apply
 
@@ -151,6 +164,10 @@ def diff(
     """Compare two dictionaries: codes added, removed and re-scored per technology.
 
     Prints a summary (rejected rows do not count as codes); --out writes the changed rows.
+
+    Examples:
+    coretech diff dictionary_v1.csv dictionary_v2.csv
+    coretech diff dictionary_v1.csv dictionary_v2.csv --out changes.csv
     """
     from coretech.matching.diff import run_diff
 
@@ -159,7 +176,7 @@ def diff(
     c = s["codes"]
     typer.echo(f"codes: {s['codes_old']} -> {s['codes_new']}  added {c['added']}  removed "
                f"{c['removed']}  rescored {c['rescored']}  redecided {c['redecided']}  "
-               f"unchanged {c['unchanged']}")
+               f"confirmed {c['confirmed']}  unchanged {c['unchanged']}")
     jac = "n/a" if s["jaccard"] is None else f"{s['jaccard']:.3f}"
     typer.echo(f"technologies: {s['technologies_old']} -> {s['technologies_new']}  changed "
                f"{s['technologies_changed']}  only in OLD {len(s['technologies_only_old'])}  "
@@ -194,6 +211,10 @@ def migrate(
     """Move a dictionary to the next IPC edition with WIPO's concordance list.
 
     Reports codes moved, split, narrowed, merged and deleted.
+
+    Examples:
+    coretech migrate dict.csv --concordance concordance.xml --out dict_2026.csv
+    coretech migrate dict.csv --concordance conc.xml --out d.csv --split all
     """
     from coretech.matching.migrate import run_migrate
 

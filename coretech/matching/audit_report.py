@@ -229,10 +229,21 @@ def _short(text: str, n: int = 60) -> str:
 
 
 # --------------------------------------------------------------------------- report
+def _cjk_figure_fonts() -> None:
+    """Make the report's figures draw Chinese: register a CJK font matplotlib's cache lacks
+    (:func:`coretech.fonts.ensure_cjk_font`) and let the figure font list see it."""
+    from coretech import htmlreport
+    from coretech.fonts import ensure_cjk_font
+
+    if not htmlreport.figure_fonts()[1] and ensure_cjk_font() is not None:
+        htmlreport.figure_fonts.cache_clear()
+
+
 def build_report(tables: AuditTables, *, title: str, subtitle: str, level: str = "subclass"):
     """The HTML report (an :class:`coretech.htmlreport.HTMLReport`) of the tables."""
     from coretech.htmlreport import HTMLReport, new_figure
 
+    _cjk_figure_fonts()
     m = tables.metrics
     rep = HTMLReport(title, subtitle=subtitle)
     rep.heading("Summary")

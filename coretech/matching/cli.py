@@ -167,6 +167,11 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
         Each row's name (and keywords) is matched against IPC path titles with TF-IDF
         (character n-grams and jieba words), re-ranked with rapidfuzz, scored on one
         calibrated 0-1 scale; the evidence column shows the words that matched and the path.
+
+        Examples:
+        coretech match catalogue.csv --out dict.csv --candidates candidates.csv
+        coretech match catalogue.xlsx --ipc ipc_zh.parquet --lang zh --out dict.csv
+        coretech match catalogue.csv --overrides reviewed.csv --out dict.csv
         """
         def say(msg: str) -> None:
             print(msg, file=sys.stderr, flush=True)

@@ -35,6 +35,7 @@ from coretech.errors import InputError, data_row
 from coretech.io import read_table
 from coretech.ipc import kind as ipc_kind
 from coretech.ipc import sort_key, try_normalize
+from coretech.matching.decisions import normalize_decision
 from coretech.matching.sorting import lexsort, position_in_group
 
 OUTPUT_COLUMNS = ["tech_id", "ipc_code", "kind", "score", "rank", "method", "evidence", "decision"]
@@ -314,14 +315,12 @@ def read_overrides(path: str | Path) -> pd.DataFrame:
     seen: dict[tuple[str, str], tuple[str, int]] = {}
     for i, rec in enumerate(df.to_dict("records")):
         row = data_row(i)
-        dec = str(rec.get("decision", "") or "").strip().lower()
-        if dec in ("", "auto"):
+        try:  # the shared vocabulary (coretech.matching.decisions): reject, 拒绝, accept ...
+            dec = normalize_decision(rec.get("decision"))
+        except ValueError as exc:
+            raise InputError(str(exc), file=path, row=row, column="decision") from None
+        if dec in (None, "auto"):
             continue
-        if dec not in DECISIONS:
-            raise InputError(
-                f"decision {rec['decision']!r} is not one of accepted, rejected, added, auto",
-                file=path, row=row, column="decision",
-            )
         tid = str(rec.get("tech_id", "") or "").strip()
         if not tid:
             raise InputError("empty tech_id", file=path, row=row, column="tech_id")

@@ -1,17 +1,26 @@
-"""Differences between two dictionary versions: codes added, removed and re-scored.
+"""Differences between two dictionary versions: codes added, removed, re-scored, re-decided.
 
-A dictionary's codes are its rows with ``decision`` other than ``rejected``. For each
-(technology, code) of either version, :func:`diff_dictionaries` reports ``change``:
+A dictionary's codes are its rows with ``decision`` other than ``rejected``. The comparison
+reads codes, scores and decisions only -- never provenance columns (``method``, ``evidence``,
+``review_cell``, ``review_note``, ...). A decision is one of three states: ``machine``
+(``auto`` or blank: the matcher's choice), ``human`` (``accepted`` or ``added``: a reviewer's)
+and ``rejected``. For each (technology, code) of either version, :func:`diff_dictionaries`
+reports ``change``:
 
-``added``      in NEW only
-``removed``    in OLD only
-``rescored``   in both, with |score_new - score_old| > ``tolerance`` (or a score appears/vanishes)
-``redecided``  in both with the same score, but another ``decision`` (e.g. auto -> accepted)
-``unchanged``  in both, same score and decision
+``added``      a code in NEW, not in OLD (absent or rejected there)
+``removed``    a code in OLD, not in NEW (absent or rejected there)
+``rescored``   a code in both, with |score_new - score_old| > ``tolerance`` (or a score
+               appears/vanishes)
+``redecided``  same score, but a reviewer's decision was dropped (human -> machine), or a
+               rejection of a code outside the dictionary appeared or vanished
+``confirmed``  same score, machine -> human: a reviewer kept the matcher's code (not a change)
+``unchanged``  same score and decision state
 
-:func:`diff_summary` counts them overall and per technology (with the Jaccard similarity of the
-two code sets). ``coretech diff OLD NEW [--out changes.csv]`` prints the summary and writes
-the changed rows.
+So after ``coretech review apply`` the diff of the matcher's dictionary and the reviewed one
+lists exactly the rows the reviewer changed: the pre-filled ``accept`` cells left as they were
+turn ``auto`` into ``accepted``, which is a confirmation, not a change. :func:`diff_summary`
+counts them overall and per technology (with the Jaccard similarity of the two code sets).
+``coretech diff OLD NEW [--out changes.csv]`` prints the summary and writes the changed rows.
 """
 
 from __future__ import annotations
@@ -26,9 +35,12 @@ from coretech.errors import InputError, data_row
 from coretech.io import read_table, write_table
 from coretech.ipc import IPCSymbolError, normalize, sort_key
 
-CHANGES = ("added", "removed", "rescored", "redecided", "unchanged")
+CHANGES = ("added", "removed", "rescored", "redecided", "confirmed", "unchanged")
+#: Changes that alter the dictionary or a human decision (``confirmed`` does neither).
+CHANGED = ("added", "removed", "rescored", "redecided")
 DIFF_COLUMNS = ("tech_id", "ipc_code", "change", "score_old", "score_new", "delta",
-                "rank_old", "rank_new", "decision_old", "decision_new")
+                "rank_old", "rank_new", "decision_old", "decision_new", "in_old", "in_new")
+_HUMAN = {"accepted", "added"}
 
 
 def _prepare(df: pd.DataFrame, label: str) -> pd.DataFrame:
@@ -53,14 +65,26 @@ def _prepare(df: pd.DataFrame, label: str) -> pd.DataFrame:
         if "decision" in df.columns else "",
         "_row": [data_row(i) for i in range(len(df))],
     })
-    out = out[out["decision"] != "rejected"]
-    dup = out.duplicated(["tech_id", "ipc_code"], keep=False)
+    rej = out["decision"] == "rejected"
+    keep = out[~rej]
+    dup = keep.duplicated(["tech_id", "ipc_code"], keep=False)
     if dup.any():
-        rows = out.loc[dup, "_row"].tolist()
-        t, c = out.loc[dup].iloc[0][["tech_id", "ipc_code"]]
+        rows = keep.loc[dup, "_row"].tolist()
+        t, c = keep.loc[dup].iloc[0][["tech_id", "ipc_code"]]
         raise InputError(f"{t} {c} appears more than once (rows {', '.join(map(str, rows[:5]))})",
                          file=src, row=rows[1], column="ipc_code")
-    return out.drop(columns="_row")
+    # a rejection counts only where the code is not also kept (then the code is in)
+    kept = set(zip(keep["tech_id"], keep["ipc_code"], strict=True))
+    rejected = out[rej].drop_duplicates(["tech_id", "ipc_code"])
+    rejected = rejected[[k not in kept for k in zip(rejected["tech_id"], rejected["ipc_code"],
+                                                    strict=True)]]
+    return pd.concat([keep, rejected]).sort_values("_row", kind="mergesort").drop(columns="_row")
+
+
+def _state(decision: pd.Series) -> np.ndarray:
+    d = decision.fillna("").astype(str).str.strip().str.lower()
+    return np.select([decision.isna(), d == "rejected", d.isin(_HUMAN)],
+                     ["absent", "rejected", "human"], default="machine")
 
 
 def diff_dictionaries(old: pd.DataFrame, new: pd.DataFrame, *,
@@ -74,11 +98,18 @@ def diff_dictionaries(old: pd.DataFrame, new: pd.DataFrame, *,
     s_old, s_new = m["score_old"], m["score_new"]
     delta = s_new - s_old
     score_changed = (delta.abs() > tolerance) | (s_old.isna() != s_new.isna())
+    st_old = _state(m["decision_old"].where(m["_merge"] != "right_only"))
+    st_new = _state(m["decision_new"].where(m["_merge"] != "left_only"))
+    in_old = np.isin(st_old, ["machine", "human"])
+    in_new = np.isin(st_new, ["machine", "human"])
     change = np.select(
-        [m["_merge"] == "right_only", m["_merge"] == "left_only", score_changed,
-         m["decision_old"].fillna("") != m["decision_new"].fillna("")],
-        ["added", "removed", "rescored", "redecided"], default="unchanged")
+        [in_new & ~in_old, in_old & ~in_new, ~in_old & ~in_new & (st_old != st_new),
+         ~in_old & ~in_new, score_changed, (st_old == "human") & (st_new == "machine"),
+         (st_old == "machine") & (st_new == "human")],
+        ["added", "removed", "redecided", "unchanged", "rescored", "redecided", "confirmed"],
+        default="unchanged")
     m["change"] = change
+    m["in_old"], m["in_new"] = in_old, in_new
     m["delta"] = delta.round(12)
     for col in ("rank_old", "rank_new"):
         r = m[col]
@@ -93,23 +124,29 @@ def diff_dictionaries(old: pd.DataFrame, new: pd.DataFrame, *,
 
 def diff_summary(diff: pd.DataFrame) -> tuple[dict[str, Any], pd.DataFrame]:
     """Overall counts and a per-technology table (``tech_id, n_old, n_new, added, removed,
-    rescored, redecided, unchanged, jaccard``; technologies with any change first)."""
+    rescored, redecided, confirmed, unchanged, jaccard``; technologies with any change first).
+
+    ``n_old`` / ``n_new`` count codes (rejected rows are not codes); Jaccard = |codes in
+    both| / |codes in either|."""
     counts = {c: int((diff["change"] == c).sum()) for c in CHANGES}
+    o, n = diff["in_old"].astype(bool).to_numpy(), diff["in_new"].astype(bool).to_numpy()
     per = pd.crosstab(diff["tech_id"], diff["change"]).reindex(columns=list(CHANGES),
                                                                fill_value=0)
-    per["n_old"] = per["removed"] + per["rescored"] + per["redecided"] + per["unchanged"]
-    per["n_new"] = per["added"] + per["rescored"] + per["redecided"] + per["unchanged"]
-    union = per[list(CHANGES)].sum(axis=1)
-    per["jaccard"] = (per["rescored"] + per["redecided"] + per["unchanged"]) / union
+    inn = diff.assign(_o=diff["in_old"].astype(bool), _n=diff["in_new"].astype(bool))
+    g = inn.groupby("tech_id")
+    per["n_old"] = g["_o"].sum().reindex(per.index).astype(int)
+    per["n_new"] = g["_n"].sum().reindex(per.index).astype(int)
+    both = (inn["_o"] & inn["_n"]).groupby(inn["tech_id"]).sum().reindex(per.index)
+    union = (inn["_o"] | inn["_n"]).groupby(inn["tech_id"]).sum().reindex(per.index)
+    per["jaccard"] = (both / union.where(union > 0)).astype(float)
     order = {t: i for i, t in enumerate(dict.fromkeys(diff["tech_id"]))}
     per = per.reset_index()
-    per["_changed"] = (per[["added", "removed", "rescored", "redecided"]].sum(axis=1) > 0)
+    per["_changed"] = (per[list(CHANGED)].sum(axis=1) > 0)
     per = per.assign(_t=per["tech_id"].map(order)).sort_values(
         ["_changed", "_t"], ascending=[False, True], kind="mergesort")
-    per = per[["tech_id", "n_old", "n_new", "added", "removed", "rescored", "redecided",
-               "unchanged", "jaccard"]].reset_index(drop=True)
-    techs_old = set(diff.loc[diff["change"] != "added", "tech_id"])
-    techs_new = set(diff.loc[diff["change"] != "removed", "tech_id"])
+    per = per[["tech_id", "n_old", "n_new", *CHANGES, "jaccard"]].reset_index(drop=True)
+    techs_old = set(diff.loc[diff["in_old"].astype(bool), "tech_id"])
+    techs_new = set(diff.loc[diff["in_new"].astype(bool), "tech_id"])
     summary = {
         "codes": counts,
         "codes_old": int(per["n_old"].sum()),
@@ -118,10 +155,8 @@ def diff_summary(diff: pd.DataFrame) -> tuple[dict[str, Any], pd.DataFrame]:
         "technologies_new": len(techs_new),
         "technologies_only_old": sorted(techs_old - techs_new),
         "technologies_only_new": sorted(techs_new - techs_old),
-        "technologies_changed": int(((per["added"] + per["removed"] + per["rescored"]
-                                      + per["redecided"]) > 0).sum()),
-        "jaccard": None if len(diff) == 0 else float(
-            (counts["rescored"] + counts["redecided"] + counts["unchanged"]) / len(diff)),
+        "technologies_changed": int((per[list(CHANGED)].sum(axis=1) > 0).sum()),
+        "jaccard": None if not (o | n).any() else float((o & n).sum() / (o | n).sum()),
     }
     return summary, per
 
@@ -151,7 +186,7 @@ def run_diff(
                      outputs={"changes": None if out is None else str(out)},
                      summary=summary)
     if out is not None:
-        rows = d if include_unchanged else d[d["change"] != "unchanged"]
+        rows = d if include_unchanged else d[d["change"].isin(CHANGED)]
         write_table(rows, out)
         write_provenance(out, rec)
     return {**rec, "per_technology": per.to_dict("records")}

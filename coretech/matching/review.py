@@ -7,24 +7,32 @@
 tech_id  the technology (do not edit: a changed tech_id is an error on apply)
 name     the technology's name, where known (catalogue, or the dictionary's ``name``)
 ipc_code the IPC code (do not edit; to replace a code, reject it and add the new one)
-path     the code's path title (scheme, or the ``path:`` part of the matcher's evidence)
-score    the matcher's score; ``rank``: its rank for this technology
-evidence the words that matched
+title    the code's own title (the last part of its path)
 decision drop-down ``accept`` / ``reject``; pre-filled ``accept`` for the dictionary's
          accepted codes and ``reject`` for codes an earlier review rejected
+score    the matcher's score
+rank     the rank of ``score`` within the technology (1 = highest; ties: the matcher's
+         rank, then the code); rows without a score have no rank and come last
 note     free text for the reviewer
+path     the code's full path title (scheme, or the ``path:`` part of the matcher's evidence)
+evidence the words that matched
 key      hidden: ``tech_id|ipc_code`` as exported, to detect edited cells
 ======== ==================================================================================
 
+The columns a reviewer needs on every row -- tech_id, name, ipc_code, title and decision --
+come first and are frozen with the header (panes split at ``F2``), so scrolling right to the
+wide path and evidence columns never hides the code being judged. Rows are in rank order.
 After each technology's rows come ``blank_per_tech`` rows with only its ``tech_id`` and name
 filled in, and ``blank_rows`` empty rows close the sheet: a reviewer adds a code by typing it
-there and choosing ``accept``. The header is frozen, filters are on, and column widths count
-CJK characters double. The workbook is deterministic (fixed timestamps in the file and in
-the zip container).
+there and choosing ``accept``. Filters are on, and column widths count CJK characters double.
+Every text cell is stored as text (a name beginning with ``=`` is not a formula; see
+:func:`coretech.io.text_cells_as_text`). The workbook is deterministic (fixed timestamps in the
+file and in the zip container).
 
 ``coretech review apply`` validates every cell -- an unknown or invalid code, an edited or
 unknown ``tech_id``, a decision not in the list, a decision without a code, contradicting
-decisions -- with an error naming the cell (``review.xlsx, sheet review, cell C7: ...``), and
+decisions, a code typed in a blank row without a decision (choose ``accept`` to add it) --
+with an error naming the cell (``review.xlsx, sheet review, cell C7: ...``), and
 writes the reviewed dictionary: every dictionary row, with ``decision`` ``accepted`` (kept by
 the reviewer), ``rejected``, or ``auto`` (left blank), plus rows ``added`` (codes the matcher
 had not accepted and the reviewer accepted) and ``rejected`` candidates the matcher had not
@@ -44,22 +52,27 @@ from typing import Any
 import pandas as pd
 
 from coretech.errors import InputError, data_row
-from coretech.io import atomic_write_bytes, normalise_zip, read_table, write_table
-from coretech.ipc import IPCSymbolError, kind, normalize
+from coretech.io import (
+    atomic_write_bytes,
+    normalise_zip,
+    read_table,
+    text_cells_as_text,
+    write_table,
+)
+from coretech.ipc import IPCSymbolError, kind, normalize, sort_key
+from coretech.matching.decisions import is_kept, normalize_decision
 
 SHEET = "review"
 HELP_SHEET = "readme"
-COLUMNS = ("tech_id", "name", "ipc_code", "path", "score", "rank", "evidence", "decision",
-           "note", "key")
-CHOICES = ("accept", "reject")
-#: Accepted spellings of the two choices (case-insensitive).
-_SYNONYMS = {"accept": "accept", "accepted": "accept", "yes": "accept", "y": "accept",
-             "接受": "accept", "保留": "accept", "reject": "reject", "rejected": "reject",
-             "no": "reject", "n": "reject", "拒绝": "reject", "删除": "reject"}
+COLUMNS = ("tech_id", "name", "ipc_code", "title", "decision", "score", "rank", "note", "path",
+           "evidence", "key")
+#: Columns frozen left of the scrolling part (through ``decision``).
+FROZEN = COLUMNS.index("decision") + 1
+CHOICES = ("accept", "reject")  # spellings: coretech.matching.decisions
 DICTIONARY_COLUMNS = ("tech_id", "ipc_code", "kind", "score", "rank", "method", "evidence",
                       "decision")
-_MAX_WIDTH = {"name": 30, "path": 70, "evidence": 60, "note": 30}
-_MIN_WIDTH = {"note": 24, "decision": 9, "ipc_code": 12}
+_MAX_WIDTH = {"tech_id": 14, "name": 20, "title": 36, "path": 70, "evidence": 60, "note": 30}
+_MIN_WIDTH = {"note": 24, "decision": 9, "ipc_code": 12, "rank": 5}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -71,6 +84,17 @@ def display_width(text: object) -> int:
 def _path_from_evidence(evidence: object) -> str:
     m = re.search(r"\|\s*path:\s*(.*)$", str(evidence or ""))
     return m.group(1).strip() if m else ""
+
+
+def _own_title(path: str) -> str:
+    """The code's own title: the last part of its path, with its parent's when it only
+    continues it (IPC subgroup titles such as "of ball or roller bearings")."""
+    parts = [x.strip() for x in str(path or "").split(" > ") if x.strip()]
+    if not parts:
+        return ""
+    if len(parts) > 1 and parts[-1][:1].islower():
+        return f"{parts[-2]} > {parts[-1]}"
+    return parts[-1]
 
 
 def _words_of_evidence(evidence: object) -> str:
@@ -122,25 +146,33 @@ def review_frame(dictionary: pd.DataFrame, candidates: pd.DataFrame, *,
            zip(d["tech_id"], d["ipc_code"], d["decision"], strict=True)}
     rows = pd.concat([c, d], ignore_index=True).drop_duplicates(["tech_id", "ipc_code"])
     order = {t: i for i, t in enumerate(dict.fromkeys([*d["tech_id"], *c["tech_id"]]))}
+    score = pd.to_numeric(rows["score"], errors="coerce")
     rows = rows.assign(
         _t=rows["tech_id"].map(order),
+        _n=score.isna(),  # rows without a score last
+        _s=-score.fillna(0.0),
         _r=pd.to_numeric(rows["rank"], errors="coerce").fillna(1e9),
-        _s=-pd.to_numeric(rows["score"], errors="coerce").fillna(-1e9),
-    ).sort_values(["_t", "_r", "_s", "ipc_code"], kind="mergesort")
+        _c=rows["ipc_code"].map(sort_key),
+    ).sort_values(["_t", "_n", "_s", "_r", "_c"], kind="mergesort")
+    score = pd.to_numeric(rows["score"], errors="coerce")
+    rank = rows.groupby("_t", sort=False).cumcount() + 1
+    paths = [titles.get(k) or _path_from_evidence(e)
+             for k, e in zip(rows["ipc_code"], rows["evidence"], strict=True)]
     out = pd.DataFrame({
         "tech_id": rows["tech_id"],
         "name": rows["tech_id"].map(lambda t: names.get(t, "")),
         "ipc_code": rows["ipc_code"],
-        "path": [titles.get(k) or _path_from_evidence(e)
-                 for k, e in zip(rows["ipc_code"], rows["evidence"], strict=True)],
-        "score": pd.to_numeric(rows["score"], errors="coerce"),
-        "rank": pd.to_numeric(rows["rank"], errors="coerce"),
-        "evidence": rows["evidence"].map(_words_of_evidence),
+        "title": [_own_title(p) for p in paths],
         "decision": [
             "" if (t, k) not in dec else ("reject" if dec[(t, k)] == "rejected" else "accept")
             for t, k in zip(rows["tech_id"], rows["ipc_code"], strict=True)
         ],
+        "score": score,
+        "rank": pd.Series([int(r) if ok else None for r, ok in zip(rank, score.notna(), strict=True)],
+                          index=rows.index, dtype=object),
         "note": "",
+        "path": paths,
+        "evidence": rows["evidence"].map(_words_of_evidence),
         "key": rows["tech_id"] + "|" + rows["ipc_code"],
     })
     return out.reset_index(drop=True)
@@ -176,8 +208,8 @@ def write_review_workbook(frame: pd.DataFrame, path: str | Path, *, blank_per_te
     head_font, head_fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
     for cell in ws[1]:
         cell.font, cell.fill = head_font, head_fill
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{col['note']}{last}"
+    ws.freeze_panes = f"{get_column_letter(FROZEN + 1)}2"
+    ws.auto_filter.ref = f"A1:{col['evidence']}{last}"
     dv = DataValidation(type="list", formula1='"accept,reject"', allow_blank=True,
                         showErrorMessage=True, errorTitle="decision",
                         error="Choose accept or reject / 请选择 accept 或 reject",
@@ -189,8 +221,8 @@ def write_review_workbook(frame: pd.DataFrame, path: str | Path, *, blank_per_te
     for c, letter in col.items():
         width = max([display_width(c)] + [display_width(v) for v in frame[c].tolist()
                                           if not (isinstance(v, float) and pd.isna(v))])
-        if c == "score":
-            width = 7
+        if c in ("score", "rank"):
+            width = 7 if c == "score" else 5
         width = max(min(width, _MAX_WIDTH.get(c, 40)), _MIN_WIDTH.get(c, 0))
         ws.column_dimensions[letter].width = width + 2
     ws.column_dimensions[col["key"]].hidden = True
@@ -202,6 +234,7 @@ def write_review_workbook(frame: pd.DataFrame, path: str | Path, *, blank_per_te
     for row in helps.iter_rows():
         row[0].alignment = Alignment(wrap_text=True)
     wb.active = 0
+    text_cells_as_text(wb)
     fix_workbook_timestamps(wb)
     buf = io.BytesIO()
     wb.save(buf)
@@ -421,8 +454,15 @@ def apply_review(rows: list[dict[str, Any]], dictionary: pd.DataFrame,
             raise _cell_error(path, cells["ipc_code"],
                               f"{code} is a valid symbol but not in the IPC scheme")
         if not dec_txt:
-            continue
-        choice = _SYNONYMS.get(dec_txt.lower())
+            if not key:  # typed in a blank row: a code without a decision is a mistake
+                raise _cell_error(path, cells["decision"],
+                                  f"{tid} {code} was typed without a decision; choose accept "
+                                  "to add it (or reject, or clear the code)")
+            continue  # an exported row left blank: the matcher's choice stands
+        try:  # the shared vocabulary (coretech.matching.decisions): reject, 拒绝, accepted ...
+            choice = "accept" if is_kept(normalize_decision(dec_txt)) else "reject"
+        except ValueError:
+            choice = None
         if choice is None:
             raise _cell_error(path, cells["decision"],
                               f"decision {dec_txt!r} is not one of {', '.join(CHOICES)}")

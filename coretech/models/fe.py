@@ -32,7 +32,7 @@ from coretech.errors import InputError
 from coretech.models.absorb import Absorber, codes_of, singleton_mask
 from coretech.models.covariance import sandwich
 from coretech.models.results import RegressionResult
-from coretech.models.validate import numeric_frame, require_columns
+from coretech.models.validate import check_unique_panel, numeric_frame, require_columns
 
 CONST = "_cons"
 
@@ -80,6 +80,7 @@ def twfe(
     cluster: str | Sequence[str] | None = "city",
     *,
     drop_singletons: bool = True,
+    panel_id: Sequence[str] | None = ("city", "year"),
 ) -> RegressionResult:
     """Fixed-effects regression of ``y`` on ``x`` absorbing ``fe`` (reghdfe semantics).
 
@@ -90,7 +91,17 @@ def twfe(
     fe : columns whose levels are absorbed (default city and year); ``None``/``[]`` gives
         pooled OLS with a constant.
     cluster : one column (CRV1), two columns (two-way), or ``None`` for HC1 robust.
-    drop_singletons : drop groups with one observation, as reghdfe does.
+    drop_singletons : drop groups with one observation, as reghdfe does (counted in
+        ``info["dropped_singletons"]``, in ``notes`` and in ``summary()``).
+    panel_id : the (unit, time) columns of a panel; when both are absorbed (``fe``), a pair
+        occurring twice is an error naming the rows. ``None`` skips the check (data that is
+        not a city-year panel).
+
+    A regressor with no variation left after absorbing the effects (constant within city),
+    or collinear with the regressors before it, is dropped as reghdfe does: the note
+    "X omitted because of collinearity" goes to ``result.notes`` and ``info["omitted"]``, and
+    the other estimates are those of the fit without it. Clustered standard errors need at
+    least two clusters in the estimation sample (an error saying how many there are).
     """
     xs = _as_list(x)
     fes = _as_list(fe)
@@ -99,6 +110,8 @@ def twfe(
         raise InputError("twfe needs at least one regressor")
     if len(cls) > 2:
         raise InputError("at most two cluster variables are supported", column=", ".join(cls))
+    if panel_id is not None and all(p in fes for p in panel_id):
+        check_unique_panel(df, *panel_id)
     data, counts = prepare_sample(df, [y, *xs], [*fes, *cls])
     if len(data) == 0:
         raise InputError(f"no complete observations for {y} on {', '.join(xs)}", column=y)
@@ -113,15 +126,35 @@ def twfe(
     counts["dropped_singletons"] = dropped_single
     n = len(data)
     if n == 0:
-        raise InputError(f"no complete observations for {y} on {', '.join(xs)}", column=y)
+        raise InputError(
+            f"no observations left for {y} on {', '.join(xs)}: all {dropped_single} complete "
+            f"observations are singletons of {' or '.join(fes)} (a group with one observation "
+            "is dropped, as reghdfe does)", column=y)
     cl_codes = [codes_of(data[c]) for c in cls]
+    for c, codes in zip(cls, cl_codes, strict=True):
+        n_cl = int(codes.max()) + 1
+        if n_cl < 2:
+            raise InputError(
+                f"clustered standard errors need at least 2 clusters; {c!r} has {n_cl} in the "
+                f"estimation sample of {n} observations (use cluster=None for robust SEs)", column=c)
     yv = data[y].to_numpy(float)
     xv = data[xs].to_numpy(float)
     absorber = Absorber(fe_codes, names=fes)
     both = np.column_stack([yv, xv])
     both = absorber.demean(both) if fes else both - both.mean(axis=0)
     yt, xt = both[:, 0], both[:, 1:]
-    _check_rank(xt, xs)
+    keep, omitted = independent_columns(xt, xs)
+    notes = [f"{nm} omitted because of collinearity ({why})" for nm, why in omitted.items()]
+    if not keep:
+        raise InputError(
+            f"every regressor is collinear with the fixed effects or the others: {'; '.join(notes)}",
+            column=xs[0])
+    if omitted:
+        xt, xv = xt[:, keep], xv[:, keep]
+        xs = [xs[j] for j in keep]
+    if dropped_single:
+        notes.append(f"{dropped_single} singleton observation(s) dropped (groups of "
+                     f"{' or '.join(fes)} with one observation, as reghdfe does)")
     k = len(xs)
     df_a = absorber.df_absorbed(cl_codes) if fes else 0
     n_params = k + 1 + df_a
@@ -153,6 +186,11 @@ def twfe(
     )
     fval, fp, _ = res.wald(xs)
     res.fvalue, res.f_pvalue, res.f_df = fval, fp, (k, int(df_resid))
+    if not np.isfinite(fval):
+        rank = int(np.linalg.matrix_rank(res.cov.loc[xs, xs].to_numpy()))
+        notes.append(f"model F not reported: the covariance of the {k} regressors has rank {rank}"
+                     + (f" ({g} clusters)" if g is not None else "") + ", as Stata reports F = .")
+    res.notes = notes
     res.info = {
         **counts,
         "nobs": n,
@@ -161,6 +199,7 @@ def twfe(
         "n_clusters": g,
         "fe_levels": dict(zip(fes, absorber.levels, strict=True)) if fes else {},
         "df_absorbed": df_a,
+        "omitted": dict(omitted),
         "n_params_dof": n_params,
         "rss": rss,
         "resid": resid,
@@ -169,27 +208,48 @@ def twfe(
     return res
 
 
-def _check_rank(xt: np.ndarray, names: Sequence[str]) -> None:
+def independent_columns(xt: np.ndarray, names: Sequence[str]) -> tuple[list[int], dict[str, str]]:
+    """Columns of the within-transformed ``xt`` to keep, and the omitted ones with the reason.
+
+    In order (reghdfe keeps the earlier of two collinear regressors): a column with no
+    variation left after absorbing the effects is omitted, then a column whose squared
+    distance from the span of the kept ones (on unit-norm columns) is below 1e-9.
+    Non-finite values are an error (they cannot come from validated input).
+    """
+    if not np.isfinite(xt).all():
+        j = int(np.flatnonzero(~np.isfinite(xt).all(axis=0))[0])
+        raise InputError("non-finite value after absorbing the fixed effects", column=names[j])
     scale = np.sqrt((xt**2).sum(axis=0))
-    for j, nm in enumerate(names):
-        if scale[j] <= 1e-10 * max(1.0, np.abs(xt).max()):
-            raise InputError(
-                "the regressor has no variation left after absorbing the fixed effects "
-                "(it is constant within the absorbed groups)",
-                column=nm,
-            )
+    big = max(1.0, float(np.abs(xt).max())) if xt.size else 1.0
+    keep: list[int] = []
+    omitted: dict[str, str] = {}
     xs = xt / np.where(scale > 0, scale, 1)
     gram = xs.T @ xs
-    for j in range(1, len(names)):
-        # squared distance of column j from the span of the columns before it
-        a = gram[:j, :j]
-        bvec = gram[:j, j]
-        resid = gram[j, j] - bvec @ np.linalg.lstsq(a, bvec, rcond=None)[0]
-        if resid < 1e-9:
+    for j, nm in enumerate(names):
+        if scale[j] <= 1e-10 * big:
+            omitted[nm] = "no variation left after absorbing the fixed effects"
+            continue
+        if keep:
+            a = gram[np.ix_(keep, keep)]
+            bvec = gram[keep, j]
+            resid = gram[j, j] - bvec @ np.linalg.lstsq(a, bvec, rcond=None)[0]
+            if resid < 1e-9:
+                omitted[nm] = "collinear with " + ", ".join(names[i] for i in keep) + " and the fixed effects"
+                continue
+        keep.append(j)
+    return keep, omitted
+
+
+def _check_rank(xt: np.ndarray, names: Sequence[str]) -> None:
+    """Raise at the first column :func:`independent_columns` would omit (used by IV-GMM)."""
+    _, omitted = independent_columns(xt, names)
+    for nm, why in omitted.items():
+        if why.startswith("no variation"):
             raise InputError(
-                "the regressor is collinear with the other regressors and the fixed effects",
-                column=names[j],
-            )
+                "the regressor has no variation left after absorbing the fixed effects "
+                "(it is constant within the absorbed groups)", column=nm)
+        raise InputError("the regressor is collinear with the other regressors and the fixed effects",
+                         column=nm)
 
 
 def t_pvalue(t: float, df: int) -> float:

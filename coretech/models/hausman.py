@@ -15,6 +15,13 @@ time-varying regressors to the random-effects regression and test that their coe
 are jointly zero with a covariance clustered by unit: W = g' V_g^{-1} g ~ chi2(k). Valid under
 heteroskedasticity and serial correlation, where the classic statistic is not.
 
+``sigmamore`` / ``sigmaless`` (Stata ``hausman fe re, sigmamore`` / ``sigmaless``): both
+covariances are based on one disturbance variance, that of the efficient (RE) or of the
+consistent (FE) estimator: V_FE * s2_RE / s2_FE, or V_RE * s2_FE / s2_RE (s2 as each fit
+reports it). The difference is then s2 [(X~'X~)^{-1} - (X*'X*)^{-1}] (within against
+quasi-demeaned regressors), positive semi-definite, so the statistic is not negative;
+H_sigmamore = H_sigmaless * s2_FE / s2_RE. Not checked against a Stata run (no oracle shipped).
+
 With ``time_effects`` year dummies enter both models (the two-way specification).
 """
 
@@ -42,8 +49,20 @@ class HausmanResult:
     b_re: pd.Series
     note: str = ""
 
+    @property
+    def label(self) -> str:
+        return {"classic": "classic", "sigmamore": "classic, sigmamore", "sigmaless": "classic, sigmaless",
+                "mundlak": "cluster-robust Mundlak"}.get(self.method, self.method)
+
+    def text(self, decimals: int = 4) -> str:
+        """'chi2(k) = x, p = y', or why there is no p-value (never 'p = nan')."""
+        s = f"chi2({self.df}) = {self.statistic:.{decimals}f}"
+        if np.isfinite(self.pvalue):
+            return f"{s}, p = {self.pvalue:.{decimals}f}"
+        return f"{s}, no p-value (the statistic is negative: V_FE - V_RE is not positive semi-definite)"
+
     def summary(self) -> str:
-        s = f"Hausman ({self.method}): chi2({self.df}) = {self.statistic:.4f}, p = {self.pvalue:.4g}"
+        s = f"Hausman ({self.label}): {self.text()}"
         return f"{s} ({self.note})" if self.note else s
 
 
@@ -72,13 +91,23 @@ def hausman(
     time: str = "year",
     time_effects: bool = True,
     method: str = "classic",
+    sigmamore: bool = False,
+    sigmaless: bool = False,
 ) -> HausmanResult:
-    """Hausman test of FE against RE; ``method`` ``"classic"`` or ``"mundlak"`` (cluster-robust)."""
+    """Hausman test of FE against RE; ``method`` ``"classic"`` or ``"mundlak"`` (cluster-robust).
+
+    ``sigmamore`` / ``sigmaless`` (classic only) put both covariances on the disturbance
+    variance of the RE / FE fit, as Stata's ``hausman`` options of those names.
+    """
     from linearmodels import PanelOLS, RandomEffects
 
     xs = _as_list(x)
     if method not in {"classic", "mundlak"}:
         raise InputError(f"method must be 'classic' or 'mundlak', not {method!r}")
+    if sigmamore and sigmaless:
+        raise InputError("sigmamore and sigmaless are alternatives: give one")
+    if (sigmamore or sigmaless) and method != "classic":
+        raise InputError("sigmamore / sigmaless apply to the classic test (method='classic')")
     data, exog = _panel(df, y, xs, unit, time, time_effects)
     yy = data[y]
     fe = PanelOLS(yy, exog, entity_effects=True).fit()
@@ -86,16 +115,23 @@ def hausman(
     if method == "classic":
         re = RandomEffects(yy, re_exog).fit()
         b = (fe.params[xs] - re.params[xs]).to_numpy()
-        v = (fe.cov.loc[xs, xs] - re.cov.loc[xs, xs]).to_numpy()
+        v_fe, v_re = fe.cov.loc[xs, xs].to_numpy(), re.cov.loc[xs, xs].to_numpy()
+        name = "classic"
+        if sigmamore:
+            v_fe, name = v_fe * (re.s2 / fe.s2), "sigmamore"
+        elif sigmaless:
+            v_re, name = v_re * (fe.s2 / re.s2), "sigmaless"
+        v = v_fe - v_re
         vinv = np.linalg.pinv(v)
         stat = float(b @ vinv @ b)
         df_ = int(np.linalg.matrix_rank(v))
         note = ""
-        if stat < 0 or (np.linalg.eigvalsh((v + v.T) / 2) < 0).any():
+        eig = np.linalg.eigvalsh((v + v.T) / 2)
+        if stat < 0 or (eig < -1e-12 * max(1.0, float(np.abs(eig).max()))).any():
             note = ("V_FE - V_RE is not positive semi-definite (Stata reports chi2 < 0 as failing "
-                    "the test's assumptions); use the cluster-robust Mundlak form")
+                    "the test's assumptions); use sigmamore or the cluster-robust Mundlak form")
         p = float(stats.chi2.sf(stat, df_)) if stat >= 0 else float("nan")
-        return HausmanResult(stat, df_, p, "classic", fe.params[xs], re.params[xs], note)
+        return HausmanResult(stat, df_, p, name, fe.params[xs], re.params[xs], note)
     means = data[xs].groupby(level=0).transform("mean").add_prefix("mean_")
     aux = RandomEffects(yy, pd.concat([re_exog, means], axis=1)).fit(cov_type="clustered", cluster_entity=True)
     names = list(means.columns)

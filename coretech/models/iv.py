@@ -1,24 +1,44 @@
-"""Two-step efficient GMM with fixed effects partialled out, with Stata ``ivreg2 ..., gmm2s``
-(``xtivreg2 ..., fe gmm2s``) semantics; METHODS.md section 7, Table 4.
+"""IV regression with ivreg2's options and the fixed-effects conventions of three Stata
+commands; METHODS.md section 7 (Table 4: ``xtivreg2 ..., fe gmm2s robust``).
 
-With X = [endogenous, exogenous], Z = [excluded instruments, exogenous] (a constant in both
-when no fixed effects are absorbed; otherwise every column is within-transformed first,
-Frisch-Waugh-Lovell) and N* = N - d (d = ``dofminus``, the degrees of freedom of absorbed
-fixed effects not nested in the cluster variable):
+:func:`iv_gmm` estimates y = X1 b1 + X2 b2 + FE + u with X1 instrumented by the excluded
+instruments Z1 (2SLS, LIML or two-step efficient GMM; homoskedastic, robust, one- or two-way
+cluster covariance; ``small``). The formulas are ivreg2's (:mod:`coretech.models.ivreg2`,
+:mod:`coretech.models.ivdiag`). Fixed effects are partialled out (Frisch-Waugh-Lovell); the
+three commands differ only in how they count what was partialled out. With ivreg2's two
+degree-of-freedom adjustments, d = ``dofminus`` (large-sample: every N in S, sigma^2, KP LM,
+CD F, ... becomes N - d, except in clustered S and the clustered KP LM) and
+s = ``sdofminus`` (small-sample: only in N - K - d - s and the F statistics):
 
-1. 2SLS: b1 = (X'P_Z X)^{-1} X'P_Z y, residuals u1 = y - X b1;
-2. S1 = (1/N*) sum_i u1_i^2 z_i z_i' (robust) or (1/N*) sum_g (Z_g'u1_g)(Z_g'u1_g)'
-   (cluster; no G/(G-1) factor, as ivreg2 without ``small``);
-3. b = (X'Z S1^{-1} Z'X)^{-1} X'Z S1^{-1} Z'y;
-4. V = N (X'Z S1^{-1} Z'X)^{-1} = (Q_XZ S1^{-1} Q_ZX)^{-1} / N with Q = X'Z/N: the
-   weight matrix of step 2 is used in the variance, as ivreg2 does
-   (linearmodels' IVGMM re-estimates S from the final residuals instead);
-5. Hansen J = N g' S1^{-1} g, g = Z'u/N with the final residuals u; chi2(L1 - K1);
-6. z statistics (normal), as ivreg2 without ``small``.
+``convention="ivreghdfe"`` (default; ``ivreghdfe y x2 (x1 = z1), absorb(fe) ...``),
+    src/ivreghdfe.ado (sergiocorreia/ivreghdfe, commit 1361b8a3):
+    ``if (`"`absorb'"' != "") { loc small small; loc noconstant noconstant; loc nopartialsmall``
+    -- absorb() forces ``small`` (t and F, V x (N-d)/(N-K-d-s) or (N-1)/(N-K-s) M/(M-1)) and
+    drops the constant; ``mata: st_local("absorb_ct", strofreal(HDFE.df_a))`` and
+    ``if (`absorb_ct'==0) loc absorb_ct 1`` -- reghdfe's absorbed degrees of freedom (effects
+    nested in a cluster variable count 0; at least 1); ``local partial_ct = `partial_ct' +
+    `absorb_ct'`` and ``local sdofminus = `sdofminus'+`partial_ct'`` -- they become s; d = 0.
+    Singletons are dropped (reghdfe's default).
+``convention="xtivreg2"`` (``xtivreg2 y x2 i.year (x1 = z1), fe ...``): only the first
+    effect (the panel) is within-transformed; the other effects enter as dummy regressors
+    (``i.year``, first level the base; listed in ``params`` as ``year=2014`` ...), counted in
+    K and L and in the model F; d = the number of panels, s = 0, no constant, ``small`` off
+    by default. xtivreg2.ado is not among the stored sources: d = N_g is the value that makes
+    the equalities asserted in its certification script hold (``xtreg n w k ys, fe`` =
+    ``xtivreg2 n w k ys, fe small``: sigma^2 = RSS/(N - K - N_g); ``areg ..., absorb(id)
+    robust`` = ``xtivreg2 ..., fe small robust``: V x N/(N - K - N_g); fmwww.bc.edu
+    cs_xtivreg2.do). Singleton panels are dropped.
+``convention="ivreg2"`` (``ivreg2 y_dm x2_dm (x1_dm = z1_dm) ...`` on data demeaned by all
+    effects, e.g. with reghdfe's residuals): a constant is included as ivreg2 does by default,
+    d = s = 0.
 
-R-squared is ivreg2's centred R2 of the (within-transformed) model: 1 - RSS/TSS. The model F
-is ivreg2's: Wald chi2 of all regressors but the constant divided by its df, times
-(N - K)/N, on (K1+K2, N - K - d) degrees of freedom.
+In all three, following ivreg2 (``s_omega``/``m_omega`` and the "Rank identification" block):
+a clustered S is divided by N (not N - d) and the clustered KP rk LM is not multiplied by
+(N - d)/N ("No dofminus adjustment needed for cluster-robust"). The Cragg-Donald F is the
+homoskedastic statistic r^2/(1-r^2)(N - L - d - s)/L1 whatever ``cov`` is.
+
+Without fixed effects the three conventions coincide with plain ivreg2 (constant, d = s = 0);
+this reproduces Stata's output on Card (1995) (tests/models/test_iv_card.py).
 """
 
 from __future__ import annotations
@@ -31,11 +51,23 @@ from scipy import stats
 
 from coretech.errors import InputError
 from coretech.models.absorb import Absorber, codes_of, is_nested, singleton_mask
-from coretech.models.covariance import cluster_meat
-from coretech.models.diagnostics import first_stage_statistics, partial_out
-from coretech.models.fe import CONST, _as_list, _check_rank, prepare_sample
+from coretech.models.diagnostics import BIAS_LEVELS, SIZE_LEVELS, stock_yogo
+from coretech.models.fe import CONST, _as_list, prepare_sample
+from coretech.models.ivdiag import ar_confidence_set, first_stage, identification
+from coretech.models.ivreg2 import (
+    COVS,
+    ESTIMATORS,
+    Moments,
+    endogeneity_test,
+    estimate,
+    orthog_test,
+    small_sample,
+)
 from coretech.models.results import RegressionResult
 from coretech.models.validate import check_unique_panel, numeric_column, require_columns
+
+CONVENTIONS = ("ivreghdfe", "xtivreg2", "ivreg2")
+_FE_DOF = {"absorbed": "xtivreg2", "none": "ivreg2"}
 
 
 def add_lag(
@@ -66,28 +98,6 @@ def add_lag(
     return out
 
 
-def _gmm2s(y, x, z, clusters, n_star):
-    n = len(y)
-    zz_inv = np.linalg.inv(z.T @ z)
-    xz = x.T @ z
-    a = xz @ zz_inv @ xz.T
-    b1 = np.linalg.solve(a, xz @ zz_inv @ (z.T @ y))
-    u1 = y - x @ b1
-    sc = z * u1[:, None]
-    if clusters is None:
-        s1 = sc.T @ sc / n_star
-    else:
-        s1 = cluster_meat(sc, clusters) / n_star
-    w = np.linalg.inv(s1)
-    m = xz @ w @ xz.T
-    b = np.linalg.solve(m, xz @ w @ (z.T @ y))
-    vcv = n * np.linalg.inv(m)  # (Q W Q')^{-1} / N with Q = X'Z/N and W = S1^{-1}
-    u = y - x @ b
-    g = z.T @ u / n
-    j = float(n * g @ w @ g)
-    return b, vcv, u, j, b1
-
-
 def iv_gmm(
     df: pd.DataFrame,
     y: str,
@@ -96,45 +106,50 @@ def iv_gmm(
     exog: str | Sequence[str] = (),
     fe: str | Sequence[str] = (),
     cov: str = "robust",
-    cluster: str | None = None,
+    cluster: str | Sequence[str] | None = None,
     *,
+    estimator: str = "gmm2s",
+    small: bool | None = None,
+    convention: str | None = None,
     drop_singletons: bool = True,
-    fe_dof: str = "absorbed",
+    endog_test: bool | Sequence[str] = True,
+    orthog: Sequence[str] = (),
+    ar_level: float = 0.95,
+    fe_dof: str | None = None,
 ) -> RegressionResult:
-    """Two-step efficient GMM (ivreg2 ``gmm2s``) of ``y`` on ``endog`` and ``exog``.
+    """IV regression of ``y`` on ``endog`` (instrumented) and ``exog``, ivreg2's options.
 
     Parameters
     ----------
     endog, instruments, exog : column names; ``instruments`` are the excluded instruments.
-    fe : fixed effects partialled out (within transformation); with none, a constant
-        ``_cons`` is added to the regressors and instruments.
-    cov : ``"robust"`` (default) or ``"cluster"`` (needs ``cluster``); a ``cluster`` name
-        implies clustering. ivreg2's ``small`` option is not implemented: statistics are
-        large-sample (z, chi2), as ivreg2 reports them without ``small``.
-    fe_dof : ``"absorbed"`` (default, xtivreg2): large-sample formulas use N - d with d the
-        degrees of freedom of the absorbed fixed effects not nested in the cluster variable;
-        ``"none"``: d = 0 (what ivreg2 on demeaned data without ``dofminus`` gives).
+    fe : fixed effects partialled out (see the module docstring for how each ``convention``
+        counts them). With none, a constant ``_cons`` is a regressor and an instrument.
+    cov : ``"unadjusted"`` (ivreg2's default), ``"robust"`` (this function's default, as
+        before) or ``"cluster"``; a ``cluster`` column (or two, two-way) implies ``"cluster"``.
+    estimator : ``"gmm2s"`` (default; with ``cov="unadjusted"`` efficient GMM under
+        homoskedasticity, which is 2SLS), ``"2sls"`` (ivreg2's default) or ``"liml"``.
+    small : ivreg2's ``small``; None (default) means the convention's own choice (on with
+        ivreghdfe and fixed effects, off otherwise).
+    convention : ``"ivreghdfe"`` (default), ``"xtivreg2"`` or ``"ivreg2"``.
+    endog_test : ivreg2's ``endog()``: True tests all endogenous regressors, a list some.
+    orthog : ivreg2's ``orthog()`` for excluded instruments: the C (difference-in-Sargan/
+        Hansen) test of their validity, given the others.
+    ar_level : level of the Anderson-Rubin confidence set (one endogenous regressor).
+    fe_dof : legacy name: ``"absorbed"`` = ``convention="xtivreg2"``, ``"none"`` = ``"ivreg2"``.
 
-    ``diagnostics`` holds cd_f, kp_f, kp_lm, kp_lm_p, kp_lm_df, hansen_j, hansen_j_p,
-    hansen_j_df, stock_yogo_10/15/20/25, dofminus, first-stage F and partial R2 per
-    endogenous regressor.
+    ``diagnostics`` holds the statistics with ivreg2's meaning (keys in docs/models.md):
+    cd_f, kp_f, kp_lm(_p, _df), anderson_lm, hansen_j(_p, _df) (Sargan when homoskedastic),
+    ar_f/ar_chi2 and ``ar_interval``, sstat (Stock-Wright), endog_c(_p, _df), stock_yogo_*,
+    dofminus, sdofminus, n_clusters, ``first_stage`` (per endogenous regressor: F, partial and
+    Shea R^2, Sanderson-Windmeijer and Angrist-Pischke F), and for LIML lambda/arubin.
+    ``info["notes"]`` lists what was dropped or assumed.
     """
     en, ins, ex, fes = _as_list(endog), _as_list(instruments), _as_list(exog), _as_list(fe)
-    if not en:
-        raise InputError("iv_gmm needs an endogenous regressor")
-    if len(ins) < len(en):
-        raise InputError(
-            f"{len(ins)} excluded instrument(s) for {len(en)} endogenous regressor(s): the "
-            "equation is under-identified",
-            column=", ".join(ins) or None,
-        )
-    if cov not in {"robust", "cluster"}:
-        raise InputError(f"cov must be 'robust' or 'cluster', not {cov!r} (gmm2s weights by a robust S)")
-    if cov == "cluster" and cluster is None:
-        raise InputError("cov='cluster' needs a cluster column")
-    if fe_dof not in {"absorbed", "none"}:
-        raise InputError(f"fe_dof must be 'absorbed' or 'none', not {fe_dof!r}")
-    cls = [cluster] if cluster else []
+    cls = _as_list(cluster)
+    convention = _convention(convention, fe_dof)
+    _validate(en, ins, estimator, cov, cls)
+    if cls:
+        cov = "cluster"
     require_columns(df, [y, *en, *ins, *ex, *fes, *cls])
     data, counts = prepare_sample(df, [y, *en, *ins, *ex], [*fes, *cls])
     if len(data) == 0:
@@ -143,94 +158,207 @@ def iv_gmm(
             f"{', '.join(ins)} (a lagged instrument is missing in the first year of each city)",
             column=ins[0],
         )
-    fe_codes = [codes_of(data[f]) for f in fes]
-    counts["dropped_singletons"] = 0
-    if fes and drop_singletons:
-        keep = singleton_mask(fe_codes)
-        counts["dropped_singletons"] = int((~keep).sum())
-        if (~keep).any():
-            data = data.loc[keep]
-            fe_codes = [codes_of(data[f]) for f in fes]
+    notes: list[str] = []
+    data, counts["dropped_singletons"] = _drop_singletons(data, fes, convention, drop_singletons)
     n = len(data)
-    cl = codes_of(data[cluster]) if cluster else None
-    absorber = Absorber(fe_codes, names=fes)
+    cl_codes = [codes_of(data[c]) for c in cls]
+    fe_codes = [codes_of(data[f]) for f in fes]
     cols = [y, *en, *ins, *ex]
-    mat = absorber.demean(data[cols].to_numpy(float)) if fes else data[cols].to_numpy(float)
-    yv = mat[:, 0]
-    xe = mat[:, 1 : 1 + len(en)]
-    zi = mat[:, 1 + len(en) : 1 + len(en) + len(ins)]
-    xx = mat[:, 1 + len(en) + len(ins) :]
+    raw = data[cols].to_numpy(float)
+    dummies, dnames = np.zeros((n, 0)), []
+    dofminus = sdofminus = 0
+    cd_sdofminus = None
+    cons = not fes
     if not fes:
-        xx = np.column_stack([xx, np.ones(n)])
-    exog_names = [*ex] + ([] if fes else [CONST])
-    x = np.column_stack([xe, xx])
-    z = np.column_stack([zi, xx])
-    _check_rank(x, [*en, *exog_names])
-    _check_rank(z, [*ins, *exog_names])
-    if fes and fe_dof == "absorbed":
-        d = absorber.df_absorbed([cl] if cl is not None else []) + (
-            1 if not (cl is not None and any(is_nested(c, cl) for c in fe_codes)) else 0
-        )
+        mat = raw
+    elif convention == "xtivreg2":
+        panel = Absorber(fe_codes[:1], names=fes[:1])
+        mat = panel.demean(raw)
+        dummies, dnames = _dummies(data, fes[1:], panel, notes)
+        dofminus = int(fe_codes[0].max()) + 1
     else:
-        d = 0
-    n_star = n - d
-    b, vcv, u, j, _ = _gmm2s(yv, x, z, cl, n_star)
-    names = [*en, *exog_names]
-    k = len(names)
-    rss = float(u @ u)
-    yc = yv - (yv.mean() if not fes else 0.0)
-    tss = float(yc @ yc)
-    l1, k1 = len(ins), len(en)
-    jdf = l1 - k1
+        mat = Absorber(fe_codes, names=fes).demean(raw)
+        if convention == "ivreghdfe":
+            sdofminus = max(_reghdfe_df_a(fe_codes, cl_codes), 1)
+            cd_sdofminus = max(_reghdfe_df_a(fe_codes, []), 1)
+        else:
+            cons = True
+    if small is None:
+        small = bool(fes) and convention == "ivreghdfe"
+    k1, l1 = len(en), len(ins)
+    yv, x1, z1 = mat[:, 0], mat[:, 1 : 1 + k1], mat[:, 1 + k1 : 1 + k1 + l1]
+    x2 = np.column_stack([mat[:, 1 + k1 + l1 :], dummies] + ([np.ones(n)] if cons else []))
+    names = [*en, *ex, *dnames] + ([CONST] if cons else [])
+    _check_rank(np.column_stack([x1, x2]), names, "regressors")
+    _check_rank(np.column_stack([z1, x2]), [*ins, *names[k1:]], "instruments")
+    m = Moments(yv, x1, x2, z1, cov=cov, clusters=cl_codes, dofminus=dofminus)
+    r = small_sample(estimate(m, estimator), m, small=small, sdofminus=sdofminus, cons=cons)
+    diag = _diagnostics(m, r, en, estimator=estimator, sdofminus=sdofminus, endog_test=endog_test,
+                        ar_level=ar_level, cd_sdofminus=cd_sdofminus)
+    if orthog:
+        diag.update(_orthog(m, r, ins, _as_list(orthog)))
+    diag.update(convention=convention, estimator=estimator, small=small, dofminus=dofminus,
+                sdofminus=sdofminus, n_clusters=m.n_clusters,
+                **{k: float(r[k]) for k in ("r2_a", "r2u", "r2c", "rss", "rmse", "sigmasq")},
+                K=int(r["K"]), L=int(r["L"]))
     res = RegressionResult(
-        params=pd.Series(b, index=names, name="coef"),
-        cov=pd.DataFrame(vcv, index=names, columns=names),
+        params=pd.Series(r["b"], index=names, name="coef"),
+        cov=pd.DataFrame(r["v"], index=names, columns=names),
         nobs=n,
-        df_resid=n - k - d,
-        rsquared=1 - rss / tss if tss > 0 else float("nan"),
+        df_resid=int(r["df_r"]),
+        rsquared=float(r["r2"]),
         dep_var=y,
-        model="iv_gmm2s",
-        cov_type=f"cluster({cluster})" if cluster else cov,
-        dist="normal",
+        model=f"iv_{estimator}",
+        cov_type=f"cluster({', '.join(cls)})" if cls else cov,
+        dist="t" if small else "normal",
+        fvalue=float(r["F"]),
+        f_pvalue=float(r["F_p"]),
+        f_df=tuple(int(v) for v in r["F_df"]),
+        diagnostics=diag,
     )
-    slopes = [nm for nm in names if nm != CONST]
-    wald, _, q = res.wald(slopes)
-    fdf2 = n - k - d
-    res.fvalue = wald / q * (n - k) / n if fes == [] else wald / q * (n_star - k) / n_star
-    res.f_df = (q, fdf2)
-    res.f_pvalue = float(stats.f.sf(res.fvalue, q, fdf2))
-    diag = first_stage_statistics(
-        xe, zi, xx, cov=cov, clusters=cl, dofminus=d
-    )
-    diag.update(
-        {
-            "hansen_j": j if jdf > 0 else 0.0,
-            "hansen_j_df": jdf,
-            "hansen_j_p": float(stats.chi2.sf(j, jdf)) if jdf > 0 else float("nan"),
-            "dofminus": d,
-            "n_clusters": int(cl.max()) + 1 if cl is not None else None,
-        }
-    )
-    diag["first_stage"] = _first_stage_f(xe, zi, xx, cl, n_star, en)
-    res.diagnostics = diag
-    res.info = {**counts, "nobs": n, "fe": fes, "cluster": cls, "instruments": ins, "endog": en, "exog": ex, "resid": u, "index": data.index}
+    neg = [nm for nm, v in zip(names, np.diag(r["v"]), strict=True) if not v > 0]
+    if neg:
+        notes.append(f"covariance not positive definite (variance <= 0 for {', '.join(neg)}; two-way "
+                     "clustering is not guaranteed positive semi-definite): Stata stops here with error 506")
+    notes.insert(0, _convention_note(convention, fes, dofminus, sdofminus, small))
+    res.info = {**counts, "nobs": n, "fe": fes, "cluster": cls, "instruments": ins, "endog": en,
+                "exog": ex, "resid": r["resid"], "index": data.index, "notes": notes,
+                "convention": convention}
     return res
 
 
-def _first_stage_f(xe, zi, xx, cl, n_star, names):
-    """Per endogenous regressor: partial R2 and the robust (or cluster) F of the instruments."""
-    out = {}
-    n = xe.shape[0]
-    if xx.shape[1]:
-        xe, zi = partial_out(xe, xx), partial_out(zi, xx)
-    zz = np.linalg.inv(zi.T @ zi)
-    for j, nm in enumerate(names):
-        pi = zz @ (zi.T @ xe[:, j])
-        v = xe[:, j] - zi @ pi
-        r2 = 1 - float(v @ v) / float(xe[:, j] @ xe[:, j])
-        sc = zi * v[:, None]
-        meat = sc.T @ sc if cl is None else cluster_meat(sc, cl)
-        vpi = zz @ meat @ zz * n / n_star
-        w = float(pi @ np.linalg.solve(vpi, pi))
-        out[nm] = {"partial_r2": r2, "wald_chi2": w}
-    return out
+def _convention(convention, fe_dof):
+    if fe_dof is not None:
+        if fe_dof not in _FE_DOF:
+            raise InputError(f"fe_dof must be 'absorbed' or 'none', not {fe_dof!r}")
+        if convention is not None and convention != _FE_DOF[fe_dof]:
+            raise InputError(f"fe_dof={fe_dof!r} means convention={_FE_DOF[fe_dof]!r}, not {convention!r}")
+        return _FE_DOF[fe_dof]
+    convention = convention or "ivreghdfe"
+    if convention not in CONVENTIONS:
+        raise InputError(f"convention must be one of {', '.join(CONVENTIONS)}, not {convention!r}")
+    return convention
+
+
+def _validate(en, ins, estimator, cov, cls):
+    if not en:
+        raise InputError("iv_gmm needs an endogenous regressor")
+    if len(ins) < len(en):
+        raise InputError(
+            f"{len(ins)} excluded instrument(s) for {len(en)} endogenous regressor(s): the "
+            "equation is under-identified",
+            column=", ".join(ins) or None,
+        )
+    if estimator not in ESTIMATORS:
+        raise InputError(f"estimator must be one of {', '.join(ESTIMATORS)}, not {estimator!r}")
+    if cov not in COVS:
+        raise InputError(f"cov must be one of {', '.join(COVS)}, not {cov!r}")
+    if cov == "cluster" and not cls:
+        raise InputError("cov='cluster' needs a cluster column")
+    if cov == "unadjusted" and cls:
+        raise InputError("a cluster column needs cov='cluster' (or 'robust'), not 'unadjusted'")
+    if len(cls) > 2:
+        raise InputError(f"at most two cluster variables, not {len(cls)}")
+
+
+def _drop_singletons(data, fes, convention, drop):
+    if not fes or not drop:
+        return data, 0
+    use = fes[:1] if convention == "xtivreg2" else fes
+    keep = singleton_mask([codes_of(data[f]) for f in use])
+    return data.loc[keep], int((~keep).sum())
+
+
+def _reghdfe_df_a(fe_codes, cl_codes):
+    """reghdfe's HDFE.df_a: levels minus redundant ones, 0 for an effect nested in a cluster."""
+    ab = Absorber(fe_codes)
+    first_nested = any(is_nested(fe_codes[0], c) for c in cl_codes)
+    return ab.df_absorbed(cl_codes) + (0 if first_nested else 1)
+
+
+def _dummies(data, others, panel, notes):
+    """xtivreg2's ``i.year`` regressors: one dummy per level but the first, within-panel
+    demeaned; dummies collinear with the panel effects (or each other) are dropped."""
+    cols, names = [], []
+    for f in others:
+        lv = pd.Index(pd.unique(data[f])).sort_values()
+        for v in lv[1:]:
+            cols.append((data[f] == v).to_numpy(float))
+            names.append(f"{f}={v}")
+    if not cols:
+        return np.zeros((len(data), 0)), []
+    d = panel.demean(np.column_stack(cols))
+    kept = _independent(d)
+    for j in range(d.shape[1]):
+        if j not in kept:
+            notes.append(f"{names[j]} omitted because of collinearity")
+    return d[:, kept], [names[j] for j in kept]
+
+
+def _independent(a: np.ndarray, tol: float = 1e-10) -> list[int]:
+    """Columns of ``a`` kept left to right while linearly independent (Gram matrix test)."""
+    scale = np.sqrt(np.maximum((a * a).sum(axis=0), 1e-300))
+    g = (a.T @ a) / np.outer(scale, scale)
+    kept: list[int] = []
+    for j in range(a.shape[1]):
+        idx = [*kept, j]
+        if np.linalg.eigvalsh(g[np.ix_(idx, idx)]).min() > tol:
+            kept.append(j)
+    return kept
+
+
+def _check_rank(a, names, what):
+    if len(_independent(a)) < a.shape[1]:
+        raise InputError(f"the {what} are collinear ({', '.join(map(str, names))}); drop one")
+
+
+def _diagnostics(m, r, en, *, estimator, sdofminus, endog_test, ar_level, cd_sdofminus=None):
+    k1, l1 = m.x1.shape[1], m.z1.shape[1]
+    diag = identification(m, sdofminus=sdofminus, cd_sdofminus=cd_sdofminus)
+    fs = first_stage(m, sdofminus=sdofminus, names=en)
+    diag.update({k: v for k, v in fs.items()})
+    jdf = m.z.shape[1] - m.x.shape[1]
+    j = r["j"] if jdf > 0 else 0.0
+    diag.update(hansen_j=j, hansen_j_df=jdf, hansen_j_p=float(stats.chi2.sf(j, jdf)) if jdf > 0 else float("nan"),
+                j_name="Sargan" if m.cov == "unadjusted" else "Hansen J")
+    if m.cov == "unadjusted":
+        diag.update(sargan=j, sargan_p=diag["hansen_j_p"])
+    if estimator == "liml":
+        diag.update(liml_lambda=r["lam"], kclass=r["kclass"], arubin=r["arubin"], arubin_lin=r["arubin_lin"],
+                    arubin_p=float(stats.chi2.sf(r["arubin"], jdf)) if jdf > 0 else float("nan"),
+                    arubin_lin_p=float(stats.chi2.sf(r["arubin_lin"], jdf)) if jdf > 0 else float("nan"))
+    tested = en if endog_test is True else ([] if endog_test is False else _as_list(endog_test))
+    if tested:
+        bad = [t for t in tested if t not in en]
+        if bad:
+            raise InputError(f"endog_test names {', '.join(bad)}, which are not endogenous regressors")
+        c, cdf, cp = endogeneity_test(m, [en.index(t) for t in tested])
+        diag.update(endog_c=c, endog_c_df=cdf, endog_c_p=cp, endog_tested=list(tested))
+    if k1 == 1:
+        diag["ar_interval"] = {"level": ar_level, "intervals": ar_confidence_set(m, ar_level)}
+    for lvl in SIZE_LEVELS:
+        diag[f"stock_yogo_{lvl}"] = stock_yogo(k1, l1, test="size", level=lvl)
+    for lvl in BIAS_LEVELS:  # maximal relative bias, printed by ivreg2 when L1 >= K1 + 2
+        diag[f"stock_yogo_bias_{lvl}"] = stock_yogo(k1, l1, test="bias", level=lvl)
+    diag["n_endog"], diag["n_instruments"] = k1, l1
+    return diag
+
+
+def _orthog(m, r, ins, tested):
+    bad = [t for t in tested if t not in ins]
+    if bad:
+        raise InputError(f"orthog names {', '.join(bad)}, which are not excluded instruments ({', '.join(ins)})")
+    if len(ins) - len(tested) < m.x1.shape[1]:
+        raise InputError(f"orthog: without {', '.join(tested)} the equation is under-identified")
+    c, df, p = orthog_test(m, r, [ins.index(t) for t in tested])
+    return {"orthog_c": c, "orthog_c_df": df, "orthog_c_p": p, "orthog_tested": list(tested)}
+
+
+def _convention_note(convention, fes, d, s, small):
+    if not fes:
+        return "ivreg2 semantics (constant included, no degrees-of-freedom adjustment)"
+    what = {"ivreghdfe": f"ivreghdfe: effects absorbed, sdofminus = {s} (reghdfe df_a)",
+            "xtivreg2": f"xtivreg2 fe: panel effects within-transformed, other effects as dummies, "
+                        f"dofminus = {d} panels",
+            "ivreg2": "ivreg2 on demeaned data: constant included, no degrees-of-freedom adjustment"}[convention]
+    return what + ("; small-sample statistics (t, F)" if small else "; large-sample statistics (z, chi2)")

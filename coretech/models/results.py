@@ -34,6 +34,7 @@ class RegressionResult:
     f_df: tuple[int, int] | None = None
     diagnostics: dict[str, Any] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def std_errors(self) -> pd.Series:
@@ -56,11 +57,17 @@ class RegressionResult:
         return pd.DataFrame({"lower": self.params - crit * se, "upper": self.params + crit * se})
 
     def wald(self, names: list[str]) -> tuple[float, float, int]:
-        """Joint Wald test that ``names`` are zero: (F, p, df1) (chi2/df1 for normal)."""
+        """Joint Wald test that ``names`` are zero: (F, p, df1) (chi2/df1 for normal).
+
+        When the covariance of ``names`` has rank below their number (e.g. more regressors
+        than clusters - 1), the statistic is not defined: (nan, nan, k), as Stata's ``F = .``.
+        """
         b = self.params[names].to_numpy()
         v = self.cov.loc[names, names].to_numpy()
-        w = float(b @ np.linalg.solve(v, b))
         k = len(names)
+        if not np.isfinite(v).all() or np.linalg.matrix_rank(v) < k:
+            return float("nan"), float("nan"), k
+        w = float(b @ np.linalg.solve(v, b))
         if self.dist == "t":
             return w / k, float(stats.f.sf(w / k, k, self.df_resid)), k
         return w, float(stats.chi2.sf(w, k)), k
@@ -83,7 +90,11 @@ class RegressionResult:
             f"R-squared = {self.rsquared:.4f}"
             + ("" if self.rsquared_within is None else f"   within R-squared = {self.rsquared_within:.4f}"),
         ]
-        if self.fvalue is not None:
+        dropped = self.info.get("dropped_missing", 0), self.info.get("dropped_singletons", 0)
+        if any(dropped):
+            lines.append(f"dropped: {dropped[0]} observation(s) with a missing value, "
+                         f"{dropped[1]} singleton observation(s)")
+        if self.fvalue is not None and np.isfinite(self.fvalue):
             lines.append(f"F = {self.fvalue:.4f}  (p = {self.f_pvalue:.4g})")
         lines.append(tab.to_string(float_format=lambda v: f"{v:.6g}"))
         for key in sorted(self.diagnostics):
@@ -92,6 +103,7 @@ class RegressionResult:
                 lines.append(f"{key} = {val:.6g}")
             elif val is not None and not isinstance(val, (dict, list)):
                 lines.append(f"{key} = {val}")
+        lines.extend(f"note: {n}" for n in self.notes)
         return "\n".join(lines)
 
     def __str__(self) -> str:  # pragma: no cover - convenience

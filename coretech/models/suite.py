@@ -7,11 +7,15 @@ behind the tables) and ``models.meta.json`` (provenance: input hash, options, ve
 counts).
 
 Table 2: descriptives. Table 3: two-way FE, controls added one at a time (7 columns), with
-the classic and the cluster-robust (Mundlak) Hausman tests in the notes. Table 4: D
-instrumented by its first lag, ivreg2 gmm2s with city and year effects partialled out; N is
-the true number of city-years with a lag. Table 5: winsorised sample, the PCA index as the
-outcome, pilot cities excluded. Table 6: NBS regions and city tiers, with the interaction
-and permutation tests of equal coefficients. Table 7: the Jiang (2022) two-step mechanism.
+the classic (and, when it is negative, the sigmamore) and the cluster-robust (Mundlak)
+Hausman tests in the notes. Table 4: D instrumented by its first lag, ivreg2 gmm2s with city
+and year effects partialled out; N is the true number of city-years with a lag. Table 5:
+winsorised sample, the PCA index as the outcome, pilot cities excluded. Table 6: NBS regions
+and city tiers, with three tests that the slopes shown are equal: the Chow (fully
+interacted) F, the stacked (SUR) Wald F and the wild cluster bootstrap p of the Chow
+statistic (``permutations`` draws, ``seed``). Table 7: mechanisms, the indirect effect a*b
+with delta-method and bootstrap intervals (``mechanism_rule = "mediation"``), or the paper's
+equations as written (``"paper"``).
 """
 
 from __future__ import annotations
@@ -24,14 +28,14 @@ import numpy as np
 import pandas as pd
 
 from coretech.errors import InputError, data_row
+from coretech.models.config import ModelsConfig, load_study
 from coretech.models.fe import twfe
 from coretech.models.hausman import hausman
-from coretech.models.heterogeneity import interaction_test, permutation_test, subsamples
+from coretech.models.heterogeneity import chow_test, stacked_test, subsamples, wild_bootstrap_test
 from coretech.models.iv import add_lag, iv_gmm
 from coretech.models.mechanism import mechanism
 from coretech.models.results import RegressionResult
 from coretech.models.simulate import regions_table
-from coretech.models.study import ModelsConfig, load_study
 from coretech.models.tables import Column, Table, descriptive_table, fmt, regression_table
 from coretech.models.validate import check_unique_panel, numeric_column, require_columns
 
@@ -115,8 +119,21 @@ def run_suite(df: pd.DataFrame, cfg: ModelsConfig | None = None, *, base: Path |
         return _run_suite(df, cfg or ModelsConfig(), base)
 
 
+def _check_clusters(panel: pd.DataFrame, cfg: ModelsConfig) -> None:
+    """Clustered standard errors need at least two clusters (say how many there are)."""
+    cl = cfg.cluster_arg
+    for c in [cl] if isinstance(cl, str) else (cl or []):
+        require_columns(panel, [c], what="cluster column")
+        n = int(panel[c].nunique())
+        if n < 2:
+            raise InputError(f"clustered standard errors need at least 2 clusters; {c!r} has {n} "
+                             "(set [models] cluster = \"robust\" for robust SEs)",
+                             file=panel.attrs.get("source"), column=c)
+
+
 def _run_suite(df: pd.DataFrame, cfg: ModelsConfig, base: Path | None) -> Suite:
     panel, counts = prepare_panel(df, cfg)
+    _check_clusters(panel, cfg)
     zh = cfg.language == "zh"
     lang = cfg.language
     dec = cfg.decimals
@@ -152,9 +169,14 @@ def _run_suite(df: pd.DataFrame, cfg: ModelsConfig, base: Path | None) -> Suite:
                 hc = hausman(panel, y, [d, *ctrls], unit=cfg.city, time=cfg.year, method="classic")
                 hm = hausman(panel, y, [d, *ctrls], unit=cfg.city, time=cfg.year, method="mundlak")
                 results["hausman"] = {"classic": hc, "mundlak": hm}
-                notes.append(f"Hausman FE vs RE (classic): chi2({hc.df}) = {hc.statistic:.{dec}f}, p = {hc.pvalue:.{dec}f}; "
-                             f"cluster-robust (Mundlak): chi2({hm.df}) = {hm.statistic:.{dec}f}, p = {hm.pvalue:.{dec}f}."
-                             + (f" Classic test: {hc.note}." if hc.note else ""))
+                parts = [f"Hausman FE vs RE (classic): {hc.text(dec)}"]
+                if hc.note:
+                    hs = hausman(panel, y, [d, *ctrls], unit=cfg.city, time=cfg.year, sigmamore=True)
+                    results["hausman"]["sigmamore"] = hs
+                    parts.append(f"classic with sigmamore (both covariances on the RE disturbance variance): "
+                                 f"{hs.text(dec)}")
+                parts.append(f"cluster-robust (Mundlak): {hm.text(dec)}")
+                notes.append("; ".join(parts) + ".")
             except (np.linalg.LinAlgError, ValueError) as exc:  # pragma: no cover - reported, not fatal
                 notes.append(f"Hausman test not available: {exc}")
         tables["table3"] = regression_table(
@@ -165,7 +187,8 @@ def _run_suite(df: pd.DataFrame, cfg: ModelsConfig, base: Path | None) -> Suite:
         lagged = add_lag(panel, d, unit=cfg.city, time=cfg.year, name=f"L.{d}")
         r4 = iv_gmm(lagged, y, d, f"L.{d}", exog=ctrls, fe=fe,
                     cov="cluster" if cfg.iv_cov == "cluster" else "robust",
-                    cluster=cfg.city if cfg.iv_cov == "cluster" else None, fe_dof=cfg.iv_fe_dof)
+                    cluster=cfg.city if cfg.iv_cov == "cluster" else None,
+                    convention=cfg.iv_convention_used)
         results["table4"] = r4
         g = r4.diagnostics
         rows = {
@@ -184,7 +207,8 @@ def _run_suite(df: pd.DataFrame, cfg: ModelsConfig, base: Path | None) -> Suite:
             notes=[f"Two-step efficient GMM (ivreg2 gmm2s), city and year effects partialled out; "
                    f"{'cluster-robust' if cfg.iv_cov == 'cluster' else 'heteroskedasticity-robust'} covariance; "
                    f"N = city-years with the lag observed ({r4.info['dropped_missing']} rows without a lag dropped); "
-                   f"absorbed-effect degrees of freedom d = {g['dofminus']} ({cfg.iv_fe_dof})."])
+                   f"degrees of freedom as {cfg.iv_convention_used} prints them "
+                   f"(absorbed effects d = {g['dofminus']})."])
 
     if 5 in want:
         from coretech.indicators import winsorize
@@ -225,51 +249,104 @@ def _run_suite(df: pd.DataFrame, cfg: ModelsConfig, base: Path | None) -> Suite:
             require_columns(panel, [cfg.tier], what="tier column ([models] tier)")
             tiers = cfg.tier_groups or sorted(panel[cfg.tier].astype("string").dropna().unique())
             tier_res = subsamples(panel, y, spec, cfg.tier, groups=tiers, fe=fe, cluster=cl)
-        t_reg_i = interaction_test(work, y, d, ctrls, "_region", unit=cfg.city, fe=fe, cluster=cl, groups=present)
-        t_reg_p = permutation_test(work, y, d, ctrls, "_region", unit=cfg.city, fe=fe, groups=present,
-                                   n_perm=cfg.permutations, seed=cfg.seed)
-        tests = {"region_interaction": t_reg_i, "region_permutation": t_reg_p}
+        tests = _group_tests(work, y, d, ctrls, "_region", present, reg_res, cfg, fe, cl)
+        tests = {f"region_{k}": v for k, v in tests.items()}
         if len(tier_res) >= 2:
-            tests["tier_interaction"] = t_tier_i = interaction_test(
-                panel, y, d, ctrls, cfg.tier, unit=cfg.city, fe=fe, cluster=cl, groups=tiers)
-            tests["tier_permutation"] = t_tier_p = permutation_test(
-                panel, y, d, ctrls, cfg.tier, unit=cfg.city, fe=fe, groups=tiers,
-                n_perm=cfg.permutations, seed=cfg.seed)
+            tier_tests = _group_tests(panel, y, d, ctrls, cfg.tier, tiers, tier_res, cfg, fe, cl)
+            tests.update({f"tier_{k}": v for k, v in tier_tests.items()})
         results["table6"] = {"regions": reg_res, "tiers": tier_res, "tests": tests}
-        r_int = "Equal-coefficient test, interaction F [p]"
-        r_perm = f"Permutation test [p] ({cfg.permutations} draws, seed {cfg.seed})"
+        r_chow = "Chow (fully interacted) F [p]"
+        r_sur = "Stacked (SUR) Wald F [p]"
+        r_wild = "Wild cluster bootstrap p" if cl is not None else "Wild bootstrap p"
+        extra_rows = [r_chow, r_sur, r_wild]
+
+        def rows_of(prefix: str) -> dict[str, str]:
+            out = {}
+            if f"{prefix}_chow" in tests:
+                t = tests[f"{prefix}_chow"]
+                out[r_chow] = f"{fmt(t.statistic, dec)} [{fmt(t.pvalue, dec)}]"
+            if f"{prefix}_stacked" in tests:
+                t = tests[f"{prefix}_stacked"]
+                out[r_sur] = f"{fmt(t.statistic, dec)} [{fmt(t.pvalue, dec)}]"
+            if f"{prefix}_wild" in tests:
+                out[r_wild] = fmt(tests[f"{prefix}_wild"].pvalue, dec)
+            return out
+
         cols = []
         for i, r in enumerate(reg_res.values()):
-            ex = {} if i else {r_int: f"{fmt(t_reg_i.statistic, dec)} [{fmt(t_reg_i.pvalue, dec)}]",
-                               r_perm: f"{fmt(t_reg_p.statistic, dec)} [{fmt(t_reg_p.pvalue, dec)}]"}
-            cols.append(Column(r, y, extra=ex))
+            cols.append(Column(r, y, extra={} if i else rows_of("region")))
         for i, r in enumerate(tier_res.values()):
-            ex = {} if i or len(tier_res) < 2 else {r_int: f"{fmt(t_tier_i.statistic, dec)} [{fmt(t_tier_i.pvalue, dec)}]",
-                               r_perm: f"{fmt(t_tier_p.statistic, dec)} [{fmt(t_tier_p.pvalue, dec)}]"}
-            cols.append(Column(r, y, extra=ex))
+            cols.append(Column(r, y, extra={} if i or len(tier_res) < 2 else rows_of("tier")))
         heads = [REGION_ZH[g] if zh else g for g in reg_res] + [str(g) for g in tier_res]
+        wild_note = (f"wild {'cluster ' if cl is not None else ''}bootstrap p of the Chow statistic "
+                     f"(Rademacher weights, null of equal slopes imposed, {cfg.permutations} draws, seed {cfg.seed})"
+                     if isinstance(cl, str) or cl is None else
+                     "no wild bootstrap with two-way clustering (it takes one cluster variable)")
         tables["table6"] = regression_table(
             "table6", "表6 异质性检验" if zh else "Table 6. Heterogeneity: NBS regions and city tiers",
-            cols, [d], decimals=dec, group_header=heads, extra_rows=[r_int, r_perm], lang=lang,
-            notes=[se_note, "Tests of equal coefficients (beyond the paper): Wald F of the interaction model "
-                   "and a permutation test with group labels permuted across cities; each is shown in the "
-                   "first column of its group (regions; tiers)."])
+            cols, [d], decimals=dec, group_header=heads, extra_rows=extra_rows, lang=lang,
+            notes=[se_note, "Tests that the slopes shown are equal (beyond the paper), in the first column of "
+                   "each group (regions; tiers): Chow = Wald F of the fully interacted model (group-specific "
+                   "slopes of D and the controls, group-specific year effects: its slopes are the ones shown), "
+                   "cluster-robust as the columns; Stacked (SUR) = seemingly-unrelated (suest-style) Wald F on "
+                   "the stacked subsample fits with the printed standard errors and their cross-covariances; "
+                   f"{wild_note}."])
 
     if 7 in want:
-        chans = mechanism(panel, y, d, meds, ctrls, fe=fe, cluster=cl, alpha=cfg.alpha, rule=cfg.mechanism_rule)
+        rule = "paper" if cfg.mechanism_rule == "both" else cfg.mechanism_rule
+        chans = mechanism(panel, y, d, meds, ctrls, fe=fe, cluster=cl, alpha=cfg.alpha, rule=rule,
+                          n_boot=cfg.permutations, seed=cfg.seed)
         results["table7"] = chans
-        cols = []
-        holds_row = "渠道成立" if zh else "Channel holds"
-        for ch in chans:
-            cols.append(Column(ch.y_on_m, y))
-            cols.append(Column(ch.m_on_d, ch.mediator, extra={holds_row: ("是" if zh else "Yes") if ch.holds else ("否" if zh else "No")}))
-        tables["table7"] = regression_table(
-            "table7", "表7 作用机制检验" if zh else "Table 7. Mechanisms (Jiang 2022 two-step)",
-            cols, [*meds, d], decimals=dec, extra_rows=[holds_row], lang=lang,
-            notes=[se_note, "Eq. (2): Y on M; eq. (3): M on D. Channel holds when "
-                   + ("both coefficients are" if cfg.mechanism_rule == "both" else "the M-on-D coefficient is")
-                   + f" significantly positive at {cfg.alpha:g}."])
+        tables["table7"] = _table7(chans, y, d, meds, cfg, rule, se_note)
     return Suite(tables, results, counts)
+
+
+def _group_tests(df: pd.DataFrame, y: str, d: str, ctrls: list[str], group: str, order: list[str],
+                 fits: dict[str, RegressionResult], cfg: ModelsConfig, fe: list[str], cl: Any) -> dict[str, Any]:
+    """The Chow, stacked and wild bootstrap tests of equal slopes of one grouping."""
+    kw = {"unit": cfg.city, "fe": fe, "cluster": cl, "groups": order}
+    out = {"chow": chow_test(df, y, d, ctrls, group, **kw),
+           "stacked": stacked_test(df, y, d, ctrls, group, fits=fits, **kw)}
+    if cl is None or isinstance(cl, str):
+        out["wild"] = wild_bootstrap_test(df, y, d, ctrls, group, n_boot=cfg.permutations, seed=cfg.seed, **kw)
+    return out
+
+
+def _table7(chans: list[Any], y: str, d: str, meds: list[str], cfg: ModelsConfig, rule: str, se_note: str) -> Table:
+    zh = cfg.language == "zh"
+    dec = cfg.decimals
+    holds_row = "渠道成立" if zh else "Channel holds"
+    ab_row, se_row, ci_row = "Indirect effect a·b", "Delta-method SE [p]", \
+        f"Bootstrap {100 * (1 - cfg.alpha):g}% CI"
+    yes, no = ("是", "否") if zh else ("Yes", "No")
+    cols = []
+    for ch in chans:
+        ex = {holds_row: yes if ch.holds else no}
+        if ch.indirect is not None:
+            ex.update({ab_row: fmt(ch.indirect, dec), se_row: f"{fmt(ch.indirect_se, dec)} [{fmt(ch.indirect_p, dec)}]",
+                       ci_row: f"[{fmt(ch.boot_ci[0], dec)}, {fmt(ch.boot_ci[1], dec)}]"})
+        cols.append(Column(ch.y_on_m, y))
+        cols.append(Column(ch.m_on_d, ch.mediator, extra=ex))
+    if rule == "mediation":
+        title = "表7 作用机制检验（间接效应）" if zh else "Table 7. Mechanisms: indirect effect a·b"
+        extra_rows = [ab_row, se_row, ci_row, holds_row]
+        note = ("For each mediator M: Y on M and D (odd columns, b = coefficient of M) and eq. (3) M on D "
+                "(even columns, a = coefficient of D), controls, city and year effects. Indirect effect a·b "
+                "with a delta-method SE (including the covariance of a and b) and a percentile cluster "
+                f"bootstrap interval ({cfg.permutations} draws of clusters, seed {cfg.seed}); the channel holds "
+                f"when the {100 * (1 - cfg.alpha):g}% bootstrap interval lies above 0.")
+    else:
+        title = ("表7 作用机制检验（论文原式）" if zh else
+                 "Table 7. Mechanisms: the paper's rule as written (Jiang 2022 two-step)")
+        extra_rows = [holds_row]
+        note = ("Paper's rule as written: eq. (2) Y on M (without D, odd columns) and eq. (3) M on D (even "
+                "columns). Channel holds when " + ("both coefficients are" if rule == "paper" else
+                                                    "the M-on-D coefficient (eq. 3) is")
+                + f" significantly positive at {cfg.alpha:g}. This is not a test of mediation: eq. (2) "
+                "omits D, so it finds a channel even when M has no effect on Y "
+                "(mechanism_rule = \"mediation\" tests the indirect effect).")
+    return regression_table("table7", title, cols, [*meds, d], decimals=dec, extra_rows=extra_rows,
+                            lang=cfg.language, notes=[se_note, note])
 
 
 def _pilot_mask(panel: pd.DataFrame, cfg: ModelsConfig, base: Path | None) -> np.ndarray:
@@ -294,12 +371,17 @@ def _res_json(r: RegressionResult) -> dict[str, Any]:
         "params": {k: float(v) for k, v in r.params.items()},
         "std_errors": {k: float(v) for k, v in r.std_errors.items()},
         "pvalues": {k: float(v) for k, v in r.pvalues.items()},
-        "fvalue": r.fvalue,
+        "fvalue": _num(r.fvalue),
+        "notes": list(r.notes),
     }
     diag = {k: v for k, v in r.diagnostics.items() if not isinstance(v, dict)}
     if diag:
         out["diagnostics"] = diag
     return out
+
+
+def _num(v: float) -> float | None:
+    return float(v) if v is not None and np.isfinite(v) else None
 
 
 def estimates_json(suite: Suite) -> dict[str, Any]:
@@ -309,7 +391,8 @@ def estimates_json(suite: Suite) -> dict[str, Any]:
     if "table3" in res:
         out["table3"] = [_res_json(r) for r in res["table3"]]
     if "hausman" in res:
-        out["hausman"] = {k: {"statistic": h.statistic, "df": h.df, "pvalue": h.pvalue} for k, h in res["hausman"].items()}
+        out["hausman"] = {k: {"statistic": h.statistic, "df": h.df, "pvalue": _num(h.pvalue), "method": h.method,
+                              "note": h.note} for k, h in res["hausman"].items()}
     if "table4" in res:
         out["table4"] = _res_json(res["table4"])
     if "table5" in res:
@@ -319,13 +402,20 @@ def estimates_json(suite: Suite) -> dict[str, Any]:
         out["table6"] = {
             "regions": {k: _res_json(v) for k, v in t6["regions"].items()},
             "tiers": {k: _res_json(v) for k, v in t6["tiers"].items()},
-            "tests": {k: {"method": t.method, "statistic": t.statistic, "pvalue": t.pvalue,
-                          "slopes": {g: float(s) for g, s in t.slopes.items()}, "n_perm": t.n_perm, "seed": t.seed}
+            "tests": {k: {"method": t.method, "description": t.description, "statistic": t.statistic,
+                          "pvalue": t.pvalue, "df": list(t.df),
+                          "slopes": {g: float(s) for g, s in t.slopes.items()}, "n_boot": t.n_boot,
+                          "weights": t.weights, "seed": t.seed}
                       for k, t in t6["tests"].items()},
         }
     if "table7" in res:
         out["table7"] = [{"mediator": c.mediator, "holds": c.holds, "rule": c.rule,
-                          "y_on_m": _res_json(c.y_on_m), "m_on_d": _res_json(c.m_on_d)} for c in res["table7"]]
+                          "y_on_m": _res_json(c.y_on_m), "m_on_d": _res_json(c.m_on_d),
+                          "indirect": None if c.indirect is None else {
+                              "estimate": c.indirect, "delta_se": c.indirect_se, "delta_p": c.indirect_p,
+                              "delta_ci": list(c.delta_ci), "bootstrap_ci": list(c.boot_ci),
+                              "n_boot": c.n_boot, "seed": c.seed, "alpha": c.alpha}}
+                         for c in res["table7"]]
     return out
 
 

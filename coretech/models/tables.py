@@ -137,7 +137,22 @@ def regression_table(
         body.append([row, *[c.extra.get(row, "") for c in columns]])
     body.append([w["n"], *[str(c.result.nobs) for c in columns]])
     body.append([w["r2"], *[fmt(c.result.rsquared, decimals) for c in columns]])
-    return Table(name, title, header, body, [*notes, w["stars"]])
+    return Table(name, title, header, body, [*notes, *column_notes(columns, lang), w["stars"]])
+
+
+def column_notes(columns: Sequence[Column], lang: str = "en") -> list[str]:
+    """The results' own notes (omitted regressors, singletons, F not reported), each once,
+    prefixed by the columns it applies to: "Columns (3), (4): X omitted because of collinearity"."""
+    where: dict[str, list[int]] = {}
+    for i, c in enumerate(columns):
+        for note in getattr(c.result, "notes", []) or []:
+            where.setdefault(note, []).append(i + 1)
+    word = ("Column", "Columns") if lang == "en" else ("列", "列")
+    out = []
+    for note, cols in where.items():
+        label = word[len(cols) > 1] + " " + ", ".join(f"({j})" for j in cols)
+        out.append(f"{label}: {note}.")
+    return out
 
 
 def descriptive_table(

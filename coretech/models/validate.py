@@ -31,12 +31,16 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], *, what: str = "va
 
 
 def numeric_column(df: pd.DataFrame, col: str) -> pd.Series:
-    """Return ``df[col]`` as float; empty cells become NaN, any other text is an error."""
+    """Return ``df[col]`` as float; empty cells become NaN, any other text is an error.
+
+    Infinite values (``inf``, ``-inf``, a division by zero upstream) are an error naming the
+    first such cell: they are not data a regression can use.
+    """
     s = df[col]
     if pd.api.types.is_bool_dtype(s):
         return s.astype(float)
     if pd.api.types.is_numeric_dtype(s):
-        return s.astype(float)
+        return _finite(df, col, s.astype(float))
     text = s.astype("string").str.strip()
     empty = text.isna() | (text == "") | text.str.upper().isin(["NA", "NAN", "."])
     out = pd.to_numeric(text.where(~empty), errors="coerce")
@@ -50,7 +54,21 @@ def numeric_column(df: pd.DataFrame, col: str) -> pd.Series:
             row=data_row(pos),
             column=col,
         )
-    return out.astype(float)
+    return _finite(df, col, out.astype(float))
+
+
+def _finite(df: pd.DataFrame, col: str, out: pd.Series) -> pd.Series:
+    inf = np.isinf(out.to_numpy())
+    if inf.any():
+        pos = int(np.flatnonzero(inf)[0])
+        raise InputError(
+            f"infinite value {float(out.iloc[pos])} ({int(inf.sum())} infinite cell(s) in this column); "
+            "a regression needs finite numbers (check a division or a log of 0 upstream)",
+            file=_source(df),
+            row=data_row(pos),
+            column=col,
+        )
+    return out
 
 
 def numeric_frame(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
@@ -69,7 +87,7 @@ def check_unique_panel(df: pd.DataFrame, unit: str, time: str) -> None:
         rows = ", ".join(str(data_row(p)) for p in pos[:10])
         more = "" if len(pos) <= 10 else f" and {len(pos) - 10} more"
         raise InputError(
-            f"duplicate {unit}-{time} pair ({first[unit]!r}, {first[time]!r}): "
+            f"duplicate {unit}-{time} pair ({first[unit]}, {first[time]}): "
             f"{int(dup.sum())} rows share a {unit} and {time} (rows {rows}{more}); "
             "a panel needs one row per city-year",
             file=_source(df),

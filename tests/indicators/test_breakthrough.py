@@ -28,13 +28,13 @@ G06N3/10,G06N3/00
 """
 
 PATENTS = """patent_id,app_date,grant_date,ipc,main_ipc,city,patent_type
-P1,2015-01-01,2016-06-01,G06N3/045,G06N3/045,甲市,invention
-P2,2015-02-01,2016-06-01,G06N3/10;H01L21/02,G06N3/10,甲市,invention
-P3,2015-03-01,2017-06-01,A01B1/02;G06N3/02,A01B1/02,甲市,invention
-P4,2015-04-01,2016-06-01,A01B1/02,A01B1/02,乙市,utility_model
-P5,2016-01-01,2030-01-01,G06N3/045,G06N3/045,乙市,invention
-P6,2016-01-01,,G06N3/04,G06N3/04,乙市,invention
-P7,2016-05-01,2017-01-01,C12N15/00,C12N15/00,乙市,utility_model
+P1,2015-01-01,2016-06-01,G06N3/045,G06N3/045,北京市,invention
+P2,2015-02-01,2016-06-01,G06N3/10;H01L21/02,G06N3/10,北京市,invention
+P3,2015-03-01,2017-06-01,A01B1/02;G06N3/02,A01B1/02,北京市,invention
+P4,2015-04-01,2016-06-01,A01B1/02,A01B1/02,上海市,utility_model
+P5,2016-01-01,2030-01-01,G06N3/045,G06N3/045,上海市,invention
+P6,2016-01-01,,G06N3/04,G06N3/04,上海市,invention
+P7,2016-05-01,2017-01-01,C12N15/00,C12N15/00,上海市,utility_model
 """
 
 
@@ -68,12 +68,12 @@ def _k(t, city, year, col="k_raw"):
 
 def test_subtree_coverage_and_counting(files):
     rec, t = _run(files)
-    # 甲市 2015: P1 (3/045 under 3/02), P3 (3/02 itself); not P2 (3/10 is outside 3/02's subtree;
+    # 北京市 2015: P1 (3/045 under 3/02), P3 (3/02 itself); not P2 (3/10 is outside 3/02's subtree;
     # H01L21/02 only in a rejected dictionary row)
-    assert _k(t, "甲市", 2015) == 2
-    # 乙市 2016: P5 granted after T, P6 not granted, P7 C12N15/00 in subclass C12N -> 1
-    assert _k(t, "乙市", 2016) == 1
-    assert _k(t, "乙市", 2015) == 0
+    assert _k(t, "北京市", 2015) == 2
+    # 上海市 2016: P5 granted after T, P6 not granted, P7 C12N15/00 in subclass C12N -> 1
+    assert _k(t, "上海市", 2016) == 1
+    assert _k(t, "上海市", 2015) == 0
     assert list(t.columns) == ["city", "year", "k_raw", "lag_share_cum", "k_adj", "sicoughs"]
     assert sorted(set(t["year"])) == list(range(2015, 2023))
     ok = t["k_adj"].notna()
@@ -94,14 +94,14 @@ def test_cover_table_levels():
 
 def test_main_only(files):
     _, t = _run(files, main_only=True)
-    # P3's main symbol is A01B1/02 (not covered) -> only P1 counts in 甲市 2015
-    assert _k(t, "甲市", 2015) == 1
+    # P3's main symbol is A01B1/02 (not covered) -> only P1 counts in 北京市 2015
+    assert _k(t, "北京市", 2015) == 1
 
 
 def test_end_year_limits_grants(files):
     _, t = _run(files, end_year=2016, reference=(2015, 2015), name="e.csv")
-    # granted by 2016 only: P1 (甲市 2015)
-    assert _k(t, "甲市", 2015) == 1
+    # granted by 2016 only: P1 (北京市 2015)
+    assert _k(t, "北京市", 2015) == 1
     assert set(t["year"]) == {2015, 2016}
 
 
@@ -113,11 +113,11 @@ def test_eq5_end_to_end(files):
     assert lags["share"].tolist() == pytest.approx([0.0, 0.8, 0.2])
     assert lags["n"].tolist() == [0, 4, 1]
     # 2015 and 2016: T - t >= 2 -> denominator 1; 2021: T_0 + T_1 = .8; 2022: T_0 = 0
-    assert _k(t, "甲市", 2021, "lag_share_cum") == pytest.approx(0.8)
-    assert math.isnan(_k(t, "甲市", 2022, "k_adj"))
+    assert _k(t, "北京市", 2021, "lag_share_cum") == pytest.approx(0.8)
+    assert math.isnan(_k(t, "北京市", 2022, "k_adj"))
     assert rec["counts"]["years_with_zero_denominator"] == [2022]
     _, t2 = _run(files, name="t2.csv")  # paper default: adjust from 2017
-    assert _k(t2, "甲市", 2015, "lag_share_cum") == 1.0
+    assert _k(t2, "北京市", 2015, "lag_share_cum") == 1.0
 
 
 def test_lag_by_type_and_section(files):
@@ -140,7 +140,7 @@ def test_lag_sample_core_and_years(files):
     assert lc["share"].tolist() == pytest.approx([0, 2 / 3, 1 / 3])
     assert sorted(set(t["year"])) == [2015, 2016, 2017]
     _, t15 = _run(files, years="2015-2015", name="y15.csv")  # counts after the years dropped
-    assert set(t15["year"]) == {2015} and _k(t15, "甲市", 2015) == 2
+    assert set(t15["year"]) == {2015} and _k(t15, "北京市", 2015) == 2
     assert rec["options"]["lag_sample"] == "core" and rec["options"]["years"] == [2015, 2017]
 
 
@@ -150,7 +150,7 @@ def test_bootstrap_is_deterministic_with_a_seed(files):
     pd.testing.assert_frame_equal(a, b)
     assert (files["dir"] / "a.csv").read_bytes() == (files["dir"] / "b.csv").read_bytes()
     assert {"k_adj_lo", "k_adj_hi"} <= set(a.columns)
-    row = a[(a["city"] == "甲市") & (a["year"] == 2015)].iloc[0]
+    row = a[(a["city"] == "北京市") & (a["year"] == 2015)].iloc[0]
     assert row["k_adj_lo"] <= row["k_adj"] <= row["k_adj_hi"]
     _, c = _run(files, bootstrap=199, seed=4, adjust_from=2015, name="c.csv")
     assert (c["k_adj_hi"] >= c["k_adj_lo"]).all()

@@ -160,3 +160,42 @@ def test_audit_of_real_matcher_output(tmp_path):
                                                         res.dictionary.ipc_code, strict=True)}
     n_ok = sum(ok(t, s) for t, s in subs)
     assert m["levels"]["subclass"]["precision"] == pytest.approx(n_ok / len(subs))
+
+
+_CJK_NAMES = ("CJK", "Han Sans", "Han Serif", "Hei", "WenQuanYi", "PingFang", "YaHei", "Fallback",
+              "UMing", "UKai", "Noto Sans SC", "Arial Unicode")
+
+
+def test_chinese_figure_text_finds_a_cjk_font_installed_after_the_font_cache(tmp_path,
+                                                                             monkeypatch):
+    """The usual order: matplotlib built its font cache, then fonts-noto-cjk was installed. The
+    cache (simulated: its CJK entries removed) knows no CJK font, yet the audit figures must
+    find one and draw every Chinese glyph (no "Glyph ... missing" warning)."""
+    import warnings
+
+    from matplotlib import font_manager
+
+    from coretech import htmlreport
+    from coretech.fonts import cjk_font_files
+
+    if not cjk_font_files():
+        pytest.skip("no CJK font on this machine (apt-get install fonts-noto-cjk)")
+    fm = font_manager.fontManager
+    stale = [f for f in fm.ttflist if not any(k in f.name for k in _CJK_NAMES)]
+    monkeypatch.setattr(fm, "ttflist", stale)
+    if hasattr(fm, "_findfont_cached"):
+        fm._findfont_cached.cache_clear()
+    htmlreport.figure_fonts.cache_clear()
+    try:
+        with warnings.catch_warnings(record=True) as got:
+            warnings.simplefilter("always")
+            out, _, _ = _audit(tmp_path)  # figure titles and field names are Chinese
+        missing = [str(w.message) for w in got if "missing from font" in str(w.message)]
+        assert missing == []
+        assert htmlreport.figure_fonts()[1]  # a CJK family is in the figure font list
+        assert "<svg" in out.read_text(encoding="utf-8") or "data:image/svg" in \
+            out.read_text(encoding="utf-8")
+    finally:
+        htmlreport.figure_fonts.cache_clear()
+        if hasattr(fm, "_findfont_cached"):
+            fm._findfont_cached.cache_clear()

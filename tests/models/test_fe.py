@@ -114,9 +114,12 @@ def test_non_numeric_cell_names_row_and_column():
     assert "'abc'" in str(ei.value)
 
 
-def test_regressor_absorbed_by_fe_is_an_error():
+def test_only_regressor_absorbed_by_fe_is_an_error():
     df = pd.DataFrame({"y": np.arange(8.0), "x": [1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0],
                        "g": list("aabbccdd"), "z": np.linspace(0, 1, 8) ** 2})
-    with pytest.raises(InputError, match="no variation") as ei:
-        twfe(df, "y", ["z", "x"], fe="g", cluster=None)
+    with pytest.raises(InputError, match="every regressor is collinear") as ei:
+        twfe(df, "y", ["x"], fe="g", cluster=None)
     assert ei.value.column == "x"
+    r = twfe(df, "y", ["z", "x"], fe="g", cluster=None)  # x dropped with a note, z kept
+    assert list(r.params.index) == ["z", CONST]
+    assert r.notes[0].startswith("x omitted because of collinearity")

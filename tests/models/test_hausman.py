@@ -45,3 +45,39 @@ def test_two_way_on_simulated_panel(panel):
 def test_bad_method(grunfeld):
     with pytest.raises(InputError, match="method"):
         hausman(grunfeld, "invest", "value", unit="firm", time="year", method="sargan")
+
+
+def test_sigmamore_and_sigmaless_share_one_variance(panel):
+    args = (panel, "Nycives", ["Cialomy", "Idetion", "Eoryity"])
+    classic = hausman(*args)
+    more = hausman(*args, sigmamore=True)
+    less = hausman(*args, sigmaless=True)
+    assert more.method == "sigmamore" and less.method == "sigmaless"
+    assert more.statistic >= 0 and less.statistic >= 0 and not more.note and not less.note
+    assert np.isfinite(more.pvalue) and np.isfinite(less.pvalue)
+    assert (more.b_fe == classic.b_fe).all()
+    # both rescalings give one common variance: the statistics differ by s2_FE / s2_RE
+    from linearmodels import PanelOLS, RandomEffects
+
+    from coretech.models.hausman import _panel
+
+    data, exog = _panel(panel, "Nycives", ["Cialomy", "Idetion", "Eoryity"], "city", "year", True)
+    s2_fe = PanelOLS(data["Nycives"], exog, entity_effects=True).fit().s2
+    s2_re = RandomEffects(data["Nycives"], exog.assign(const=1.0)).fit().s2
+    assert more.statistic == pytest.approx(less.statistic * s2_fe / s2_re, rel=1e-8)
+
+
+def test_text_never_prints_nan(grunfeld):
+    from coretech.models.hausman import HausmanResult
+
+    neg = HausmanResult(-1.5, 2, float("nan"), "classic", None, None, "not psd")
+    assert "nan" not in neg.text() and "no p-value" in neg.text()
+    ok = hausman(grunfeld, "invest", ["value", "capital"], unit="firm", time="year", time_effects=False)
+    assert ok.text(2) == "chi2(2) = 2.33, p = 0.31"
+
+
+def test_sigma_options_checked(grunfeld):
+    with pytest.raises(InputError, match="alternatives"):
+        hausman(grunfeld, "invest", "value", unit="firm", time="year", sigmamore=True, sigmaless=True)
+    with pytest.raises(InputError, match="classic"):
+        hausman(grunfeld, "invest", "value", unit="firm", time="year", method="mundlak", sigmamore=True)

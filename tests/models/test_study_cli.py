@@ -139,7 +139,7 @@ def test_optional_tier_and_pca_columns(panel):
     s = run_suite(df, ModelsConfig.from_mapping({**FAST, "tables": [5, 6], "tier": "", "pca_index": ""}))
     assert s.tables["table5"].width == 3  # winsorised, excluding pilots
     assert s.tables["table6"].header[0][1:] == ["east", "central", "west", "northeast"]
-    assert set(s.results["table6"]["tests"]) == {"region_interaction", "region_permutation"}
+    assert set(s.results["table6"]["tests"]) == {"region_chow", "region_stacked", "region_wild"}
     with pytest.raises(InputError, match="tier column") as ei:
         run_suite(df, ModelsConfig.from_mapping({**FAST, "tables": [6]}))
     assert ei.value.column == "tier"

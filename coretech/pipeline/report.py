@@ -5,24 +5,24 @@ the breakthrough variable and lag table, the models' tables and estimates, the p
 writes ``report/report.html`` (figures inline as SVG, no network, Chinese text readable) and
 ``report/tables/*.csv``: the dictionary summary, the lag adjustment, the mechanism paths and the
 heterogeneity estimates. Sections whose stage did not run say so instead of showing nothing.
-The page is assembled by the shared HTML builder :mod:`coretech.htmlreport` when present.
-
-:func:`assemble_panel` builds the models' panel from the input panel, the computed indicators
-and the measured ``Sicoughs``.
+The page is assembled by the shared HTML builder :mod:`coretech.htmlreport`; the figures are
+drawn by :mod:`coretech.pipeline.figures`. The report imports no demo: notes a study wants at
+the top of its report (the demo's "illustrative catalogue" note) come as data, ``[report]
+notes = [...]`` in the study file.
 """
 
 from __future__ import annotations
 
 import html
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from coretech.errors import InputError
+from coretech.pipeline.figures import heterogeneity_figure, lag_figure, mechanism_svg
 
 SIMULATED_NOTE = (
     "The patents and the city panel of this run are SIMULATED: no number in this report "
@@ -30,188 +30,6 @@ SIMULATED_NOTE = (
     "follow the distribution measured on a real CNIPA sample, but the applications, grants and "
     "every panel variable are drawn by a random generator with known effects."
 )
-
-
-# =========================================================================== panel assembly
-def assemble_panel(
-    panel: str | Path,
-    *,
-    out: str | Path,
-    sicoughs: str | Path | None = None,
-    indicators: str | Path | None = None,
-    merge_sicoughs: str = "column",
-    min_lag_share: float = 0.0,
-) -> dict[str, Any]:
-    """Join the input panel, computed indicators and the measured Sicoughs on (city, year).
-
-    ``merge_sicoughs``: with ``"column"`` the measured variable is added as
-    ``Sicoughs_measured`` when the panel already has ``Sicoughs`` (and as ``Sicoughs`` when it
-    has none); with ``"replace"`` it replaces the panel's ``Sicoughs`` (city-years without a
-    measured value keep none). City-years whose ``lag_share_cum`` (the denominator of eq. 5)
-    is below ``min_lag_share`` get no measured value (counted): eq. (5) divides by a share
-    near zero for the last years, e.g. 0.002 one year before the end with CNIPA-like lags. Indicator columns the panel already has are replaced by the
-    computed ones. Returns counts of what was merged.
-    """
-    from coretech.io import read_table, write_table
-
-    if merge_sicoughs not in ("column", "replace"):
-        raise InputError(f"merge_sicoughs must be 'column' or 'replace', got {merge_sicoughs!r}")
-    if not 0.0 <= float(min_lag_share) <= 1.0:
-        raise InputError(f"min_lag_share must be between 0 and 1, got {min_lag_share!r}")
-    df = read_table(panel, as_text=False, required=("city", "year"))
-    df["city"] = df["city"].astype(str)
-    df["year"] = pd.to_numeric(df["year"], errors="raise").astype(int)
-    dup = df.duplicated(["city", "year"])
-    if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise InputError(
-            f"duplicate city-year {df['city'].iat[i]} {df['year'].iat[i]}", file=panel, row=i + 2
-        )
-    counts: dict[str, Any] = {"panel_rows": len(df)}
-    if indicators is not None and Path(indicators).is_file():
-        ind = read_table(indicators, as_text=False, required=("city", "year"))
-        ind["city"] = ind["city"].astype(str)
-        ind["year"] = pd.to_numeric(ind["year"]).astype(int)
-        cols = [c for c in ind.columns if c not in ("city", "year")]
-        df = df.drop(columns=[c for c in cols if c in df.columns]).merge(
-            ind, on=["city", "year"], how="left", validate="one_to_one"
-        )
-        counts["indicator_columns"] = cols
-    if sicoughs is not None and Path(sicoughs).is_file():
-        s = read_table(sicoughs, as_text=False, required=("city", "year", "sicoughs"))
-        s = s.assign(city=s["city"].astype(str), year=pd.to_numeric(s["year"]).astype(int))
-        if min_lag_share > 0 and "lag_share_cum" in s.columns:
-            low = pd.to_numeric(s["lag_share_cum"], errors="coerce").fillna(0) < min_lag_share
-            counts["sicoughs_below_min_lag_share"] = int(low.sum())
-            counts["years_below_min_lag_share"] = sorted(int(y) for y in s.loc[low, "year"].unique())
-            s = s.assign(sicoughs=s["sicoughs"].where(~low))
-        s = s[["city", "year", "sicoughs"]]
-        target = (
-            "Sicoughs_measured"
-            if merge_sicoughs == "column" and "Sicoughs" in df.columns
-            else "Sicoughs"
-        )
-        if target in df.columns:
-            df = df.drop(columns=[target])
-        merged = df.merge(s.rename(columns={"sicoughs": target}), on=["city", "year"], how="left")
-        counts["sicoughs_column"] = target
-        counts["sicoughs_matched_city_years"] = int(merged[target].notna().sum())
-        counts["sicoughs_unmatched_city_years"] = int(merged[target].isna().sum())
-        if target != "Sicoughs" and "Sicoughs" in merged.columns:
-            ok = merged[[target, "Sicoughs"]].dropna()
-            if len(ok) > 2:
-                counts["corr_measured_vs_panel"] = round(float(ok.corr().iloc[0, 1]), 6)
-        df = merged
-    df = df.sort_values(["city", "year"], kind="mergesort").reset_index(drop=True)
-    write_table(df, out)
-    counts["rows"] = len(df)
-    return {"stage": "panel", "outputs": {"panel": str(out)}, "counts": counts}
-
-
-# =========================================================================== figures
-def lag_figure(national: pd.DataFrame, lags: pd.DataFrame | None) -> Any:
-    """Raw vs lag-adjusted national counts by year, and the lag distribution T_s (eq. 5)."""
-    from coretech.htmlreport import new_figure
-
-    two = lags is not None and len(lags) > 0 and {"s", "share"} <= set(lags.columns)
-    fig, axes = new_figure(9.5 if two else 6, 3.4, ncols=2 if two else 1)
-    axes = np.atleast_1d(axes)
-    ax = axes[0]
-    ax.plot(national["year"], national["k_raw"], marker="o", ms=3,
-            label="raw: granted by the end year")
-    ax.plot(national["year"], national["k_adj"], marker="s", ms=3, label="adjusted (eq. 5)")
-    ax.set_xlabel("application year")
-    ax.set_ylabel("core-technology patents, all cities")
-    ax.set_title("Raw vs lag-adjusted counts", fontsize=10)
-    ax.legend(frameon=False, fontsize=8)
-    if two:
-        ax = axes[1]
-        ax.bar(lags["s"].astype(int), lags["share"].astype(float), color="#4c72b0")
-        ax.set_xlabel("s = grant year − application year")
-        ax.set_ylabel("T_s (share of eventual grants)")
-        ax.set_title("Grant-lag distribution", fontsize=10)
-    return fig
-
-
-def heterogeneity_figure(est: pd.DataFrame) -> Any:
-    """Coefficients with 95% CIs by group (columns ``group``, ``coef``, ``se``)."""
-    from coretech.htmlreport import new_figure
-
-    est = est.reset_index(drop=True)
-    fig, ax = new_figure(6.5, 0.42 * len(est) + 1.3)
-    y = np.arange(len(est))[::-1]
-    ci = 1.959964 * est["se"].astype(float)
-    ax.errorbar(est["coef"].astype(float), y, xerr=ci, fmt="o", color="#c44e52", capsize=3)
-    ax.axvline(0, color="grey", lw=0.8, ls="--")
-    ax.set_yticks(y)
-    ax.set_yticklabels(est["group"].astype(str))
-    ax.set_xlabel("coefficient of the regressor, with 95% CI")
-    return fig
-
-
-def mechanism_svg(paths: pd.DataFrame, *, d: str = "Cialomy", y: str = "Nycives") -> str:
-    """An inline SVG diagram of D -> M -> Y with each path's estimate.
-
-    ``paths`` has columns ``mediator``, ``a``, ``a_se`` (M on D, eq. 2), ``b``, ``b_se``
-    (Y on M, eq. 3).
-    """
-    n = max(len(paths), 1)
-    w, h = 760, 30 + 90 * n
-    cy = h / 2
-    dx, yx, mx = 80, w - 80, w / 2
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
-        f'viewBox="0 0 {w} {h}" role="img" aria-label="mechanism paths D to M to Y">',
-        '<defs><marker id="arr" markerWidth="8" markerHeight="8" refX="7" refY="4" '
-        'orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#333"/></marker></defs>',
-    ]
-
-    def box(x: float, yy: float, label: str) -> None:
-        parts.append(f'<rect x="{x - 66:.1f}" y="{yy - 17:.1f}" width="132" height="34" rx="6" '
-                     'fill="#eef3fb" stroke="#4c72b0"/>')
-        parts.append(f'<text x="{x:.1f}" y="{yy + 5:.1f}" text-anchor="middle" '
-                     f'font-family="sans-serif" font-size="13">{html.escape(label)}</text>')
-
-    def label(x: float, yy: float, text: str) -> None:
-        parts.append(f'<text x="{x:.1f}" y="{yy:.1f}" text-anchor="middle" '
-                     'font-family="sans-serif" font-size="12" fill="#222" paint-order="stroke" '
-                     f'stroke="#fff" stroke-width="4">{html.escape(text)}</text>')
-
-    lines, labels = [], []
-    for i, r in enumerate(paths.to_dict("records")):
-        my = 15 + 45 + 90 * i
-        box(mx, my, f"M: {r['mediator']}")
-        x0, x1 = dx + 68, mx - 68
-        lines.append(f'<line x1="{x0}" y1="{cy:.1f}" x2="{x1:.1f}" y2="{my:.1f}" '
-                     'stroke="#333" marker-end="url(#arr)"/>')
-        x2, x3 = mx + 66, yx - 70
-        lines.append(f'<line x1="{x2:.1f}" y1="{my:.1f}" x2="{x3:.1f}" y2="{cy:.1f}" '
-                     'stroke="#333" marker-end="url(#arr)"/>')
-        t = 0.62  # along the line, nearer the mediator
-        labels.append((x0 + t * (x1 - x0), cy + t * (my - cy) - 6, "a = " + _fmt(r["a"], r["a_se"])))
-        labels.append((x3 - t * (x3 - x2), cy + t * (my - cy) - 6, "b = " + _fmt(r["b"], r["b_se"])))
-    parts.extend(lines)
-    box(dx, cy, f"D: {d}")
-    box(yx, cy, f"Y: {y}")
-    for x, yy, text in labels:
-        label(x, yy, text)
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _stars(coef: float, se: float) -> str:
-    from scipy.stats import norm
-
-    if se is None or not np.isfinite(se) or se <= 0:
-        return ""
-    p = 2 * (1 - norm.cdf(abs(coef / se)))
-    return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.1 else ""
-
-
-def _fmt(coef: float, se: float) -> str:
-    if coef is None or not np.isfinite(coef):
-        return "–"
-    return f"{coef:.4f}{_stars(coef, se)} ({se:.4f})"
 
 
 # =========================================================================== sections
@@ -319,9 +137,10 @@ def run_report(
     study: Any = None,
     provenance: Mapping[str, Any] | None = None,
     title: str = "coretech study report",
+    notes: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Write the study report (one self-contained HTML file) and its tables (CSV) from a
-    study's output folder; returns what it wrote."""
+    study's output folder; returns what it wrote. ``notes`` are shown at the top, as given."""
     from coretech.htmlreport import HTMLReport
     from coretech.io import write_table
 
@@ -341,10 +160,8 @@ def run_report(
     rep = HTMLReport(title, subtitle=getattr(study, "name", None),
                      footer="Written by coretech. Every number is traceable: see the "
                             "provenance appendix and provenance.json.")
-    if illustrative:
-        from coretech.demo import CATALOGUE_NOTE
-
-        rep.note(CATALOGUE_NOTE)
+    for text in report_notes(notes, study):
+        rep.note(text)
     if simulated:
         rep.note(SIMULATED_NOTE)
 
@@ -393,8 +210,11 @@ def run_report(
     sic = _read(root / "breakthrough" / "sicoughs.csv")
     if sic is not None:
         lags = _read(root / "breakthrough" / "lags.csv")
-        nat = sic.groupby("year", as_index=False)[["k_raw", "k_adj"]].sum()
-        nat["factor"] = (nat["k_adj"] / nat["k_raw"].where(nat["k_raw"] > 0)).round(4)
+        # the stage's national table: an unadjustable year is empty there, not 0 (issue 16.6)
+        nat = _read(root / "breakthrough" / "sicoughs.national.csv")
+        if nat is None:
+            nat = sic.groupby("year", as_index=False)[["k_raw", "k_adj"]].sum(min_count=1)
+            nat["factor"] = (nat["k_adj"] / nat["k_raw"].where(nat["k_raw"] > 0)).round(4)
         save(nat, "lag_adjustment")
         if lags is not None:
             save(lags, "lag_distribution")
@@ -435,6 +255,11 @@ def run_report(
 
     # --- models
     _model_sections(rep, root / "models", save, root)
+    # --- dictionary sensitivity (when this run has the stage: an earlier run's files are stale)
+    if provenance is None or "sensitivity" in (provenance.get("stages") or {}):
+        from coretech.sensitivity.summary import report_section
+
+        report_section(rep, root / "sensitivity")
 
     # --- provenance
     rep.heading("Provenance appendix")
@@ -453,6 +278,17 @@ def run_report(
     rep.write(out)
     return {"stage": "report", "outputs": {"report": str(out), **written},
             "simulated": simulated, "illustrative_catalogue": illustrative}
+
+
+def report_notes(notes: Sequence[str], study: Any) -> list[str]:
+    """The notes shown at the top: ``notes`` if given, else the study file's ``[report] notes``."""
+    given = notes or (study.stage_options("report").get("notes")
+                      if study is not None and hasattr(study, "stage_options") else None) or ()
+    if isinstance(given, str) or not all(isinstance(t, str) for t in given):
+        from coretech.errors import InputError
+
+        raise InputError(f"[report] notes must be a list of strings, got {given!r}")
+    return list(given)
 
 
 def _grid_html(path: Path) -> str:

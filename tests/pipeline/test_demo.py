@@ -9,16 +9,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coretech.demo import (
+from coretech.errors import InputError
+from coretech.io import read_table
+from coretech.ipc import normalize
+from coretech.pipeline.demo import catalogue_path
+from coretech.simulate.patents import (
     DEMO_LAG_SHARES,
-    catalogue_path,
     codes_within,
     scheme_symbols,
     simulate_patents,
 )
-from coretech.errors import InputError
-from coretech.io import read_table
-from coretech.ipc import normalize
 
 FIELDS = {"新一代信息技术", "高档数控机床和机器人", "航空航天装备", "海洋工程装备及高技术船舶",
           "先进轨道交通装备", "节能与新能源汽车", "电力装备", "农业装备", "新材料",

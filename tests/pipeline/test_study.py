@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from coretech.errors import InputError
-from coretech.study import check_options, line_of, load_study, stage_key
+from coretech.pipeline.study import check_options, line_of, load_study, stage_key
 
 
 def write(tmp: Path, text: str, name: str = "study.toml") -> Path:

@@ -10,15 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coretech.demo import catalogue_path, write_demo_study
 from coretech.io import read_table, write_table
-from coretech.report import (
-    assemble_panel,
-    dictionary_summary,
-    mechanism_svg,
-    run_report,
-)
-from coretech.study import load_study
+from coretech.pipeline.demo import catalogue_path, write_demo_study
+from coretech.pipeline.figures import mechanism_svg
+from coretech.pipeline.panel import assemble_panel
+from coretech.pipeline.report import dictionary_summary, run_report
+from coretech.pipeline.study import load_study
 
 #: Set CORETECH_SCREENSHOTS=DIR to keep the screenshots (default: pytest's tmp folder).
 SHOTS_ENV = "CORETECH_SCREENSHOTS"
@@ -162,7 +159,7 @@ def _res(params: dict, ses: dict, n: int = 100) -> dict:
 
 
 def test_estimates_to_plots_and_truth() -> None:
-    from coretech.report import heterogeneity_estimates, mechanism_paths, truth_comparison
+    from coretech.pipeline.report import heterogeneity_estimates, mechanism_paths, truth_comparison
 
     est = {
         "table3": [_res({"D": 0.5}, {"D": 0.1}), _res({"D": 0.9}, {"D": 0.05})],
@@ -184,3 +181,22 @@ def test_estimates_to_plots_and_truth() -> None:
     tc = truth_comparison(est, truth, "D")
     assert tc["estimate"].tolist() == [0.9, 1.1, 0.4]  # last Table 3 column, Table 4, path a
     assert tc["true value"].tolist() == [1.0, 1.0, 0.45]
+
+
+def test_report_notes_come_as_data_not_from_the_demo(tmp_path: Path) -> None:
+    """The report shows the notes it is given (or the study file's [report] notes) and imports
+    no demo constant: a study without notes shows none, a bad value is an error."""
+    from coretech.errors import InputError
+
+    p = tmp_path / "study.toml"
+    p.write_text('[report]\nnotes = ["Patents of 2023 are provisional."]\n', encoding="utf-8")
+    study = load_study(p)
+    run_report(tmp_path, out=tmp_path / "a.html", study=study)
+    page = (tmp_path / "a.html").read_text(encoding="utf-8")
+    assert page.count("Patents of 2023 are provisional.") == 2  # the note and the study file
+    assert "NOT the official 685-item catalogue" not in page
+    run_report(tmp_path, out=tmp_path / "b.html", study=study, notes=["given here"])
+    page = (tmp_path / "b.html").read_text(encoding="utf-8")
+    assert "given here" in page and page.count("provisional") == 1  # the study file only
+    with pytest.raises(InputError, match="notes must be a list of strings"):
+        run_report(tmp_path, out=tmp_path / "c.html", study=study, notes="one string")

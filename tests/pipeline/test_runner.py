@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from coretech import pipeline
 from coretech.pipeline import Context, Plan, StageUnavailable, rel, run_study
-from coretech.study import load_study
+from coretech.pipeline import runner as pipeline
+from coretech.pipeline.study import load_study
 
 CALLS: list[str] = []
 
@@ -176,7 +176,7 @@ def test_a_stage_that_writes_nothing_is_an_error(tmp_path: Path,
 def test_resolve_reports_what_it_looked_for() -> None:
     with pytest.raises(StageUnavailable, match="coretech.nowhere.run_x"):
         pipeline.resolve((("coretech.nowhere", "run_x"),), "x")
-    assert pipeline.resolve((("coretech.study", "load_study"),), "x") is load_study
+    assert pipeline.resolve((("coretech.pipeline.study", "load_study"),), "x") is load_study
 
 
 def test_bind_maps_roles_to_parameter_names() -> None:
@@ -324,7 +324,7 @@ def test_fetch_then_load_from_a_local_wipo_server(tmp_path: Path) -> None:
     """[ipc] fetch crawls (in its own process) from a real HTTP server on 127.0.0.1."""
     from coretech.crawler.localserver import FixtureServer, wipo_zip
 
-    xml = (Path(__file__).parent / "ipc" / "fixtures" / "ipc_scheme_sample.xml").read_bytes()
+    xml = (Path(__file__).parents[1] / "ipc" / "fixtures" / "ipc_scheme_sample.xml").read_bytes()
     date = "20260101"
     routes = {f"/{date}/MasterFiles/ipc_scheme_{date}.zip":
               wipo_zip(xml, f"EN_ipc_scheme_{date}.xml")}
@@ -403,6 +403,7 @@ def test_real_patents_with_a_given_dictionary_reproduce_the_pooled_lags(tmp_path
         f"[inputs]\ndictionary = 'dictionary.csv'\npatents = '{patents}'\n"
         "[ipc]\nenabled = false\n"
         "[breakthrough]\nencoding = 'latin-1'\nend_year = 2022\nreference = 'all'\n"
+        "allow_unknown_cities = true\n"  # province codes stand in for cities in this sample
         "columns = { app_num = 'patent_id', main_IPC = 'main_ipc', IPC = 'ipc', "
         "grant_c = 'grant_date', nation_province_code_2 = 'city' }\n", encoding="utf-8")
     prov = run_study(load_study(p), quiet=True)

@@ -22,7 +22,7 @@ the folder of the study file)::
     [breakthrough]   # options of `coretech breakthrough` (end_year, reference, ...)
     [indicators]     # options of `coretech indicators` (spec, ...)
     [panel]          # how the models' panel is assembled (merge_sicoughs, min_lag_share)
-    [models]         # parsed by coretech.models.study.ModelsConfig (passed through as is)
+    [models]         # parsed by coretech.models.config.ModelsConfig (passed through as is)
     [simulate]       # seeds and sizes of simulated inputs (demo)
     [report]         # title
 
@@ -50,7 +50,9 @@ from typing import Any
 from coretech.errors import InputError
 
 #: Tables of a study file holding a stage's options (the user-facing names).
-STAGE_TABLES = ("ipc", "match", "audit", "breakthrough", "indicators", "panel", "models", "report")
+STAGE_TABLES = (
+    "ipc", "match", "audit", "breakthrough", "indicators", "panel", "models", "sensitivity", "report",
+)
 #: Keys every stage table accepts besides the stage's own options.
 PIPELINE_KEYS = {"enabled"}
 #: Inputs the [inputs] table may name.
