@@ -55,6 +55,7 @@ from coretech.matching.evidence import (
     pair_features,
     select_model,
 )
+from coretech.matching.explain import explain_pairs
 from coretech.matching.index import DEFAULT_KINDS, IndexOptions, SchemeIndex, cached_index
 from coretech.matching.languages import (  # noqa: F401 - re-exported (cli, tests)
     LANG_NAMES,
@@ -65,7 +66,6 @@ from coretech.matching.languages import (  # noqa: F401 - re-exported (cli, test
 from coretech.matching.normalize import normalize_stopwords
 from coretech.matching.scoring import (
     final_scores,
-    pair_matched_words,
     rank_scores,
     rerank_pairs,
 )
@@ -586,18 +586,3 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
-
-
-def explain_pairs(idx: SchemeIndex, queries: list[Any], qis: np.ndarray, rows: np.ndarray,
-                  lang: str) -> tuple[list[str], list[str]]:
-    """``method`` and ``evidence`` of (query, entry) pairs: the query's words found in the
-    entry's path title (:func:`~coretech.matching.scoring.pair_matched_words`) and the path."""
-    words = pair_matched_words(idx, queries, qis, rows)
-    paths = idx.path_titles_
-    method_of = [f"tfidf+fuzzy:{q.source}:{lang}" for q in queries]
-    via = ["name" if q.source == "name" else f"{q.source} '{q.text}'" for q in queries]
-    qi_l, row_l = qis.tolist(), rows.tolist()
-    method = [method_of[q] for q in qi_l]
-    evidence = [f"words: {', '.join(w) if w else '-'} (via {via[q]}) | path: {paths[r]}"
-                for w, q, r in zip(words, qi_l, row_l, strict=True)]
-    return method, evidence
