@@ -5,6 +5,11 @@ Run:  .venv/bin/python bench/ipc_load.py [--repeat 3] [--xml-entries 60000]
 Prints wall-clock figures (best of --repeat) and ratios against a baseline measured in the same
 run: pandas.read_csv of the same file (the cost of merely reading it). Figures:
 
+- Chinese table, fresh processes (issue 18's goal, <= 2.5x): `coretech ipc load zh.tsv --out
+                            X.parquet` with the cache off vs a script that does not import
+                            coretech: `pandas.read_csv` + `DataFrame.to_parquet` of the same file;
+                            alternating, medians, the ratio
+- Chinese table, in-process: `run_load` vs `read_csv + to_parquet` in this process (no start-up)
 - default, command (cold):  `coretech ipc load --out X.parquet` in a subprocess with the disk
                             cache off: interpreter start, imports, reading, writing, provenance
 - default, command (warm):  the same with the on-disk cache of the default scheme primed
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -101,11 +107,81 @@ def synthetic_xml(path: Path, n_entries: int) -> int:
     return count
 
 
+REFERENCE = """
+import sys
+import pandas as pd
+df = pd.read_csv(sys.argv[1], sep="\\t", dtype=str, keep_default_na=False)
+df.to_parquet(sys.argv[2], index=False)
+"""
+
+
+def zh_fresh_processes(zh: Path, tmp: Path, rounds: int) -> None:
+    """`coretech ipc load` (cache off) vs read_csv + to_parquet, each in a fresh process."""
+    ref = tmp / "reference_read_csv_to_parquet.py"
+    ref.write_text(REFERENCE, encoding="utf-8")
+    env = {**os.environ, "CORETECH_CACHE_DIR": "off", "PYTHONPATH": str(REPO)}
+    ref_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    cmds = {
+        "coretech": ([sys.executable, "-m", "coretech.cli", "ipc", "load", str(zh), "--out",
+                      str(tmp / "zh_cli.parquet")], env),
+        "reference": ([sys.executable, str(ref), str(zh), str(tmp / "zh_ref.parquet")], ref_env),
+    }
+    import resource
+
+    times: dict[str, list[float]] = {"coretech": [], "reference": []}
+    cpus: dict[str, list[float]] = {"coretech": [], "reference": []}
+    load0 = os.getloadavg()[0]
+    for r in range(rounds):
+        for name in (("coretech", "reference") if r % 2 == 0 else ("reference", "coretech")):
+            cmd, e = cmds[name]
+            r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            subprocess.run(cmd, env=e, check=True, capture_output=True)
+            times[name].append(time.perf_counter() - t0)
+            r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus[name].append((r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime))
+    c, b = statistics.median(times["coretech"]), statistics.median(times["reference"])
+    cc, cb = statistics.median(cpus["coretech"]), statistics.median(cpus["reference"])
+    print(f"zh        fresh processes, {rounds} rounds alternating (load {load0:.1f} -> "
+          f"{os.getloadavg()[0]:.1f}):")
+    print(f"zh          `coretech ipc load zh.tsv` (cache off)  median {c:6.2f} s  "
+          f"[{', '.join(f'{t:.2f}' for t in times['coretech'])}]")
+    print(f"zh          read_csv + to_parquet script          median {b:6.2f} s  "
+          f"[{', '.join(f'{t:.2f}' for t in times['reference'])}]")
+    print(f"zh          ratio {c / b:.2f}x wall (goal <= 2.5x); CPU medians {cc:.2f} s vs "
+          f"{cb:.2f} s, ratio {cc / cb:.2f}x")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=5, help="fresh-process rounds (zh)")
     ap.add_argument("--xml-entries", type=int, default=60_000)
+    ap.add_argument("--zh-only", action="store_true", help="only the Chinese table figures")
     args = ap.parse_args()
+    zh = SHARED / "data" / "ipc" / "ipc_zh_2026_flat.tsv"
+    tmp = Path(tempfile.mkdtemp(prefix="ipc_bench_"))
+    if zh.is_file():
+        zh_fresh_processes(zh, tmp, args.rounds)
+        import pandas as pd
+
+        def ref_in_process() -> None:
+            pd.read_csv(zh, sep="\t", dtype=str, keep_default_na=False).to_parquet(
+                tmp / "zh_ref_in.parquet", index=False)
+
+        zr = best(ref_in_process, args.repeat)
+        os.environ["CORETECH_CACHE_DIR"] = "off"
+        from coretech.ipc import scheme as _scheme
+
+        zl = best(lambda: _scheme.run_load([zh], out=tmp / "zh_in.parquet"), args.repeat)
+        print(f"zh        in-process: run_load {zl:.2f} s, read_csv + to_parquet {zr:.2f} s, "
+              f"ratio {zl / zr:.2f}x")
+    else:
+        print(f"zh        skipped: {zh} is absent")
+    if args.zh_only:
+        print(f"(python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
+              f"{os.getloadavg()[0]:.2f}, {time.strftime('%Y-%m-%d %H:%M')})")
+        return
 
     import pandas as pd
 
@@ -113,7 +189,6 @@ def main() -> None:
     from coretech.ipc.readers import read_wipo_xml
 
     src = scheme.default_source_path()
-    tmp = Path(tempfile.mkdtemp(prefix="ipc_bench_"))
     exe = str(REPO / ".venv" / "bin" / "coretech")
     if not Path(exe).exists():
         exe = "coretech"

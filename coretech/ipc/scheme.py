@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from coretech.errors import InputError, data_row
-from coretech.ipc.symbols import KINDS, IPCSymbolError, parse, sort_key
+from coretech.ipc.symbols import KINDS, IPCSymbolError, fast_kinds, parse, sort_key
 
 SCHEME_COLUMNS: list[str] = [
     "code",
@@ -89,10 +89,16 @@ def coerce_scheme(df: pd.DataFrame, *, clean: bool = False) -> pd.DataFrame:
             vals = col.to_numpy()
             is_none = vals == None  # noqa: E711 - elementwise
             if not ((pd.isna(vals) & ~is_none).any() or (vals == "").any()):
-                if all(isinstance(v, str) for v in vals[~is_none]):
+                rest = vals[~is_none]
+                if not len(rest) or pd.api.types.infer_dtype(rest, skipna=False) == "string":
                     continue  # str or None already
         if pd.api.types.is_numeric_dtype(col.dtype) and not col.isna().all():
             continue  # a numeric extra column stays as it is
+        if col.dtype != object and pd.api.types.is_string_dtype(col.dtype):
+            vals = col.to_numpy(dtype=object, na_value=None)  # str or None, vectorised
+            vals[vals == ""] = None
+            out[c] = pd.Series(vals, index=out.index, dtype=object)
+            continue
         out[c] = pd.Series(
             [None if (v is None or v != v or v == "") else str(v) for v in col.tolist()],
             index=out.index, dtype=object,
@@ -102,6 +108,64 @@ def coerce_scheme(df: pd.DataFrame, *, clean: bool = False) -> pd.DataFrame:
 
 
 def build_paths(df: pd.DataFrame, *, heading_column: str | None = "heading") -> pd.Series:
+    """``path_title`` of every row: the titles from the subclass down to the entry, `` > ``-joined.
+
+    The chain follows ``parent`` links within the same ``lang`` (rows of one language never
+    borrow titles of another). A section or class path is its own title; a subclass starts
+    the path. When ``heading_column`` is present and filled for a main group (the guidance
+    heading it sits under), the heading is put before the main group's title, so that its
+    subgroups carry it too. A parent missing from the table ends the chain there. Returns a
+    Series aligned with ``df``.
+
+    Computed level by level (every row whose parent's path is known, at once); a table with
+    a parent cycle is left to the row-by-row walk (:func:`_build_paths_rows`), which this
+    equals otherwise.
+    """
+    n = len(df)
+    if n == 0:
+        return pd.Series([], dtype=object, index=df.index)
+
+    def text(col: str, empty: Any) -> list[Any]:
+        return df[col].astype(object).where(df[col].notna(), empty).tolist()
+
+    langs, parents, titles = text("lang", ""), text("parent", None), text("title", "")
+    codes, kinds = df["code"].tolist(), df["kind"].tolist()
+    has_heading = bool(heading_column and heading_column in df.columns)
+    headings = text(heading_column, None) if has_heading else [None] * n  # type: ignore[arg-type]
+    own = [t or "" for t in titles]
+    if has_heading:
+        for i, h in enumerate(headings):
+            if h and kinds[i] == "main_group" and h != own[i]:
+                own[i] = f"{h}{PATH_SEPARATOR}{own[i]}" if own[i] else h
+    index: dict[tuple[str, str], int] = {}
+    for i, key in enumerate(zip(langs, codes, strict=True)):
+        index.setdefault(key, i)
+    path: list[str | None] = [None] * n
+    waiting: list[int] = []
+    parent_of = np.full(n, -1, dtype=np.int64)
+    for i in range(n):
+        p = parents[i]
+        j = index.get((langs[i], p)) if (p and kinds[i] not in _PATH_ROOT_KINDS) else None
+        if j is None:
+            path[i] = own[i]  # a root, or a parent not in the table: the chain starts here
+        else:
+            parent_of[i] = j
+            waiting.append(i)
+    todo = np.array(waiting, dtype=np.int64)
+    done = np.array([p is not None for p in path], dtype=bool)
+    while len(todo):
+        ready = done[parent_of[todo]]
+        if not ready.any():  # a cycle: the walk decides (order-dependent, as it always was)
+            return _build_paths_rows(df, heading_column=heading_column)
+        for i in todo[ready].tolist():
+            base, piece = path[parent_of[i]], own[i]
+            path[i] = f"{base}{PATH_SEPARATOR}{piece}" if base and piece else (base or piece)
+        done[todo[ready]] = True
+        todo = todo[~ready]
+    return pd.Series(path, index=df.index, dtype=object)
+
+
+def _build_paths_rows(df: pd.DataFrame, *, heading_column: str | None = "heading") -> pd.Series:
     """``path_title`` of every row: the titles from the subclass down to the entry, `` > ``-joined.
 
     The chain follows ``parent`` links within the same ``lang`` (rows of one language never
@@ -262,9 +326,16 @@ def validate_scheme(df: pd.DataFrame, *, file: str | Path | None = None) -> pd.D
         )
     out["depth"] = depth
     out = coerce_scheme(out)
-    for i, (code, kind, ds, lang) in enumerate(
-        zip(out["code"], out["kind"], out["depth_source"], out["lang"], strict=True)
-    ):
+    fk = fast_kinds(out["code"].tolist())
+    fast = (
+        out["lang"].isin(LANGS).to_numpy()
+        & out["depth_source"].isin(DEPTH_SOURCES).to_numpy()
+        & (fk != None)  # noqa: E711 - elementwise
+        & (fk == out["kind"].to_numpy(dtype=object))
+    )
+    for i in np.flatnonzero(~fast).tolist():  # the rare rows the fast check does not clear
+        code, kind = out["code"].iat[i], out["kind"].iat[i]
+        ds, lang = out["depth_source"].iat[i], out["lang"].iat[i]
         if (
             isinstance(code, str)
             and ds in DEPTH_SOURCES
@@ -379,75 +450,47 @@ def default_read_result():  # noqa: ANN201 - ReadResult, imported lazily
     """The :class:`~coretech.ipc.readers.ReadResult` of the embedded list (counts, rejects).
 
     Memoised in-process and cached on disk (see :func:`cache_dir`) under a key made of the
-    list's SHA-256 and the code of the readers, so a changed file or reader rebuilds it.
+    list's SHA-256 and the code of the readers, so a changed file or reader rebuilds it. The
+    cache is a Parquet table and a JSON record of counts and rejects, named with their
+    SHA-256 in a manifest written last (:mod:`coretech.ipc.cache`); an entry that fails a
+    check (changed, not the user's, in a folder others can write) is rebuilt.
     """
+    from coretech.ipc.cache import default_cache_key, read_default_cache, write_default_cache
     from coretech.ipc.readers import ReadResult, read_wipo_titles
 
     path = default_source_path()
     cdir = cache_dir()
-    key = _default_cache_key(path)
-    table_file = cdir / f"default_scheme-{key}.parquet" if cdir else None
-    meta_file = cdir / f"default_scheme-{key}.json" if cdir else None
-    if table_file is not None and table_file.is_file() and meta_file is not None and meta_file.is_file():
-        try:
-            import json
-
-            meta = json.loads(meta_file.read_text(encoding="utf-8"))
-            table = coerce_scheme(pd.read_parquet(table_file))
-            rejects = pd.DataFrame(meta["rejects"], columns=["source", "line", "raw", "reason"])
-            return ReadResult(table=table, defects=meta["defects"], rejects=rejects.astype(object),
-                              stats=meta["stats"], sources=[DEFAULT_SOURCE_NAME])
-        except Exception:  # noqa: BLE001 - a broken cache is rebuilt, never trusted
-            pass
+    key = default_cache_key(path)
+    if cdir is not None and (hit := read_default_cache(cdir, key)) is not None:
+        table, meta = hit
+        rejects = pd.DataFrame(meta["rejects"], columns=["source", "line", "raw", "reason"])
+        return ReadResult(table=coerce_scheme(table), defects=meta["defects"],
+                          rejects=rejects.astype(object), stats=meta["stats"],
+                          sources=[DEFAULT_SOURCE_NAME])
     res = read_wipo_titles(path, source_name=DEFAULT_SOURCE_NAME, lang="en")
-    if table_file is not None and meta_file is not None:
-        _write_default_cache(res, table_file, meta_file)
+    if cdir is not None:
+        write_default_cache(res, cdir, key)
     return res
 
 
 def cache_dir() -> Path | None:
     """Folder of coretech's disk cache: ``$CORETECH_CACHE_DIR``, else ``$XDG_CACHE_HOME/coretech``
-    or ``~/.cache/coretech``. ``CORETECH_CACHE_DIR=off`` disables it (returns None)."""
+    or ``~/.cache/coretech``. ``CORETECH_CACHE_DIR=off`` disables it (returns None).
+
+    A folder that is not the user's, or that group or others may write to without the sticky
+    bit, is not used: a :class:`coretech.ipc.cache.CacheSafetyWarning` names it, and the
+    user's private folder (or no disk cache) is used instead.
+    """
     import os
+
+    from coretech.ipc.cache import private_cache_dir, safe_cache_dir
 
     env = os.environ.get("CORETECH_CACHE_DIR")
     if env is not None:
-        return None if env.strip().lower() in {"", "0", "off", "none", "false"} else Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "coretech"
-
-
-def _default_cache_key(path: Path) -> str:
-    import hashlib
-
-    from coretech import __version__
-
-    h = hashlib.sha256()
-    h.update(path.read_bytes())
-    h.update(__version__.encode())
-    here = Path(__file__).parent
-    for f in [here / "scheme.py", *sorted((here / "readers").glob("*.py")), here / "symbols.py"]:
-        if f.is_file():
-            h.update(f.read_bytes())
-    return h.hexdigest()[:24]
-
-
-def _write_default_cache(res: Any, table_file: Path, meta_file: Path) -> None:
-    """Write the cache (atomically); any failure (read-only home ...) is ignored."""
-    from coretech.io import atomic_path, write_json
-
-    try:
-        table_file.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(table_file) as tmp:
-            res.table.to_parquet(tmp, index=False)
-        rej = res.rejects.astype(object).where(res.rejects.notna(), None)
-        write_json(meta_file, {"defects": res.defects, "stats": res.stats,
-                               "rejects": rej.to_dict(orient="records")})
-        for old in table_file.parent.glob("default_scheme-*"):  # caches of other keys
-            if old.stem != table_file.stem:
-                old.unlink(missing_ok=True)
-    except OSError:
-        pass
+        if env.strip().lower() in {"", "0", "off", "none", "false"}:
+            return None
+        return safe_cache_dir(Path(env))
+    return safe_cache_dir(private_cache_dir(), fallback=False)
 
 
 def codes_of(df: pd.DataFrame, lang: str | None = None) -> list[str]:

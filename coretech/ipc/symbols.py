@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
+
+import numpy as np
 
 from coretech.errors import InputError
 
@@ -197,6 +200,26 @@ def structural_ancestors(symbol: str) -> list[str]:
     for k in KINDS[: LEVEL_OF[p.kind]]:
         out.append(str(p.truncate(k)))
     return out
+
+
+_KIND_RE = re.compile(
+    r"(?P<section>[A-H])|(?P<class>[A-H]\d{2})|(?P<subclass>[A-H]\d{2}[A-Z])"
+    r"|(?P<main_group>[A-H]\d{2}[A-Z][1-9]\d*/00)"
+    r"|(?P<subgroup>[A-H]\d{2}[A-Z][1-9]\d*/(?:\d{2}|\d{2,}[1-9]))"
+)
+
+
+def fast_kinds(codes: Iterable[object]) -> np.ndarray:
+    """Kind of each code that is already canonical, in one regex pass (an object array; None
+    for anything else, which the full :func:`parse` has to judge)."""
+    match = _KIND_RE.fullmatch
+    out = []
+    for c in codes:
+        m = match(c) if type(c) is str else None
+        out.append(m.lastgroup if m is not None else None)
+    arr = np.empty(len(out), dtype=object)
+    arr[:] = out
+    return arr
 
 
 def sort_key(symbol: str) -> tuple[str, str, str, int, str]:

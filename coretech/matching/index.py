@@ -23,17 +23,25 @@ With ``x̂`` the L2-normalised TF-IDF row, the index matrix has, for entry d, th
     s(q, d) = β [α cos_C(q, t_d) + (1-α) cos_C(q, p_d)] + (1-β) [α cos_W(q, t_d) + (1-α) cos_W(q, p_d)]
 
 in [0, 1]. The top k per query come from ``sparse_dot_topn.sp_matmul_topn`` (never a dense
-query x scheme matrix). The fitted index is pickled in a cache directory under a key made of
-the SHA-256 of the scheme rows of its language and kinds (:func:`source_hash`, as given, so a
-cache hit needs no cleaning) and the index options (:func:`cached_index`), written atomically,
-so concurrent runs cannot leave a half-written file.
+query x scheme matrix).
+
+Both spaces are fitted by :func:`coretech.matching.tfidf.fit_spaces` (equal to scikit-learn's
+``TfidfVectorizer``, which is not imported at all): each distinct title segment is tokenised
+once and each distinct word cut into n-grams once; a path's counts are sums of its segments'.
+
+Disk cache (:func:`cached_index`): the fitted index is stored as one ``.npz`` of plain arrays
+(read with ``allow_pickle=False``) and a JSON manifest written last with the array file's
+SHA-256, under a key made of the SHA-256 of the scheme rows of its language and kinds
+(:func:`source_hash`, as given, so a cache hit needs no cleaning), the index options, the
+versions of the packages that shape it (from package metadata) and the code that builds it.
+Folder and files are checked before use (:mod:`coretech.ipc.cache`); an entry that fails a
+check is rebuilt. Writes are atomic, so concurrent runs cannot leave a half-written file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import pickle
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,10 +52,11 @@ import scipy.sparse as sp
 
 from coretech.errors import InputError
 from coretech.matching.dictionary import SchemeCounts, main_group_of
-from coretech.matching.normalize import DEFAULT_STOPWORDS, normalize_text
+from coretech.matching.normalize import DEFAULT_STOPWORDS, has_cjk, normalize_text
+from coretech.matching.tfidf import TfidfModel, fit_spaces, l2_rows
 from coretech.matching.tokenize import Tokenizer, title_terms
 
-INDEX_FORMAT = 6
+INDEX_FORMAT = 7
 DEFAULT_KINDS = ("subclass", "main_group", "subgroup")
 PATH_SEPARATOR = " > "
 
@@ -124,8 +133,12 @@ def _columns_hash(df: pd.DataFrame) -> str:
     empty strings differ)."""
     h = hashlib.sha256()
     for col in ("code", "kind", "title", "path_title"):
-        h.update("\x1e".join(x if isinstance(x, str) else "\x00"
-                             for x in df[col].tolist()).encode("utf-8"))
+        vals = df[col].to_numpy(dtype=object)
+        is_str = np.fromiter(map(str.__instancecheck__, vals), dtype=bool, count=len(vals))
+        if not is_str.all():
+            vals = vals.copy()
+            vals[~is_str] = "\x00"
+        h.update("\x1e".join(vals.tolist()).encode("utf-8"))
         h.update(b"\x1d")
     return h.hexdigest()
 
@@ -144,10 +157,122 @@ def source_hash(scheme: pd.DataFrame, lang: str, kinds: tuple[str, ...]) -> str:
     return _columns_hash(scheme[(scheme["lang"] == lang) & scheme["kind"].isin(kinds)])
 
 
-def _l2(m: sp.csr_matrix) -> sp.csr_matrix:
-    from sklearn.preprocessing import normalize
+#: Below this many texts the tokenizer runs in this process only (a fork costs more).
+PARALLEL_MIN_TEXTS = 20_000
+_FORKED: tuple[Tokenizer, list[str]] | None = None
 
-    return normalize(m, norm="l2", axis=1, copy=False)
+
+def _cut_range(lo: int, hi: int) -> list[list[str]]:
+    tok, texts = _FORKED  # type: ignore[misc]
+    return [tok.cut(t) for t in texts[lo:hi]]
+
+
+def _cores() -> int:
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def cut_texts(tok: Tokenizer, texts: list[str]) -> list[list[str]]:
+    """``[tok.cut(t) for t in texts]``, the second half in a forked process when there are two
+    cores, many texts and no other thread (a fork copies the loaded dictionary for free).
+    ``CORETECH_WORKERS=1`` keeps it in one process. Same result either way."""
+    import multiprocessing as mp
+    import os
+    import threading
+
+    global _FORKED
+    n = len(texts)
+    if (n < PARALLEL_MIN_TEXTS or _cores() < 2 or os.environ.get("CORETECH_WORKERS") == "1"
+            or threading.active_count() > 1 or "fork" not in mp.get_all_start_methods()):
+        return [tok.cut(t) for t in texts]
+    if any(is_cjk for is_cjk in (has_cjk(t) for t in texts[:2000])):
+        _ = tok.jieba  # load the dictionary (and user words) once, before the fork
+    half = n // 2
+    _FORKED = (tok, texts)
+    try:
+        with mp.get_context("fork").Pool(1) as pool:
+            second = pool.apply_async(_cut_range, (half, n))
+            first = [tok.cut(t) for t in texts[:half]]
+            return first + second.get()
+    finally:
+        _FORKED = None
+
+
+def _segment_key(unique: list[str], lang: str, o: IndexOptions) -> str:
+    from importlib import metadata
+
+    h = hashlib.sha256()
+    h.update("\x00".join(unique).encode("utf-8"))
+    here = Path(__file__).parent
+    for name in ("tokenize.py", "normalize.py"):
+        f = here / name
+        h.update(f.read_bytes() if f.is_file() else b"")
+    try:
+        jieba_version = metadata.version("jieba")
+    except metadata.PackageNotFoundError:  # pragma: no cover - a core dependency
+        jieba_version = ""
+    h.update(json.dumps([lang, o.term_min_df, sorted(o.stopwords), jieba_version]).encode())
+    return h.hexdigest()[:24]
+
+
+def cached_segments(unique: list[str], lang: str, o: IndexOptions, folder: Path | None
+                    ) -> tuple[list[list[str]], dict[str, int]]:
+    """Tokens of each distinct title segment and the user dictionary ({word: frequency}).
+
+    Tokenised here (:func:`cut_texts`) or read from ``folder`` (``ipc-segments-*.npz`` with a
+    JSON manifest and its SHA-256, as the index; keyed by the segments, the tokenizer's code,
+    jieba's version and the options that change tokens).
+    """
+    from coretech.ipc.cache import (
+        CacheError,
+        load_npz,
+        npz_bytes,
+        pack_strings,
+        read_entry,
+        unpack_strings,
+        write_entry,
+    )
+
+    key = _segment_key(unique, lang, o) if folder is not None else ""
+    name = f"ipc-segments-{lang}-{key}"
+    if folder is not None:
+        try:
+            files, _ = read_entry(folder, f"{name}.json", {"key": key})
+            a = load_npz(files[f"{name}.npz"])
+            flat = unpack_strings(a["tokens.text"], a["tokens.offsets"])
+            bounds = np.concatenate([[0], np.cumsum(a["counts"])]).tolist()
+            if len(bounds) != len(unique) + 1 or bounds[-1] != len(flat):
+                raise CacheError(f"{folder / name}.npz: does not fit the segments")
+            words = unpack_strings(a["user.text"], a["user.offsets"])
+            return ([flat[x:y] for x, y in zip(bounds[:-1], bounds[1:], strict=True)],
+                    dict(zip(words, a["user.freq"].tolist(), strict=True)))
+        except (CacheError, KeyError, ValueError, OSError):
+            pass  # tokenised below
+    terms = title_terms(unique, min_df=o.term_min_df) if lang == "zh" else []
+    tok = Tokenizer(terms, stopwords=frozenset(o.stopwords))
+    cut = cut_texts(tok, unique)
+    user = tok.word_frequencies() if lang == "zh" else {}
+    if folder is not None:
+        words = sorted(user)
+        arrays = {"counts": np.array([len(c) for c in cut], dtype=np.int64),
+                  "user.freq": np.array([user[w] for w in words], dtype=np.int64)}
+        arrays["tokens.text"], arrays["tokens.offsets"] = pack_strings(
+            [t for c in cut for t in c])
+        arrays["user.text"], arrays["user.offsets"] = pack_strings(words)
+        try:
+            write_entry(folder, f"{name}.json", {f"{name}.npz": npz_bytes(arrays)},
+                        {"key": key, "lang": lang, "segments": len(unique)})
+        except OSError:
+            pass  # a read-only cache only costs time
+    return cut, user
+
+
+def _l2(m: sp.csr_matrix) -> sp.csr_matrix:
+    return l2_rows(m)
 
 
 class SchemeIndex:
@@ -172,9 +297,10 @@ class SchemeIndex:
         self.lang = lang
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, scheme: pd.DataFrame) -> SchemeIndex:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
+    def fit(self, scheme: pd.DataFrame, *, segment_cache: Path | None = None) -> SchemeIndex:
+        """Fit on the ``lang`` rows of ``scheme``. ``segment_cache``: a (checked) cache folder
+        where the tokens of the distinct title segments are kept (:func:`cached_segments`),
+        so that a refit with other weights or n-grams skips the tokenizer."""
         o = self.options
         rows = scheme_rows(scheme, self.lang, o.kinds)
         if rows.empty:
@@ -183,26 +309,16 @@ class SchemeIndex:
                 f"{', '.join(o.kinds)}", file=scheme.attrs.get("source"),
             )
         self.scheme_hash_ = scheme_hash(rows)
-        stop = frozenset(o.stopwords)
         segments_of = [p.split(PATH_SEPARATOR) for p in rows["path_title"]]
         unique = sorted({s for segs in segments_of for s in segs} | set(rows["title"]))
-        terms = title_terms(unique, min_df=o.term_min_df) if self.lang == "zh" else []
-        tok = Tokenizer(terms, stopwords=stop)
-        cut = {s: tok.cut(s) for s in unique}
-        self.user_words_ = tok.word_frequencies() if self.lang == "zh" else {}
-        own_tokens = [cut[t] for t in rows["title"]]
-        path_tokens = [[w for s in segs for w in cut[s]] for segs in segments_of]
-        own_docs = [" ".join(t) for t in own_tokens]
-        path_docs = [" ".join(t) for t in path_tokens]
-
-        cv = TfidfVectorizer(analyzer="char_wb", ngram_range=o.ngram_range, sublinear_tf=True,
-                             lowercase=False, dtype=np.float32, max_df=float(o.max_df))
-        c_path = cv.fit_transform(path_docs)
-        c_own = cv.transform(own_docs)
-        wv = TfidfVectorizer(analyzer="word", tokenizer=str.split, token_pattern=None,
-                             sublinear_tf=True, lowercase=False, dtype=np.float32)
-        w_path = wv.fit_transform(path_docs)
-        w_own = wv.transform(own_docs)
+        seg_id = {s: i for i, s in enumerate(unique)}
+        cut, self.user_words_ = cached_segments(unique, self.lang, o, segment_cache)
+        own_ids = [seg_id[t] for t in rows["title"]]
+        path_ids = [[seg_id[s] for s in segs] for segs in segments_of]
+        own_tokens = [cut[i] for i in own_ids]
+        cv, wv, m = fit_spaces([" ".join(t) for t in cut], path_ids, own_ids,
+                               ngram_range=o.ngram_range, max_df=float(o.max_df))
+        c_path, c_own, w_path, w_own = m["c_path"], m["c_own"], m["w_path"], m["w_own"]
         a, b = float(o.own_title_weight), float(o.char_weight)
         c_mix = (a * c_own + (1 - a) * c_path) * b
         w_mix = (a * w_own + (1 - a) * w_path) * (1 - b)
@@ -226,10 +342,11 @@ class SchemeIndex:
         from rapidfuzz.utils import default_process
 
         self.fuzzy_titles_ = [default_process(" ".join(t)) for t in own_tokens]
-        self.norm_paths_ = (
-            [normalize_text(p).replace(" ", "") for p in rows["path_title"]]
-            if self.lang == "zh" else None
-        )
+        if self.lang == "zh":  # each distinct segment normalised once
+            norm = [normalize_text(x).replace(" ", "") for x in unique]
+            self.norm_paths_ = ["".join(norm[i] for i in ids) for ids in path_ids]
+        else:
+            self.norm_paths_ = None
         return self
 
     @property
@@ -289,17 +406,151 @@ def default_cache_dir() -> Path | None:
     return cache_dir()
 
 
+#: Modules whose code shapes a fitted index (their bytes are part of the cache key).
+_KEY_MODULES = ("index.py", "tfidf.py", "tokenize.py", "normalize.py")
+#: Packages whose versions shape a fitted index (read from package metadata, not imported).
+_KEY_PACKAGES = ("numpy", "scipy", "jieba", "rapidfuzz")
+
+
+def _code_digest() -> str:
+    h = hashlib.sha256()
+    here = Path(__file__).parent
+    for name in _KEY_MODULES:
+        f = here / name
+        h.update(f.read_bytes() if f.is_file() else b"")
+    return h.hexdigest()[:16]
+
+
 def cache_key(rows_hash: str, lang: str, options: IndexOptions) -> str:
-    import sklearn
+    from importlib import metadata
 
     from coretech import __version__
 
+    versions = {}
+    for name in _KEY_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
     blob = json.dumps(
         {"format": INDEX_FORMAT, "scheme": rows_hash, "lang": lang, "options": options.key(),
-         "coretech": __version__, "sklearn": sklearn.__version__},
+         "coretech": __version__, "code": _code_digest(), "packages": versions},
         sort_keys=True,
     )
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+# attributes of a fitted index, by how they are stored (every attribute must be listed)
+_NUMERIC = ("matrix_t_", "subclass_ids_", "path_word_ptr_", "path_word_ids_")
+_TEXT_ARRAYS = ("codes_", "kinds_", "titles_", "path_titles_", "main_groups_")
+_TEXT_LISTS = ("fuzzy_titles_", "norm_paths_")
+_MODELS = ("char_vectorizer_", "word_vectorizer_")
+_DERIVED = ("counts_", "_row_of")  # rebuilt on load
+
+
+def _index_arrays(idx: SchemeIndex) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Plain arrays and JSON values that hold a fitted index (no Python objects)."""
+    from coretech.ipc.cache import pack_strings
+
+    known = {*_NUMERIC, *_TEXT_ARRAYS, *_TEXT_LISTS, *_MODELS, *_DERIVED,
+             "options", "lang", "scheme_hash_", "user_words_"}
+    extra = sorted(set(vars(idx)) - known)
+    if extra:
+        raise TypeError(f"SchemeIndex attribute(s) {', '.join(extra)} have no cache format "
+                        "(add them to coretech.matching.index._index_arrays)")
+    arrays: dict[str, np.ndarray] = {}
+    m = idx.matrix_t_
+    arrays.update({"matrix_t_.data": m.data, "matrix_t_.indices": m.indices,
+                   "matrix_t_.indptr": m.indptr, "matrix_t_.shape": np.array(m.shape, np.int64)})
+    for name in _NUMERIC[1:]:
+        arrays[name] = np.asarray(getattr(idx, name))
+    for name in (*_TEXT_ARRAYS, *_TEXT_LISTS):
+        val = getattr(idx, name)
+        if val is None:
+            continue
+        arrays[f"{name}.text"], arrays[f"{name}.offsets"] = pack_strings(list(val))
+    for name in _MODELS:
+        model: TfidfModel = getattr(idx, name)
+        arrays[f"{name}.text"], arrays[f"{name}.offsets"] = pack_strings(model.terms_)
+        arrays[f"{name}.idf"] = model.idf_
+    words = sorted(idx.user_words_)
+    arrays["user_words_.text"], arrays["user_words_.offsets"] = pack_strings(words)
+    arrays["user_words_.freq"] = np.array([idx.user_words_[w] for w in words], dtype=np.int64)
+    info = {"lang": idx.lang, "scheme_hash": idx.scheme_hash_,
+            "options": idx.options.key(), "options_full": _options_json(idx.options),
+            "models": {n: {"analyzer": getattr(idx, n).analyzer,
+                           "ngram_range": list(getattr(idx, n).ngram_range)} for n in _MODELS},
+            "none": [n for n in _TEXT_LISTS if getattr(idx, n) is None]}
+    return arrays, info
+
+
+def _options_json(o: IndexOptions) -> dict[str, Any]:
+    d = asdict(o)
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+
+def _index_from_arrays(arrays: dict[str, np.ndarray], info: dict[str, Any]) -> SchemeIndex:
+    from coretech.ipc.cache import unpack_strings
+
+    o = info["options_full"]
+    options = IndexOptions(**{k: tuple(v) if isinstance(v, list) else v for k, v in o.items()})
+    idx = SchemeIndex(options, lang=info["lang"])
+    idx.scheme_hash_ = info["scheme_hash"]
+    shape = tuple(int(x) for x in arrays["matrix_t_.shape"])
+    idx.matrix_t_ = sp.csr_matrix((arrays["matrix_t_.data"], arrays["matrix_t_.indices"],
+                                   arrays["matrix_t_.indptr"]), shape=shape)
+    for name in _NUMERIC[1:]:
+        setattr(idx, name, arrays[name])
+
+    def text(name: str) -> list[str]:
+        return unpack_strings(arrays[f"{name}.text"], arrays[f"{name}.offsets"])
+
+    for name in _TEXT_ARRAYS:
+        vals = text(name)
+        arr = np.empty(len(vals), dtype=object)
+        arr[:] = vals
+        setattr(idx, name, arr)
+    for name in _TEXT_LISTS:
+        setattr(idx, name, None if name in info["none"] else text(name))
+    for name in _MODELS:
+        spec = info["models"][name]
+        setattr(idx, name, TfidfModel(spec["analyzer"], tuple(spec["ngram_range"]), text(name),
+                                      arrays[f"{name}.idf"]))
+    idx.user_words_ = dict(zip(text("user_words_"), arrays["user_words_.freq"].tolist(),
+                               strict=True))
+    idx.counts_ = SchemeCounts(idx.codes_.tolist())
+    idx._row_of = None
+    if idx.matrix_t_.shape[1] != len(idx.codes_) or len(idx.path_word_ptr_) != len(idx.codes_) + 1:
+        raise ValueError("inconsistent index arrays")
+    return idx
+
+
+def save_index(idx: SchemeIndex, folder: Path, key: str) -> Path:
+    """Write ``idx`` to ``folder`` as ``ipc-index-<lang>-<key>.npz`` and its manifest
+    (``.json``, written last, with the SHA-256 of the ``.npz``). Returns the ``.npz`` path."""
+    from coretech.ipc.cache import npz_bytes, write_entry
+
+    arrays, info = _index_arrays(idx)
+    name = f"ipc-index-{idx.lang}-{key}"
+    write_entry(folder, f"{name}.json", {f"{name}.npz": npz_bytes(arrays)},
+                {**info, "key": key, "format": INDEX_FORMAT})
+    return folder / f"{name}.npz"
+
+
+def load_index(folder: Path, lang: str, key: str) -> SchemeIndex:
+    """The index stored under ``key`` in ``folder``, after checking folder, files and the
+    SHA-256 in the manifest (raises :class:`coretech.ipc.cache.CacheError` otherwise)."""
+    from coretech.ipc.cache import CacheError, load_npz, read_entry
+
+    name = f"ipc-index-{lang}-{key}"
+    payloads, info = read_entry(folder, f"{name}.json",
+                                {"key": key, "format": INDEX_FORMAT, "lang": lang})
+    if set(payloads) != {f"{name}.npz"}:
+        raise CacheError(f"{folder / name}.json names unexpected files {sorted(payloads)}")
+    try:
+        return _index_from_arrays(load_npz(payloads[f"{name}.npz"]), info)
+    except (ValueError, KeyError, TypeError, OSError) as exc:
+        raise CacheError(f"{folder / name}.npz: {exc}") from exc
 
 
 def cached_index(
@@ -307,30 +558,32 @@ def cached_index(
 ) -> tuple[SchemeIndex, dict[str, Any]]:
     """Load the index of (scheme, lang, options) from the cache, or fit and store it.
 
-    ``cache_dir=False`` turns the cache off; ``None`` means :func:`default_cache_dir`. Returns
-    the index and a record ``{"key", "path", "hit"}``. An unreadable cache file is rebuilt.
+    ``cache_dir=False`` turns the cache off; ``None`` means :func:`default_cache_dir`. A
+    folder another user could write to is not used (:func:`coretech.ipc.cache.safe_cache_dir`
+    warns and falls back to the user's private folder). Returns the index and a record
+    ``{"key", "path", "hit"}``. A cache entry that is damaged, changed after it was written
+    or not owned by the user is rebuilt, never trusted.
     """
-    from coretech.io import atomic_write_bytes
+    from coretech.ipc.cache import CacheError, safe_cache_dir
 
     key = cache_key(source_hash(scheme, lang, options.kinds), lang, options)
-    base = Path(cache_dir) if cache_dir not in (None, True, False) else None
-    if cache_dir in (None, True):
+    if cache_dir is False:
+        base = None
+    elif cache_dir in (None, True):
         base = default_cache_dir()
-    if cache_dir is False or base is None:
+    else:
+        base = safe_cache_dir(Path(cache_dir))  # type: ignore[arg-type]
+    if base is None:
         return SchemeIndex(options, lang=lang).fit(scheme), {"key": key, "path": None, "hit": False}
-    path = base / f"ipc-index-{lang}-{key}.pkl"
-    if path.is_file():
-        try:
-            with open(path, "rb") as fh:
-                idx = pickle.load(fh)
-            if isinstance(idx, SchemeIndex):
-                return idx, {"key": key, "path": str(path), "hit": True}
-        except Exception:  # noqa: BLE001 - a damaged cache file is rebuilt, never trusted
-            pass
-    idx = SchemeIndex(options, lang=lang).fit(scheme)
+    path = base / f"ipc-index-{lang}-{key}.npz"
     try:
-        base.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, pickle.dumps(idx, protocol=pickle.HIGHEST_PROTOCOL))
+        idx = load_index(base, lang, key)
+        return idx, {"key": key, "path": str(path), "hit": True}
+    except CacheError:
+        pass  # missing, damaged or not trusted: rebuilt below
+    idx = SchemeIndex(options, lang=lang).fit(scheme, segment_cache=base)
+    try:
+        save_index(idx, base, key)
     except OSError as exc:
         raise InputError(f"cannot write the index cache: {exc}", file=path) from exc
     return idx, {"key": key, "path": str(path), "hit": False}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
 import threading
 from pathlib import Path
 
@@ -97,7 +96,8 @@ def test_cache_is_keyed_by_scheme_content_and_options(tmp_path: Path) -> None:
     _, rec_c = cached_index(changed, "en", o, tmp_path)
     _, rec_d = cached_index(scheme, "en", IndexOptions(term_min_df=1, char_weight=0.4), tmp_path)
     assert len({rec_a["key"], rec_c["key"], rec_d["key"]}) == 3
-    assert len(list(tmp_path.glob("ipc-index-en-*.pkl"))) == 3
+    assert len(list(tmp_path.glob("ipc-index-en-*.npz"))) == 3
+    assert len(list(tmp_path.glob("ipc-index-en-*.json"))) == 3  # one manifest each
     assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave no temp file
 
 
@@ -105,11 +105,11 @@ def test_damaged_cache_file_is_rebuilt(tmp_path: Path) -> None:
     scheme = english_scheme()
     o = IndexOptions(term_min_df=1)
     _, rec = cached_index(scheme, "en", o, tmp_path)
-    Path(rec["path"]).write_bytes(b"not a pickle")
+    Path(rec["path"]).write_bytes(b"not an npz")
     idx, rec2 = cached_index(scheme, "en", o, tmp_path)
     assert not rec2["hit"] and idx.n_entries == len(scheme_rows(scheme, "en", o.kinds))
-    with open(rec2["path"], "rb") as fh:
-        assert isinstance(pickle.load(fh), SchemeIndex)
+    _, rec3 = cached_index(scheme, "en", o, tmp_path)
+    assert rec3["hit"]
 
 
 def test_concurrent_builds_leave_one_valid_cache_file(tmp_path: Path) -> None:
@@ -129,7 +129,9 @@ def test_concurrent_builds_leave_one_valid_cache_file(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert not errors
-    files = list(tmp_path.iterdir())
-    assert len(files) == 1 and files[0].name.startswith("ipc-index-zh-")
+    files = sorted(f.name for f in tmp_path.iterdir())
+    index_files = [f for f in files if f.startswith("ipc-index-zh-")]
+    assert len(index_files) == 2 and {Path(f).suffix for f in index_files} == {".json", ".npz"}
+    assert len(files) == 4  # and the tokens of the segments: one entry, two files
     idx, rec = cached_index(scheme, "zh", o, tmp_path)
     assert rec["hit"] and np.all(np.diff(idx.path_word_ptr_) >= 0)

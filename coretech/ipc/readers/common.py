@@ -55,9 +55,26 @@ def count_cleaning(col: Collector, cleaned: Cleaned) -> None:
         col.defects["cjk_punctuation_spaces_removed"] += 1
 
 
-def finish(col: Collector) -> ReadResult:
-    """Build the ReadResult of a collector: table with path_title, stats, rejects."""
-    if col.rows:
+def row_frame(columns: dict[str, list[Any]]) -> pd.DataFrame:
+    """The rows :func:`make_row` would give, from column lists (str or None; depth int or
+    None), in make_row's column order."""
+    order = ["code", "kind", "depth", "depth_source", "parent", "title", "path_title",
+             "references", "lang", "edition", "source", "heading", "entry_edition"]
+    n = len(columns["code"])
+    return pd.DataFrame({c: pd.Series(columns[c] if c in columns else [None] * n, dtype=object)
+                         for c in order})
+
+
+def finish(col: Collector, frame: pd.DataFrame | None = None) -> ReadResult:
+    """Build the ReadResult of a collector: table with path_title, stats, rejects.
+
+    ``frame``: the rows as a frame (:func:`row_frame`) instead of ``col.rows``."""
+    if frame is not None and len(frame):
+        df = frame
+        df["depth"] = pd.array(df["depth"].tolist(), dtype="Int64")
+        df = coerce_scheme(df, clean=True)
+        df = with_paths(df)
+    elif frame is None and col.rows:
         df = pd.DataFrame(col.rows, dtype=object)  # str or None in every cell
         df["depth"] = pd.array(df["depth"].tolist(), dtype="Int64")
         df = coerce_scheme(df, clean=True)

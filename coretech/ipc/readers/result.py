@@ -115,6 +115,30 @@ def fast_symbol(text: str) -> tuple[str, str, str | None]:
     return str(sym), sym.kind, structural_parent(sym)
 
 
+_CANON_GROUP = re.compile(r"([A-H][0-9]{2}[A-Z])([1-9][0-9]{0,3})/([0-9]{2,6})")
+_CANON_SHORT = re.compile(r"[A-H](?:[0-9]{2}[A-Z]?)?")
+
+
+def canonical_symbol(text: str) -> tuple[str, str, str | None]:
+    """(canonical code, kind, structural parent) like :func:`fast_symbol`, with a fast path for
+    symbols already in canonical form (``H01L29/739``, ``H01L``): equal to
+    ``str(parse(text))``, ``parse(text).kind`` and :func:`structural_parent` (tested)."""
+    m = _CANON_GROUP.fullmatch(text)
+    if m is not None:
+        sc, main, sub = m.groups()
+        if sub == "00":
+            return text, "main_group", sc
+        return text, "subgroup", f"{sc}{main}/00"
+    if len(text) <= 4 and _CANON_SHORT.fullmatch(text):
+        n = len(text)
+        if n == 1:
+            return text, "section", None
+        if n == 3:
+            return text, "class", text[0]
+        return text, "subclass", text[:3]
+    return fast_symbol(text)
+
+
 def parse_quiet(text: str) -> IPCSymbol | None:
     try:
         return parse(text)

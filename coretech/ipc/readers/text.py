@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from coretech.ipc.readers.result import fast_symbol
+from coretech.ipc.readers.result import canonical_symbol
 from coretech.ipc.symbols import IPCSymbolError
 
 _CJK = "\u2e80-\u2eff\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"
@@ -83,7 +83,7 @@ def edition_of(stamp: str) -> str | None:
 
 def _canon(sym: str) -> str | None:
     try:
-        return fast_symbol(sym)[0]
+        return canonical_symbol(sym)[0]
     except IPCSymbolError:
         return None
 
@@ -213,6 +213,37 @@ def clean_title(raw: str | None, *, cjk_spaces: bool = True) -> Cleaned:
     out.references = [r for r in refs if not (r in seen or seen.add(r))]
     out.title = text
     return out
+
+
+# a title with none of these needs only stripping (see :func:`clean_titles`)
+_NEEDS_MORE = re.compile(r"[\s\[\(（〔［]|[A-H]\d{2}")
+
+
+def clean_titles(raws: list[str]) -> tuple[list[str], dict[int, Cleaned]]:
+    """:func:`clean_title` of many titles, with fast paths for ordinary ones.
+
+    Returns the cleaned titles and, for the titles that went through :func:`clean_title`
+    (the only ones whose cleaning can count a defect), their :class:`Cleaned` by position.
+    Equal, title by title, to ``[clean_title(r) for r in raws]`` (tested):
+
+    * plain Latin text (no CJK, bracket or symbol): whitespace runs joined, ``" ;,"`` stripped;
+    * no whitespace, no opening bracket and nothing like a symbol (most Chinese titles):
+      only ``" ;；,，"`` stripped;
+    * anything else: :func:`clean_title`.
+    """
+    out: list[str] = []
+    slow: dict[int, Cleaned] = {}
+    needs_work, needs_more = _NEEDS_WORK.search, _NEEDS_MORE.search
+    for i, raw in enumerate(raws):
+        if not needs_work(raw):
+            out.append(" ".join(raw.split()).strip(" ;,"))
+        elif not needs_more(raw):
+            out.append(raw.strip(" ;；,，"))
+        else:
+            c = clean_title(raw)
+            slow[i] = c
+            out.append(c.title)
+    return out, slow
 
 
 def has_han(text: str) -> bool:
