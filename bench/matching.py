@@ -257,6 +257,292 @@ def speed(schemes, cache_dir: Path, rounds: int = 5) -> tuple[pd.DataFrame, pd.D
     return every, summary
 
 
+# =========================================================================== held-out bench
+GENERIC_HEADS_REPORT = ("技术", "系统", "方法", "装置", "设备", "平台", "服务", "应用", "产品")
+
+
+def failure_class(name: str) -> str:
+    """For reporting only (never used by the matcher): list names (class 3), names ending in a
+    generic head such as 技术 / 系统 (classes 1-2), other names."""
+    from coretech.matching.candidates import split_items
+
+    if split_items(name):
+        return "list name"
+    if any(name.endswith(h) for h in GENERIC_HEADS_REPORT):
+        return "generic head"
+    return "plain name"
+
+
+def per_tech_frame(dic, cands, gold, codes) -> pd.DataFrame:
+    """Per evaluated technology: hit@1, recall@10 and the dictionary counts at subclass and
+    main-group level (for bootstrap intervals: ratios of sums over resampled technologies)."""
+    from coretech.matching.audit import per_technology, top_candidates
+
+    c = cands[["tech_id", "ipc_code", "score", "rank", "decision"]].assign(decision="auto")
+    top1 = per_technology(top_candidates(c, 1), gold, "subclass", scheme_codes=codes)
+    top10 = per_technology(top_candidates(c, 10), gold, "subclass", scheme_codes=codes)
+    sub = per_technology(dic, gold, "subclass", scheme_codes=codes)
+    mg = per_technology(dic, gold, "main_group", scheme_codes=codes)
+    out = pd.DataFrame({"tech_id": sub["tech_id"]}).set_index("tech_id")
+    out["hit1"] = (top1.set_index("tech_id")["n_correct"] > 0).astype(float)
+    out["r10"] = top10.set_index("tech_id")["recall"].astype(float).fillna(0.0)
+    for lab, t in (("sub", sub), ("mg", mg)):
+        t = t.set_index("tech_id")
+        out[f"n_{lab}"] = t["n_codes"]
+        out[f"c_{lab}"] = t["n_correct"]
+        out[f"g_{lab}"] = t["n_gold"]
+        out[f"v_{lab}"] = t["n_gold_covered"]
+    out["has_code"] = (out["n_sub"] > 0).astype(float)
+    return out.fillna(0.0)
+
+
+def summary_stats(pt: pd.DataFrame) -> dict[str, float]:
+    s = pt.sum()
+    n = max(len(pt), 1)
+    return {"hit@1": s["hit1"] / n, "recall@10": s["r10"] / n,
+            "P_sub": s["c_sub"] / max(s["n_sub"], 1), "R_sub": s["v_sub"] / max(s["g_sub"], 1),
+            "P_mg": s["c_mg"] / max(s["n_mg"], 1), "R_mg": s["v_mg"] / max(s["g_mg"], 1),
+            "with_code": s["has_code"] / n, "subclasses/tech": s["n_sub"] / n, "n": len(pt)}
+
+
+def bootstrap(pt: pd.DataFrame, b: int = 1000, seed: int = 0) -> dict[str, tuple[float, float]]:
+    """95 % percentile intervals over technologies resampled with replacement."""
+    rng = np.random.default_rng(seed)
+    arr = pt.to_numpy(dtype=float)
+    cols = list(pt.columns)
+    draws = []
+    for _ in range(b):
+        idx = rng.integers(0, len(arr), len(arr))
+        draws.append(summary_stats(pd.DataFrame(arr[idx], columns=cols)))
+    d = pd.DataFrame(draws)
+    return {k: (float(d[k].quantile(0.025)), float(d[k].quantile(0.975)))
+            for k in d.columns if k != "n"}
+
+
+def fit_calibration(feats: pd.DataFrame, labels: np.ndarray, coverage: float = 0.65,
+                    threshold: float = 0.5) -> dict:
+    """Logistic calibration on labelled candidate pairs (features of
+    coretech.matching.evidence.FEATURES), and the floor: the largest score such that at least
+    ``coverage`` of the training technologies have an evidence-bearing candidate at or above it
+    (so that >= 60 % of technologies get a code, with a margin)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from coretech.matching.evidence import FEATURES, apply_calibration
+
+    names = list(FEATURES)
+    x = feats[names].to_numpy(dtype=float)
+    mu, sd = x.mean(axis=0), x.std(axis=0)
+    sd[sd == 0] = 1.0
+    lr = LogisticRegression(C=1.0, max_iter=5000)
+    lr.fit((x - mu) / sd, labels.astype(int))
+    coef = lr.coef_[0] / sd  # back to the features' own scale: plain numbers to ship
+    cal = {"features": names, "coef": [round(float(c), 6) for c in coef],
+           "intercept": round(float(lr.intercept_[0] - (coef * mu).sum()), 6),
+           "threshold": threshold}
+    p = apply_calibration(cal, {n: feats[n].to_numpy(dtype=float) for n in names})
+    ok = (feats["spec"].to_numpy() > 0) | (feats["prior"].to_numpy() > 0)
+    best = pd.Series(np.where(ok, p, 0.0)).groupby(feats["tech_id"].to_numpy()).max()
+    cal["floor"] = round(float(min(threshold, np.quantile(best.to_numpy(), 1 - coverage))), 4)
+    return cal
+
+
+def labelled_features(res, gold, codes) -> pd.DataFrame:
+    """The candidate pairs' features with their subclass label (gold techs only)."""
+    from coretech.matching.audit import label_codes
+
+    f = res.features.copy()
+    lab = label_codes(f.assign(score=0.0, rank=1, decision=""), gold, "subclass",
+                      scheme_codes=codes)
+    f["label"] = lab.to_numpy()
+    return f[f["label"].notna()].assign(label=lambda d: d["label"].astype(bool))
+
+
+def reliability(feats: pd.DataFrame, p: np.ndarray, bins=(0, .1, .2, .3, .4, .5, .6, .7, .8, .9,
+                                                         1.0001)) -> pd.DataFrame:
+    cut = pd.cut(p, bins=list(bins), right=False)
+    d = pd.DataFrame({"bin": cut, "p": p, "y": feats["label"].to_numpy(dtype=float)})
+    return d.groupby("bin", observed=True).agg(pairs=("y", "size"), mean_score=("p", "mean"),
+                                               precision=("y", "mean")).reset_index()
+
+
+def write_prior(gold: pd.DataFrame, path: Path, source: str) -> Path:
+    """Names + patterns of gold rows as a prior file (JSON Lines; the matcher reads it only
+    as an explicit prior, the documented feature of issue 13)."""
+    with open(path, "w", encoding="utf-8") as fh:
+        for name, inc, exc in zip(gold["name"], gold["include"], gold["exclude"], strict=True):
+            fh.write(json.dumps({"name": name, "patterns": list(inc), "exclude": list(exc),
+                                 "source": source}, ensure_ascii=False) + "\n")
+    return path
+
+
+def heldout(schemes, cache: Path, *, with_prior: bool = True, boot: int = 1000,
+            keywords: bool = False) -> dict:
+    """Leave-one-sub-system-out on key_digital (tune on 6, score the 7th), WIPO scored with
+    the calibration fitted on all of key_digital; matcher vs plain TF-IDF on the same folds;
+    optionally the prior experiment (the other six sub-systems as prior)."""
+    from coretech.matching.gold import gold_catalogue, read_gold
+    from coretech.matching.matcher import Matcher
+    from coretech.matching.prior import Prior, read_prior
+
+    tmp = Path(tempfile.mkdtemp(prefix="ct-heldout-"))
+    g_kd, g_wipo = read_gold(GOLD_KD), read_gold(GOLD_WIPO)
+    cat_kd = gold_catalogue(g_kd, lang="zh")
+    if keywords:
+        cat_kd = cat_kd.assign(keywords=[";".join(k) for k in g_kd["keywords"]])
+    cat_wipo = gold_catalogue(g_wipo, lang="en")
+    codes_zh = set(schemes["zh"].loc[schemes["zh"]["lang"] == "zh", "code"])
+    codes_en = set(schemes["en"].loc[schemes["en"]["lang"] == "en", "code"])
+    field = dict(zip(g_kd["tech_id"], g_kd["field"], strict=True))
+    folds = sorted(set(g_kd["field"]))
+    m_zh = Matcher(lang="zh", cache_dir=cache, calibration_model="none", diversity=0.5,
+                   keep_features=True).fit(schemes["zh"])
+    m_en = Matcher(lang="en", cache_dir=cache, calibration_model="none", diversity=0.5,
+                   keep_features=True).fit(schemes["en"])
+
+    def prior_of(fields: list[str]) -> Prior:
+        sel = g_kd[g_kd["field"].isin(fields)]
+        return Prior(read_prior(write_prior(sel, tmp / f"prior-{len(fields)}-{hash(tuple(fields))}"
+                                            ".jsonl", "key_digital (other sub-systems)")))
+
+    # features (calibration-free) of every technology: no prior, and (nested) with priors
+    base = labelled_features(m_zh.match(cat_kd), g_kd, codes_zh)
+    base["fold"] = base["tech_id"].map(field)
+    base_en = labelled_features(m_en.match(cat_wipo), g_wipo, codes_en)
+    nested: dict[tuple[str, str], pd.DataFrame] = {}
+    if with_prior:
+        for k in folds:
+            for j in folds:
+                if j == k:
+                    continue
+                cj = cat_kd[cat_kd["tech_id"].map(field) == j]
+                pr = prior_of([x for x in folds if x not in (j, k)])
+                nested[(k, j)] = labelled_features(m_zh.match(cj, prior=pr), g_kd, codes_zh)
+    docs = scheme_docs(schemes["zh"], "zh")
+    kinds = dict(zip(docs["code"], docs["kind"], strict=True))
+    tf_cands = _frame(cat_kd["tech_id"].tolist(), baseline_tfidf(docs, cat_kd["name_zh"].tolist()),
+                      kinds, "tfidf-char")
+    rows, per_class, rel_parts = [], [], []
+    pts: dict[str, list[pd.DataFrame]] = {"matcher": [], "tfidf-char": [], "matcher+prior": [],
+                                          "matcher (old score)": []}
+    cals = {}
+    for k in folds:
+        train = base[base["fold"] != k]
+        cal = fit_calibration(train, train["label"].to_numpy())
+        cals[k] = cal
+        test_cat = cat_kd[cat_kd["tech_id"].map(field) == k]
+        gk = g_kd[g_kd["field"] == k]
+        m = Matcher(lang="zh", cache_dir=cache, calibration_model=cal,
+                    keep_features=True).fit(schemes["zh"])
+        res = m.match(test_cat)
+        pt = per_tech_frame(res.dictionary, res.candidates, gk, codes_zh)
+        pts["matcher"].append(pt)
+        lf = labelled_features(res, gk, codes_zh)
+        rel_parts.append(lf)
+        old = m_zh.match(test_cat)
+        pts["matcher (old score)"].append(per_tech_frame(old.dictionary, old.candidates, gk,
+                                                         codes_zh))
+        sizes = res.dictionary.groupby("tech_id").size().to_dict()
+        tc = tf_cands[tf_cands["tech_id"].isin(set(test_cat["tech_id"]))]
+        pts["tfidf-char"].append(per_tech_frame(sized_dictionary(tc, sizes), tc, gk, codes_zh))
+        if with_prior:
+            tr = pd.concat([nested[(k, j)] for j in folds if j != k], ignore_index=True)
+            cal_p = fit_calibration(tr, tr["label"].to_numpy())
+            mp = Matcher(lang="zh", cache_dir=cache, calibration_model=cal_p).fit(schemes["zh"])
+            rp = mp.match(test_cat, prior=prior_of([x for x in folds if x != k]))
+            pts["matcher+prior"].append(per_tech_frame(rp.dictionary, rp.candidates, gk,
+                                                       codes_zh))
+    names_of = dict(zip(g_kd["tech_id"], g_kd["name"], strict=True))
+    report: dict = {"folds": folds, "calibrations": cals}
+    for label, lst in pts.items():
+        if not lst:
+            continue
+        pt = pd.concat(lst)
+        st, ci = summary_stats(pt), bootstrap(pt, boot)
+        rows.append({"set": "key_digital LOSO (zh, names)", "method": label, **st,
+                     **{f"{a}_ci": ci[a] for a in ci}})
+        cls = pt.index.map(lambda t: failure_class(names_of[t]))
+        for c in sorted(set(cls)):
+            per_class.append({"method": label, "class": c, **summary_stats(pt[cls == c])})
+    # WIPO: calibration fitted on all of key_digital (transfer to English field names)
+    cal_all = fit_calibration(base, base["label"].to_numpy())
+    m = Matcher(lang="en", cache_dir=cache, calibration_model=cal_all).fit(schemes["en"])
+    res = m.match(cat_wipo)
+    docs_en = scheme_docs(schemes["en"], "en")
+    kinds_en = dict(zip(docs_en["code"], docs_en["kind"], strict=True))
+    tfw = _frame(cat_wipo["tech_id"].tolist(), baseline_tfidf(docs_en, cat_wipo["name_en"].tolist()),
+                 kinds_en, "tfidf-char")
+    sizes = res.dictionary.groupby("tech_id").size().to_dict()
+    old = m_en.match(cat_wipo)
+    for label, pt in (("matcher", per_tech_frame(res.dictionary, res.candidates, g_wipo, codes_en)),
+                      ("matcher (old score)", per_tech_frame(old.dictionary, old.candidates,
+                                                             g_wipo, codes_en)),
+                      ("tfidf-char", per_tech_frame(sized_dictionary(tfw, sizes), tfw, g_wipo,
+                                                    codes_en))):
+        st, ci = summary_stats(pt), bootstrap(pt, boot)
+        rows.append({"set": "WIPO (en, names; calibrated on key_digital)", "method": label, **st,
+                     **{f"{a}_ci": ci[a] for a in ci}})
+    # reliability of the fold-held-out calibrated scores (pairs of the candidates)
+    rel = pd.concat(rel_parts, ignore_index=True)
+    acc_rel = reliability(rel, rel["score"].to_numpy(dtype=float))
+    report.update({"table": rows, "per_class": per_class,
+                   "reliability": json.loads(acc_rel.to_json(orient="records")),
+                   "calibration_all_key_digital": cal_all})
+    if with_prior:
+        allp = pd.concat([*nested.values()], ignore_index=True).drop_duplicates(
+            ["tech_id", "ipc_code"])
+        # across languages: key_digital (all of it) as prior for WIPO, with the with-prior
+        # calibration fitted on key_digital alone; and WIPO as prior for key_digital (reach)
+        cal_kp = fit_calibration(allp, allp["label"].to_numpy())
+        pr_kd = Prior(read_prior(write_prior(g_kd, tmp / "kd-all.jsonl", "key_digital")))
+        m = Matcher(lang="en", cache_dir=cache, calibration_model=cal_kp).fit(schemes["en"])
+        rw = m.match(cat_wipo, prior=pr_kd)
+        pt = per_tech_frame(rw.dictionary, rw.candidates, g_wipo, codes_en)
+        st, ci = summary_stats(pt), bootstrap(pt, boot)
+        rows.append({"set": "WIPO (en, names; calibrated on key_digital)",
+                     "method": "matcher+prior (key_digital)", **st,
+                     **{f"{a}_ci": ci[a] for a in ci}})
+        pr_w = Prior(read_prior(write_prior(g_wipo, tmp / "wipo.jsonl", "wipo")))
+        tok_zh = m_zh.indexes_["zh"].tokenizer()
+        tok_en = m_en.indexes_["en"].tokenizer()
+        report["prior_reach"] = {
+            "wipo_names_with_a_key_digital_prior_name": int(
+                (pr_kd.similarity(cat_wipo["name_en"].tolist(), tok_en).max(axis=1) >= 0.3).sum()),
+            "key_digital_names_with_a_wipo_prior_name": int(
+                (pr_w.similarity(cat_kd["name_zh"].tolist(), tok_zh).max(axis=1) >= 0.3).sum()),
+        }
+        # shipped calibration: one model without a prior (key_digital + WIPO, names only), one
+        # used when a prior is given (key_digital with the nested priors + WIPO)
+        ship_np = pd.concat([base, base_en], ignore_index=True)
+        ship_p = pd.concat([allp, base_en], ignore_index=True)
+        report["calibration_ship"] = {
+            "without_prior": fit_calibration(ship_np, ship_np["label"].to_numpy()),
+            "with_prior": fit_calibration(ship_p, ship_p["label"].to_numpy()),
+            "fitted_on": "bench/matching.py --heldout: key_digital_2023 (527 zh names, every "
+                         "sub-system) + WIPO concordance (35 en names); with_prior: "
+                         "key_digital with the other sub-systems as prior (nested)",
+        }
+    return report
+
+
+def print_heldout(rep: dict) -> None:
+    t = pd.DataFrame(rep["table"])
+    keys = ["hit@1", "recall@10", "P_sub", "R_sub", "P_mg", "R_mg", "with_code"]
+    print("\n== held-out figures (95 % bootstrap intervals over technologies)")
+    for r in t.to_dict("records"):
+        cells = "  ".join(f"{k} {r[k]:.3f} [{r[k + '_ci'][0]:.3f}, {r[k + '_ci'][1]:.3f}]"
+                          for k in keys)
+        print(f"{r['set']:<45} {r['method']:<20} n={r['n']:<4} {cells}  subclasses/tech "
+              f"{r['subclasses/tech']:.2f}")
+    print("\n== per failure class (key_digital LOSO)")
+    print(pd.DataFrame(rep["per_class"]).round(3).to_string(index=False))
+    print("\n== reliability of the held-out calibrated score (candidate pairs, subclass label)")
+    rel = pd.DataFrame(rep["reliability"])
+    rel["bin"] = [f"[{b['left']:.1f}, {min(b['right'], 1.0):.1f})" for b in rel["bin"]]
+    print(rel.round(3).to_string(index=False))
+    if "prior_reach" in rep:
+        print("\n== prior across languages:", rep["prior_reach"])
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sweep", action="store_true", help="grid over the decision-rule defaults")
@@ -269,6 +555,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache-dir", default=None, help="index cache (default: a temp dir)")
     ap.add_argument("--json", default=None, help="write all figures here")
     ap.add_argument("--rounds", type=int, default=5, help="speed rounds (fresh processes)")
+    ap.add_argument("--heldout", action="store_true",
+                    help="leave-one-sub-system-out on key_digital + WIPO, with intervals")
+    ap.add_argument("--no-prior", action="store_true", help="--heldout without the prior runs")
+    ap.add_argument("--boot", type=int, default=1000, help="bootstrap draws")
+    ap.add_argument("--write-calibration", default=None,
+                    help="--heldout: write the calibration fitted on all folds here (JSON)")
     ap.add_argument("--speed-child", nargs=3, metavar=("LANG", "INPUTS", "CACHE"),
                     help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -293,6 +585,16 @@ def main(argv: list[str] | None = None) -> int:
     cat_wipo = gold_catalogue(g_wipo, lang="en")
     kw = {"cache_dir": cache}
     report: dict = {}
+    if args.heldout:
+        rep = heldout(schemes, cache, with_prior=not args.no_prior, boot=args.boot,
+                      keywords=args.with_keywords)
+        print_heldout(rep)
+        if args.write_calibration and "calibration_ship" in rep:
+            Path(args.write_calibration).write_text(json.dumps(
+                rep["calibration_ship"], indent=1) + "\n", encoding="utf-8")
+        if args.json:
+            Path(args.json).write_text(json.dumps(rep, indent=2, ensure_ascii=False, default=str))
+        return 0
     tables = []
     if not args.speed_only and args.only in (None, "key_digital"):
         tables.append(evaluate("key_digital_2023 (zh, names only)", schemes["zh"], "zh", g_kd,

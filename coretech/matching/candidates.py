@@ -13,6 +13,7 @@ from ``sparse_dot_topn.sp_matmul_topn`` (top ``pool`` per query row), never a de
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,13 +22,36 @@ from coretech.matching.index import SchemeIndex
 from coretech.matching.sorting import lexsort
 from coretech.matching.tokenize import Tokenizer
 
+# list separators of a name: always (；，、/ ; ,), and words joining items (及 和 与 and),
+# which split only when both sides keep at least two characters; a trailing 等 is dropped
+_HARD_SEP = re.compile(r"[；;，,、/／]+")
+_SOFT_SEP = re.compile(r"(?<=\S{2})(?:及|和|与|以及|\s+and\s+)(?=\S{2})")
+_TRAILING_ETC = re.compile(r"(?:等|etc\.?)\s*$")
+
+
+def split_items(name: str) -> list[str]:
+    """The items of a name that lists several (failure class 3 of issue 13).
+
+    ``'太阳能电池封装、模块、零部件等'`` -> ``['太阳能电池封装', '模块', '零部件']``;
+    ``'光纤宽带运营服务；新一代移动通信核心网和接入网建设'`` -> ``['光纤宽带运营服务',
+    '新一代移动通信核心网', '接入网建设']``. A name that lists nothing gives ``[]`` (the
+    name query covers it). Items of fewer than two characters are dropped.
+    """
+    text = str(name or "").strip()
+    parts = []
+    for chunk in _HARD_SEP.split(text):
+        chunk = _TRAILING_ETC.sub("", chunk.strip()).strip()
+        parts.extend(p.strip() for p in _SOFT_SEP.split(chunk))
+    items = [p for p in dict.fromkeys(parts) if len(p) >= 2]
+    return items if len(items) > 1 else []
+
 
 @dataclass
 class Query:
     """One query row: which technology, from which text, and its tokens."""
 
     tech: int  # position of the technology in the catalogue
-    source: str  # "name" or "keyword"
+    source: str  # "name", "item" (one item of a name that lists several) or "keyword"
     text: str
     tokens: list[str]  # plain cut (char view, coverage, fuzzy)
     search_tokens: list[str]  # search-mode cut (word view, evidence)
@@ -35,12 +59,19 @@ class Query:
 
 
 def build_queries(
-    names: list[str], keywords: list[list[str]], tok: Tokenizer, keyword_weight: float
+    names: list[str], keywords: list[list[str]], tok: Tokenizer, keyword_weight: float,
+    *, items: bool = True,
 ) -> list[Query]:
-    """Query rows of technologies (``names[i]`` and ``keywords[i]`` of technology i)."""
+    """Query rows of technologies (``names[i]`` and ``keywords[i]`` of technology i).
+
+    With ``items`` a name that lists several items (:func:`split_items`) also gives one query
+    per item, at the name's weight, so that each item is matched on its own words.
+    """
     out: list[Query] = []
     for i, (name, kws) in enumerate(zip(names, keywords, strict=True)):
         texts = [("name", name, 1.0)] if name else []
+        if items and name:
+            texts += [("item", it, 1.0) for it in split_items(name)]
         texts += [("keyword", k, keyword_weight) for k in kws if keyword_weight > 0]
         seen: set[str] = set()
         for source, text, w in texts:

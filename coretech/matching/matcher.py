@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coretech.errors import InputError, data_row
+from coretech.errors import InputError
 from coretech.matching.candidates import build_queries, pool_pairs
 from coretech.matching.catalogue import split_keywords, validate_catalogue
 from coretech.matching.dictionary import (
@@ -48,14 +48,30 @@ from coretech.matching.dictionary import (
     decide_sorted,
     order_rows,
 )
+from coretech.matching.evidence import (
+    FEATURE_DIVERSITY,
+    apply_calibration,
+    catalogue_spread,
+    pair_features,
+    select_model,
+)
+from coretech.matching.explain import explain_pairs
 from coretech.matching.index import DEFAULT_KINDS, IndexOptions, SchemeIndex, cached_index
+from coretech.matching.languages import (  # noqa: F401 - re-exported (cli, tests)
+    LANG_NAMES,
+    NAME_COLUMN,
+    assign_languages,
+    scheme_languages,
+)
 from coretech.matching.normalize import normalize_stopwords
-from coretech.matching.scoring import final_scores, pair_matched_words, rerank_pairs
+from coretech.matching.scoring import (
+    final_scores,
+    rank_scores,
+    rerank_pairs,
+)
 from coretech.matching.sorting import lexsort
 
-LANG_NAMES = {"zh": "Chinese", "en": "English"}
 DEFAULT_NGRAMS: dict[str, tuple[int, int]] = {"zh": (2, 4), "en": (3, 4)}
-NAME_COLUMN = {"zh": "name_zh", "en": "name_en"}
 
 
 @dataclass
@@ -66,6 +82,7 @@ class MatchResult:
     candidates: pd.DataFrame
     counts: dict[str, Any] = field(default_factory=dict)
     languages: dict[str, str] = field(default_factory=dict)  # tech_id -> "zh", "en" or "zh+en"
+    features: pd.DataFrame | None = None  # per candidate row, with Matcher(keep_features=True)
 
 
 class Matcher:
@@ -87,8 +104,9 @@ class Matcher:
     max_per_subclass : at most this many codes of one subclass per technology (0: no limit).
     cap_best_subclass : apply that cap to the subclass of the best candidate too (False: the
         best subclass may hold up to ``max_codes``; trades breadth for concentration);
-        ``"auto"`` (default): True for a technology matched in Chinese, False for one matched
-        in English only (:meth:`DecisionRule.for_languages`; measured on the two gold sets).
+        default True (no technology saturates at ``max_codes``: issue 13); ``"auto"``: True
+        for a technology matched in Chinese, False for one matched in English only
+        (:meth:`DecisionRule.for_languages`), the default of earlier versions.
     ngram_range : character n-gram lengths of the index, ``(lo, hi)``, or ``"auto"`` (default):
         (2, 4) for Chinese, where a word is mostly two characters, and (3, 4) for English, where
         two-letter fragments ("in", "an") carry no subject yet are two thirds of the sparse
@@ -97,6 +115,15 @@ class Matcher:
     max_df : character n-grams in more than this share of the entries are left out of the
         index (1.0 keeps all; lower is faster, the dropped n-grams carry little idf weight).
     decimals : scores are rounded to this many decimals (byte-identical outputs).
+    calibration_model : the calibrated score (coretech.matching.evidence): "default" (the
+        shipped JSON, a model without and one with a prior), "none" (the technology-relative
+        score of earlier versions, no evidence bound), a dict or a JSON file path.
+    floor : ``min_codes`` applies only to eligible candidates scoring at least this (None: the
+        calibration's ``floor``); a technology without one gets no code and ``needs_review``.
+    items : also match each item of a name that lists several (candidates.split_items).
+    prior_top, prior_min_similarity : a technology takes at most ``prior_top`` prior names
+        with similarity >= ``prior_min_similarity`` (coretech.matching.prior).
+    keep_features : keep the candidate rows' score features in ``MatchResult.features``.
     cache_dir : where fitted indexes are cached (None: $CORETECH_CACHE_DIR or ~/.cache/coretech;
         False: no cache).
     """
@@ -112,7 +139,7 @@ class Matcher:
         rollup_share: float = 0.5,
         rollup_min: int = 2,
         max_per_subclass: int = 2,
-        cap_best_subclass: bool | str = "auto",
+        cap_best_subclass: bool | str = True,
         min_coverage: float = 0.0,
         top_k: int = 50,
         pool: int = 200,
@@ -121,7 +148,7 @@ class Matcher:
         calibration: float = 0.5,
         support_weight: float = 0.5,
         support_top: int = 5,
-        diversity: float = 0.5,
+        diversity: float = 0.9,
         char_weight: float = 0.5,
         own_title_weight: float = 0.35,
         ngram_range: tuple[int, int] | str = "auto",
@@ -131,6 +158,12 @@ class Matcher:
         stopwords: list[str] | None = None,
         decimals: int = 4,
         cache_dir: str | Path | None | bool = None,
+        calibration_model: str | Path | dict | None = "default",
+        floor: float | None = None,
+        items: bool = True,
+        prior_top: int = 3,
+        prior_min_similarity: float = 0.3,
+        keep_features: bool = False,
     ) -> None:
         if lang not in ("auto", "zh", "en"):
             raise ValueError(f"lang must be 'auto', 'zh' or 'en', got {lang!r}")
@@ -168,6 +201,21 @@ class Matcher:
             stopwords=tuple(sorted(normalize_stopwords(stopwords))),
         ).validate()
         self.cache_dir = cache_dir
+        from coretech.matching.evidence import read_calibration
+
+        self.calibration_model = calibration_model
+        self.cal_ = read_calibration(calibration_model)
+        if floor is not None and not (isinstance(floor, (int, float)) and 0.0 <= floor <= 1.0):
+            raise ValueError(f"floor must be a number in [0, 1], got {floor!r}")
+        self.floor = None if floor is None else float(floor)
+        self.items = bool(items)
+        if not (isinstance(prior_top, int) and prior_top >= 1):
+            raise ValueError(f"prior_top must be an integer >= 1, got {prior_top!r}")
+        if not (isinstance(prior_min_similarity, (int, float)) and 0 <= prior_min_similarity <= 1):
+            raise ValueError("prior_min_similarity must be a number in [0, 1], got "
+                             f"{prior_min_similarity!r}")
+        self.prior_top, self.prior_min_similarity = prior_top, float(prior_min_similarity)
+        self.keep_features = bool(keep_features)
 
     def get_params(self) -> dict[str, Any]:
         """Every option, JSON-ready (the provenance record holds this)."""
@@ -192,6 +240,12 @@ class Matcher:
             "term_min_df": o.term_min_df, "max_df": o.max_df,
             "stopwords_sha256": o.key()["stopwords"],
             "decimals": self.decimals,
+            "calibration_model": (str(self.calibration_model) if isinstance(
+                self.calibration_model, (str, Path)) or self.calibration_model is None
+                else "given"),
+            "calibration_coef": self.cal_,
+            "floor": self.floor, "items": self.items, "prior_top": self.prior_top,
+            "prior_min_similarity": self.prior_min_similarity,
         }
 
     # ------------------------------------------------------------------ fit
@@ -269,16 +323,25 @@ class Matcher:
         return method, evidence
 
     # ------------------------------------------------------------------ match
-    def match(self, catalogue: pd.DataFrame, overrides: pd.DataFrame | None = None) -> MatchResult:
-        """Candidates and dictionary of every technology of ``catalogue`` (validated here)."""
+    def match(self, catalogue: pd.DataFrame, overrides: pd.DataFrame | None = None,
+              prior: Any = None) -> MatchResult:
+        """Candidates and dictionary of every technology of ``catalogue`` (validated here).
+
+        ``prior``: a :class:`~coretech.matching.prior.Prior` (earlier expert concordances);
+        a name resembling a prior name inherits its patterns as candidates.
+        """
         if not hasattr(self, "indexes_"):
             raise RuntimeError("call fit(scheme) before match(catalogue)")
         with _gc_paused():
-            return self._match(catalogue, overrides)
+            return self._match(catalogue, overrides, prior)
 
-    def _match(self, catalogue: pd.DataFrame, overrides: pd.DataFrame | None) -> MatchResult:
+    def _match(self, catalogue: pd.DataFrame, overrides: pd.DataFrame | None,
+               prior: Any = None) -> MatchResult:
         cat = validate_catalogue(catalogue)
         tech_ids = list(cat["tech_id"])
+        cal = None if self.cal_ is None else select_model(self.cal_, prior is not None)
+        floor = (self.floor if self.floor is not None
+                 else float(cal.get("floor", 0.0)) if cal is not None else 0.0)
         langs = self._languages(cat)
         keywords = [split_keywords(k) for k in cat["keywords"]]
         lang_list = list(self.indexes_)
@@ -293,22 +356,36 @@ class Matcher:
             kws = [keywords[i] for i in sel]
             extra = [*names, *(k for ks in kws for k in ks)] if lg == "zh" else None
             tok = idx.tokenizer(extra)
-            queries = build_queries(names, kws, tok, self.keyword_weight)
+            queries = build_queries(names, kws, tok, self.keyword_weight, items=self.items)
             queries_of[lg] = queries
             pairs = pool_pairs(idx, queries, self.pool)
-            cov, _fz, raw = rerank_pairs(idx, queries, pairs.row, pairs.query, pairs.retrieval,
-                                         fuzzy_weight=self.fuzzy_weight)
+            n_pool = len(pairs.row)
+            if prior is not None:
+                pairs, p_sim, p_src = prior.support(
+                    idx, tok, names, queries, pairs, top=self.prior_top,
+                    min_similarity=self.prior_min_similarity)
+            else:
+                p_sim = np.zeros(n_pool)
+                p_src = np.full(n_pool, -1, dtype=np.int64)
+            from_prior = np.zeros(len(pairs.row))
+            from_prior[n_pool:] = 1.0
+            spread = catalogue_spread([q.tokens for q in queries if q.source == "name"])
+            cov, _fz, raw, spec = rerank_pairs(idx, queries, pairs.row, pairs.query,
+                                               pairs.retrieval, fuzzy_weight=self.fuzzy_weight,
+                                               spread=spread)
             codes = idx.codes_[pairs.row]
             parts.append({"tech": np.asarray(sel, dtype=np.int64)[pairs.tech], "code": codes,
                           "row": pairs.row, "lang": np.full(len(codes), li, dtype=np.int64),
                           "retrieval": pairs.retrieval, "query": pairs.query, "cov": cov,
-                          "raw": raw})
+                          "raw": raw, "spec": spec, "prior": p_sim, "psrc": p_src,
+                          "from_prior": from_prior})
         if parts:
             f = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
         else:
             f = {k: np.zeros(0, dtype=object if k == "code" else
                              np.int64 if k in ("tech", "row", "lang", "query") else float)
-                 for k in ("tech", "code", "row", "lang", "retrieval", "query", "cov", "raw")}
+                 for k in ("tech", "code", "row", "lang", "retrieval", "query", "cov", "raw",
+                           "spec", "prior", "psrc", "from_prior")}
         if len(parts) > 1:  # a code proposed in two languages: the better raw score wins
             code_id = pd.factorize(f["code"])[0]
             o = lexsort((f["lang"], -f["raw"], code_id, f["tech"]))
@@ -316,14 +393,45 @@ class Matcher:
             first = np.ones(len(o), dtype=bool)
             first[1:] = (t_o[1:] != t_o[:-1]) | (c_o[1:] != c_o[:-1])
             f = {k: v[o[first]] for k, v in f.items()}
-        if len(parts) == 1:  # the index's subclass ids; else the subclasses of the codes
+        if len(parts) == 1 and len(f["lang"]):  # the index's subclass ids, else the codes'
             sub = self.indexes_[lang_list[int(f["lang"][0])]].subclass_ids_[f["row"]]
         else:
             sub = pd.factorize(np.array([c[:4] for c in f["code"]], dtype=object))[0]
         score, rank = final_scores(
             f["tech"], sub, f["raw"], f["retrieval"], f["row"] * len(lang_list) + f["lang"],
             support_weight=self.support_weight, support_top=self.support_top,
-            calibration=self.calibration, decimals=self.decimals, diversity=self.diversity)
+            calibration=self.calibration, decimals=self.decimals,
+            diversity=FEATURE_DIVERSITY)
+        feats: dict[str, np.ndarray] = {}
+        kind_f = np.empty(len(f["row"]), dtype=object)
+        for li, lg in enumerate(lang_list):
+            m_l = f["lang"] == li
+            kind_f[m_l] = self.indexes_[lg].kinds_[f["row"][m_l]]
+        if len(f["tech"]):
+            feats = {"score_rel": np.asarray(score, dtype=np.float64), "spec": f["spec"],
+                     "no_evidence": (f["spec"] <= 0).astype(np.float64),
+                     "retrieval": f["retrieval"], "inv_rank": 1.0 / rank,
+                     "prior": f["prior"], "from_prior": f["from_prior"], "cov": f["cov"],
+                     "raw": f["raw"], "is_subclass": (kind_f == "subclass").astype(np.float64),
+                     "is_main_group": (kind_f == "main_group").astype(np.float64)}
+            feats = pair_features(f["tech"], sub, rank, feats)
+        if len(f["tech"]):  # the list's rank: the final score, the list's own diversity
+            p = (np.round(apply_calibration(cal, feats), self.decimals)
+                 if cal is not None else np.asarray(score, dtype=np.float64))
+            score = p.tolist()
+            scheme_order = f["row"] * len(lang_list) + f["lang"]
+            if cal is not None:
+                # a subclass is placed by its best calibrated score (the model's label is the
+                # subclass); inside it, codes follow the relative score, which weighs the
+                # specific words of the code's own path (ties: scheme order)
+                gid = pd.factorize(f["tech"] * (int(sub.max()) + 1) + sub)[0]
+                best_p = np.zeros(int(gid.max()) + 1)
+                np.maximum.at(best_p, gid, p)
+                within = np.empty(len(p), dtype=np.int64)
+                within[lexsort((scheme_order, -feats["score_rel"]))] = np.arange(len(p))
+                rank = rank_scores(f["tech"], sub, best_p[gid], within, diversity=self.diversity)
+            elif self.diversity != FEATURE_DIVERSITY:
+                rank = rank_scores(f["tech"], sub, p, scheme_order, diversity=self.diversity)
         # per technology, rows in rank order
         o = lexsort((rank, f["tech"]))
         tech_o = f["tech"][o]
@@ -352,6 +460,9 @@ class Matcher:
         # the decision rule only reads the best rows by (score, rank): pass that prefix
         score_a = np.asarray(score, dtype=np.float64)
         keep = f["cov"] >= min_cov if min_cov > 0 else np.ones(len(score_a), dtype=bool)
+        if cal is not None:  # evidence-bound: a shared content word or a prior, and
+            keep &= (f["spec"] > 0) | (f["prior"] > 0)  # at least the floor
+            keep &= score_a >= floor
         o_s = lexsort((rank, -score_a, f["tech"]))
         o_s = o_s[keep[o_s]]
         t_s = f["tech"][o_s]
@@ -401,6 +512,12 @@ class Matcher:
         need = np.unique(np.concatenate([cand_k, np.fromiter(
             (r["_k"] for r in dict_rows), dtype=np.int64, count=len(dict_rows))]))
         method, evidence = self._explain(f, need, queries_of, lang_list)
+        if prior is not None:  # rows a prior supports name the prior's name and source
+            psrc = f["psrc"][need]
+            for p_, s_ in enumerate(psrc.tolist()):
+                if s_ >= 0:
+                    method[p_] = f"prior+{method[p_]}"
+                    evidence[p_] = f"{prior.describe(s_)} | {evidence[p_]}"
         ev_of = dict(zip(need.tolist(), zip(method, evidence, strict=True), strict=True))
         for r in dict_rows:
             m_, e_ = ev_of[r["_k"]]
@@ -422,20 +539,39 @@ class Matcher:
         }, columns=OUTPUT_COLUMNS)
         dic = pd.DataFrame({c: [r[c] for r in dict_rows] for c in OUTPUT_COLUMNS},
                            columns=OUTPUT_COLUMNS)
+        # needs_review: no accepted code, or none at the threshold (weak or no evidence)
+        best = np.zeros(len(tech_ids))
+        if keep.any():
+            np.maximum.at(best, f["tech"][keep], score_a[keep])
+        n_acc = np.bincount(np.fromiter((t for t, _ in accepted), dtype=np.int64,
+                                        count=len(accepted)), minlength=len(tech_ids))
+        review = [bool(n_acc[i] == 0 or best[i] < thr) for i in range(len(tech_ids))]
+        review_of = dict(zip(tech_ids, review, strict=True))
+        features = None
+        if self.keep_features and feats:
+            features = pd.DataFrame({"tech_id": [tech_ids[t] for t in c_tech],
+                                     "ipc_code": [code_l[k] for k in ck],
+                                     **{n: np.asarray(v)[cand_k] for n, v in feats.items()},
+                                     "score": [score[k] for k in ck]})
         counts: dict[str, Any] = {}
         if overrides is not None and len(overrides):
             dic, cands, counts = apply_overrides(dic, cands, overrides, tech_ids, self.path_title_)
         dic = order_rows(dic, tech_ids)
         cands = order_rows(cands, tech_ids)
+        cands["needs_review"] = [review_of.get(t, True) for t in cands["tech_id"]]
         with_code = set(dic["tech_id"])
         counts.update({
             "technologies": len(tech_ids),
             "technologies_without_code": sum(1 for t in tech_ids if t not in with_code),
             "dictionary_rows": len(dic), "candidate_rows": len(cands),
             "distinct_codes": int(dic["ipc_code"].nunique()),
+            "technologies_needing_review": int(sum(review)),
+            "needs_review": [t for t, r in zip(tech_ids, review, strict=True) if r],
         })
-        return MatchResult(dic, cands, counts,
-                           {t: "+".join(u) for t, u in zip(tech_ids, langs, strict=True)})
+        out = MatchResult(dic, cands, counts,
+                          {t: "+".join(u) for t, u in zip(tech_ids, langs, strict=True)})
+        out.features = features
+        return out
 
 
 @contextmanager
@@ -450,52 +586,3 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
-
-
-def explain_pairs(idx: SchemeIndex, queries: list[Any], qis: np.ndarray, rows: np.ndarray,
-                  lang: str) -> tuple[list[str], list[str]]:
-    """``method`` and ``evidence`` of (query, entry) pairs: the query's words found in the
-    entry's path title (:func:`~coretech.matching.scoring.pair_matched_words`) and the path."""
-    words = pair_matched_words(idx, queries, qis, rows)
-    paths = idx.path_titles_
-    method_of = [f"tfidf+fuzzy:{q.source}:{lang}" for q in queries]
-    via = ["name" if q.source == "name" else f"keyword '{q.text}'" for q in queries]
-    qi_l, row_l = qis.tolist(), rows.tolist()
-    method = [method_of[q] for q in qi_l]
-    evidence = [f"words: {', '.join(w) if w else '-'} (via {via[q]}) | path: {paths[r]}"
-                for w, q, r in zip(words, qi_l, row_l, strict=True)]
-    return method, evidence
-
-
-def scheme_languages(scheme: pd.DataFrame) -> list[str]:
-    """The languages (``zh``, ``en``) that a scheme table has rows in."""
-    if "lang" not in scheme.columns:
-        return []
-    return sorted({str(x) for x in scheme["lang"].dropna().unique()} & {"zh", "en"})
-
-
-def assign_languages(cat: pd.DataFrame, available: list[str], lang: str) -> list[list[str]]:
-    """The languages each technology is matched in (``cat`` validated, ``available`` = the
-    scheme's). Raises an InputError naming the row when a name's language is missing."""
-    src = cat.attrs.get("source")
-    out = []
-    for i, rec in enumerate(cat[["tech_id", "name_zh", "name_en"]].itertuples(index=False)):
-        has = [lg for lg in ("zh", "en") if getattr(rec, NAME_COLUMN[lg])]
-        if lang != "auto":
-            if lang not in has:
-                raise InputError(
-                    f"technology {rec.tech_id!r} has no {NAME_COLUMN[lang]}, needed "
-                    f"with --lang {lang}", file=src, row=data_row(i), column=NAME_COLUMN[lang])
-            out.append([lang])
-            continue
-        use = [lg for lg in has if lg in available]
-        if not use:
-            need = LANG_NAMES[has[0]]
-            other = NAME_COLUMN["en" if need == "Chinese" else "zh"]
-            raise InputError(
-                f"technology {rec.tech_id!r} has only a {need} name, and the IPC scheme has "
-                f"no {need} titles (it has: {', '.join(LANG_NAMES[x] for x in available) or 'none'}"
-                f"); load a {need} scheme with `coretech ipc load` and pass it with --ipc, "
-                f"or add {other}", file=src, row=data_row(i), column=NAME_COLUMN[has[0]])
-        out.append(use)
-    return out

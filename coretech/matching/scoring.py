@@ -146,52 +146,95 @@ def pair_matched_words(index: SchemeIndex, queries: list[Query], qis: np.ndarray
 
 
 def pair_coverage(index: SchemeIndex, prepared: list[_QueryWords], qis: np.ndarray,
-                  rows: np.ndarray) -> np.ndarray:
+                  rows: np.ndarray, also: list[_QueryWords] | None = None):
     """``cov(q, d)`` for many (query, entry) pairs at once.
 
     A Latin word is in the path title when the path's word tokens hold it (a sparse product of
     idf-weighted query rows and binary path rows); a Chinese word when it is a substring of the
     path text (which also catches a word the title's segmentation split differently).
+    ``also``: the same words under other weights (e.g. the specific weights of
+    :func:`specific_weights`); then both coverages are returned, the substring tests done once.
     """
-    weighted = [[(j, idf) for _w, j, idf, cjk in qw.words if not cjk] for qw in prepared]
-    num = np.asarray(_path_hits(index, weighted, qis, rows).sum(axis=1),
-                     dtype=np.float64).ravel()
+    sets = [prepared] if also is None else [prepared, also]
+    nums = []
+    for ps in sets:
+        weighted = [[(j, idf) for _w, j, idf, cjk in qw.words if not cjk] for qw in ps]
+        nums.append(np.asarray(_path_hits(index, weighted, qis, rows).sum(axis=1),
+                               dtype=np.float64).ravel())
     if index.norm_paths_ is not None:  # Chinese words: substring tests, query by query
         texts = index.norm_paths_
-        extra = np.zeros(len(num))  # per pair: 0 + idf(w1) + idf(w2) ..., in query word order
         order = np.argsort(qis, kind="stable")
         bounds = np.searchsorted(qis[order], np.arange(len(prepared) + 1)).tolist()
         rows_by_q = rows[order].tolist()
         for qi, qw in enumerate(prepared):
             lo, hi = bounds[qi], bounds[qi + 1]
-            ws = [(w, idf) for w, _j, idf, cjk in qw.words if cjk]
+            ws = [(k, w) for k, (w, _j, _idf, cjk) in enumerate(qw.words) if cjk]
             if not ws or lo == hi:
                 continue
             sel = order[lo:hi]
             paths = [texts[r] for r in rows_by_q[lo:hi]]
-            for w, idf in ws:
+            for k, w in ws:
                 hit = np.fromiter((w in t for t in paths), dtype=bool, count=hi - lo)
-                extra[sel[hit]] += idf
-        num += extra
-    total = np.array([qw.total for qw in prepared], dtype=np.float64)[qis]
-    return np.divide(num, total, out=np.zeros_like(num), where=total > 0)
+                if not hit.any():
+                    continue
+                # per pair: 0 + idf(w1) + idf(w2) ..., in query word order
+                for num, ps in zip(nums, sets, strict=True):
+                    num[sel[hit]] += ps[qi].words[k][2]
+    out = []
+    for num, ps in zip(nums, sets, strict=True):
+        total = np.array([qw.total for qw in ps], dtype=np.float64)[qis]
+        out.append(np.divide(num, total, out=np.zeros_like(num), where=total > 0))
+    return out[0] if also is None else (out[0], out[1])
+
+
+def specific_weights(index: SchemeIndex, queries: list[Query],
+                     spread: dict[str, float]) -> list[_QueryWords]:
+    """The coverage words of each query (:func:`cover_words`, in the same order as
+    :func:`_prepare`) weighted by ``v(w) = idf_S(w) · g_C(w)`` (coretech.matching.evidence:
+    subclass-level idf over the scheme times the catalogue spread) instead of the entry idf;
+    coverage under these weights is the specific coverage ``spec(q, d)``."""
+    from coretech.matching.evidence import subclass_idf, word_weight
+
+    vocab = index.word_vectorizer_.vocabulary_
+    idf_s = subclass_idf(index)
+    prepared = []
+    for q in queries:
+        words = [(w, vocab.get(w, -1), word_weight(w, vocab, idf_s, spread), has_cjk(w))
+                 for w in cover_words(q, vocab)]
+        prepared.append(_QueryWords(words, [], sum(x[2] for x in words), ""))
+    return prepared
+
+
+def specific_coverage(index: SchemeIndex, queries: list[Query], qis: np.ndarray,
+                      rows: np.ndarray, spread: dict[str, float]) -> np.ndarray:
+    """``spec(q, d)`` of (query, entry) pairs (see :func:`specific_weights`)."""
+    if len(rows) == 0:
+        return np.zeros(0)
+    return pair_coverage(index, specific_weights(index, queries, spread), qis, rows)
 
 
 def rerank_pairs(
     index: SchemeIndex, queries: list[Query], rows: np.ndarray, qis: np.ndarray, retrieval: np.ndarray,
-    *, fuzzy_weight: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    *, fuzzy_weight: float, spread: dict[str, float] | None = None,
+):
     """Coverage, guarded fuzzy agreement and raw score (module docstring) of (query, entry)
-    pairs given as arrays: ``(cov, f, r)``, all float64, computed for all pairs at once."""
+    pairs given as arrays: ``(cov, f, r)``, all float64, computed for all pairs at once.
+    With ``spread`` (the catalogue spread of coretech.matching.evidence) also the specific
+    coverage: ``(cov, f, r, spec)``."""
     from rapidfuzz import fuzz, process
     from rapidfuzz.utils import default_process
 
     if len(rows) == 0:
         z = np.zeros(0)
-        return z, z.copy(), z.copy()
+        return (z, z.copy(), z.copy()) if spread is None else (z, z.copy(), z.copy(), z.copy())
     vocab = index.word_vectorizer_.vocabulary_
     prepared = [_prepare(q, index, vocab) for q in queries]
-    cov = pair_coverage(index, prepared, qis, rows)
+    spec = None
+    if spread is None:
+        cov = pair_coverage(index, prepared, qis, rows)
+    else:
+        cov, spec = pair_coverage(index, prepared, qis, rows,
+                                  also=specific_weights(index, queries, spread))
     # the processor (default_process) is applied once per string, not once per pair
     titles = index.fuzzy_titles_
     texts = [default_process(p.text) for p in prepared]
@@ -205,7 +248,7 @@ def rerank_pairs(
                                    workers=_WORKERS)
     fz = tsr / 100.0 * cov
     raw = (1.0 - fuzzy_weight) * retrieval + fuzzy_weight * fz
-    return cov, fz, raw
+    return (cov, fz, raw) if spec is None else (cov, fz, raw, spec)
 
 
 def rerank_all(
@@ -285,7 +328,16 @@ def final_scores(
     scale = np.array([t ** (-calibration) if t > 0 else 0.0 for t in top.tolist()])
     score = np.minimum(1.0, r * scale[tech])
     sr = np.round(score, decimals)
-    rounded = sr.tolist()
+    return sr.tolist(), rank_scores(tech, sub, sr, order, diversity=diversity)
+
+
+def rank_scores(tech: np.ndarray, sub: np.ndarray, sr: np.ndarray, order: np.ndarray, *,
+                diversity: float) -> np.ndarray:
+    """Rank (1 = first) of each candidate within its technology: score order, with the j-th
+    code of a subclass discounted by (1 − δ)^j (:func:`diversify`); ties by ``order``."""
+    n = len(tech)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
     o = lexsort((order, -sr, tech))
     if diversity > 0:
         ot, os_ = tech[o], sub[o]
@@ -298,7 +350,7 @@ def final_scores(
     start = np.r_[0, np.flatnonzero(ts[1:] != ts[:-1]) + 1]
     rank = np.empty(n, dtype=np.int64)
     rank[o] = np.arange(n) - np.repeat(start, np.diff(np.r_[start, n])) + 1
-    return rounded, rank
+    return rank
 
 
 def calibrate(raw: dict[str, float], calibration: float) -> dict[str, float]:

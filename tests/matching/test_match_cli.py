@@ -66,8 +66,8 @@ def test_outputs_follow_the_interface(files: dict[str, Path]) -> None:
     dic = pd.read_csv(d / "dict.csv", dtype=str, keep_default_na=False)
     cand = pd.read_csv(d / "cand_dict.csv", dtype=str, keep_default_na=False)
     cols = ["tech_id", "ipc_code", "kind", "score", "rank", "method", "evidence", "decision"]
-    assert list(dic.columns) == cols and list(cand.columns) == cols
-    assert set(dic["tech_id"]) == {"T1", "T2", "T3", "T4", "T5"}
+    assert list(dic.columns) == cols and list(cand.columns) == [*cols, "needs_review"]
+    assert set(cand["needs_review"]) <= {"True", "False"}
     assert set(dic["decision"]) == {"auto"} and set(cand["decision"]) <= {"auto", ""}
     assert (dic["evidence"].str.contains("path: ")).all()
     top = cand[cand["rank"] == "1"].set_index("tech_id")["ipc_code"]
@@ -143,7 +143,7 @@ def test_cap_best_subclass_option(files: dict[str, Path], capsys) -> None:
     assert meta["options"]["cap_best_subclass"] is False
     assert _run(files, "e.csv") == 0
     meta = json.loads((files["dir"] / "e.meta.json").read_text(encoding="utf-8"))
-    assert meta["options"]["cap_best_subclass"] == "auto"
+    assert meta["options"]["cap_best_subclass"] is True  # the default since issue 13
 
 
 def test_run_match_returns_the_record(files: dict[str, Path]) -> None:

@@ -7,7 +7,7 @@ import pytest
 from scheme_fixture import bilingual_scheme, chinese_scheme, english_scheme
 
 from coretech.errors import InputError
-from coretech.matching.dictionary import OUTPUT_COLUMNS
+from coretech.matching.dictionary import CANDIDATE_COLUMNS, OUTPUT_COLUMNS
 from coretech.matching.matcher import Matcher
 from coretech.matching.scoring import calibrate
 
@@ -31,7 +31,8 @@ def test_chinese_hard_cases_find_their_entries(zh_matcher: Matcher) -> None:
     cat = pd.DataFrame({"tech_id": ["a", "b", "c", "d"],
                         "name_zh": ["溅射靶材", "碳化硅(SiC)", "IGBT芯片", "锂离子电池制造技术"]})
     res = zh_matcher.match(cat)
-    assert list(res.candidates.columns) == OUTPUT_COLUMNS
+    assert list(res.candidates.columns) == CANDIDATE_COLUMNS
+    assert list(res.dictionary.columns) == OUTPUT_COLUMNS
     assert _top(res, "a") in {"C23C14/3407", "C23C14/3414"}
     assert _top(res, "b") in {"C01B32/956", "H10D62/83"}
     assert _top(res, "c") == "H10D12/00"

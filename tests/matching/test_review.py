@@ -234,7 +234,7 @@ def test_round_trip_with_the_matcher(tmp_path):
 
     cat = pd.DataFrame({"tech_id": ["T1", "T2", "T3"],
                         "name_zh": ["神经网络芯片", "IGBT芯片", "LED照明"], "name_en": ""})
-    matcher = Matcher(cache_dir=False, term_min_df=1).fit(read_scheme(SCHEME))
+    matcher = Matcher(cache_dir=False, term_min_df=1, calibration_model="none").fit(read_scheme(SCHEME))
     res = matcher.match(cat)
     dic, cand = tmp_path / "dictionary.csv", tmp_path / "candidates.csv"
     write_table(res.dictionary, dic)
