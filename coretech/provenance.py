@@ -158,7 +158,50 @@ def meta_path(output: str | Path) -> Path:
     return p.with_name(p.stem + ".meta.json")
 
 
-def write_provenance(output: str | Path, record: Mapping[str, Any]) -> Path:
+def write_provenance(output: str | Path, record: Mapping[str, Any], *,
+                     files: Iterable[str | Path] | None = None) -> Path:
+    """Write ``<output>.meta.json`` (atomically). With ``files`` (the output set the command
+    wrote, ``output`` included), the record also keeps their SHA-256 by name relative to the
+    meta's folder, so :func:`check_output_set` can tell a table from another run: written last,
+    the meta names exactly the files of the run that finished."""
     path = meta_path(output)
-    write_json(path, relative_paths(dict(record)))
+    rec = relative_paths(dict(record))
+    if files is not None:
+        rec["output_sha256"] = _set_hashes(path.parent, [Path(output), *map(Path, files)])
+    write_json(path, rec)
     return path
+
+
+def _set_hashes(folder: Path, files: Iterable[Path]) -> dict[str, str]:
+    import os
+
+    out: dict[str, str] = {}
+    for f in files:
+        if f.is_file():
+            key = os.path.relpath(f.resolve(), folder.resolve()).replace(os.sep, "/")
+            out[key] = sha256_file(f)
+    return dict(sorted(out.items()))
+
+
+def check_output_set(output: str | Path) -> dict[str, Any]:
+    """Read ``<output>.meta.json`` and check that the files it lists are the ones its run
+    wrote (SHA-256); raise :class:`~coretech.errors.InputError` naming the first that is not
+    (an interrupted run, or a file edited or replaced since). Returns the record."""
+    import json
+
+    from coretech.errors import InputError
+
+    path = meta_path(output)
+    if not path.is_file():
+        raise InputError("no .meta.json beside it: not written by coretech, or an interrupted "
+                         "run", file=output)
+    rec = json.loads(path.read_text(encoding="utf-8"))
+    for name, digest in (rec.get("output_sha256") or {}).items():
+        f = path.parent / name
+        if not f.is_file():
+            raise InputError(f"{name} is missing: its run did not finish or it was removed",
+                             file=path)
+        if sha256_file(f) != digest:
+            raise InputError(f"{name} differs from the file its meta describes (SHA-256): an "
+                             "interrupted run or an edit since; run the command again", file=f)
+    return rec

@@ -23,12 +23,15 @@ RESULT_COLUMNS = ["target", "variant", "kind", "parameter", "n_codes", "coef", "
 
 
 def _meta(table: Path) -> dict[str, Any]:
+    """The breakthrough run's record, its output set checked (table, rejects, lag table)."""
+    from coretech.provenance import check_output_set
+
     meta = table.with_name(table.stem + ".meta.json")
     if not meta.is_file():
         raise InputError("the breakthrough table has no .meta.json beside it (run `coretech "
                          "breakthrough` first: the variants reuse its options and lag shares)",
                          file=table)
-    return json.loads(meta.read_text(encoding="utf-8"))
+    return check_output_set(table)
 
 
 def _lag_shares(rec: dict[str, Any], base_dir: Path, table_path: Path) -> dict[str, pd.DataFrame]:

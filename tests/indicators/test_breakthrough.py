@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 from coretech.cli import main
-from coretech.errors import InputError
+from coretech.errors import CoretechError, InputError
 from coretech.indicators.breakthrough import cover_table, read_dictionary, run_breakthrough
 from coretech.ipc import Hierarchy
+from coretech.provenance import check_output_set
 
 # A hand-built scheme fragment with dot levels: G06N3/02 > G06N3/04 > G06N3/045; G06N3/08 apart.
 SCHEME = """code,parent
@@ -211,3 +212,42 @@ def test_command_line(files, capsys):
                "--out", str(d / "x.csv")])
     assert rc == 2
     assert "missing.csv: file not found" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- output sets (17.9)
+# A failing --plots leaves the last run's files as they were; the meta, written last, tells a
+# table from another run.
+def _run_set(files, **kw):
+    out = files["dir"] / "s.csv"
+    run_breakthrough(files["patents"], dictionary=files["dict"], out=out, ipc=files["scheme"],
+                     reference=(2015, 2016), lag_table=files["dir"] / "lags.csv", **kw)
+    return out
+
+
+def test_failing_plots_leave_the_previous_set_whole(files: dict[str, Path]) -> None:
+    out = _run_set(files, end_year=2022)
+    before = {p.name: p.read_bytes() for p in files["dir"].iterdir() if p.name.startswith(("s.", "lags"))}
+    blocker = files["dir"] / "plots"
+    blocker.write_text("a file where the plots folder should go", encoding="utf-8")
+    with pytest.raises((CoretechError, OSError)):
+        _run_set(files, end_year=2021, plots=blocker)
+    after = {p.name: p.read_bytes() for p in files["dir"].iterdir() if p.name.startswith(("s.", "lags"))}
+    assert after == before
+    rec = check_output_set(out)
+    assert rec["options"]["end_year"] == 2022
+    assert set(rec["output_sha256"]) == {"s.csv", "s.rejects.csv", "s.national.csv", "lags.csv"}
+
+
+def test_a_table_from_another_run_is_detected(files: dict[str, Path]) -> None:
+    out = _run_set(files, end_year=2022)
+    check_output_set(out)
+    good = out.read_bytes()
+    # what a kill between the table and its meta leaves: a new table beside the old meta
+    out.write_text(out.read_text(encoding="utf-8").replace("2015", "2014", 1), encoding="utf-8")
+    with pytest.raises(InputError, match="differs from the file its meta describes"):
+        check_output_set(out)
+    out.write_bytes(good)
+    check_output_set(out)
+    (files["dir"] / "s.national.csv").unlink()
+    with pytest.raises(InputError, match="missing"):
+        check_output_set(out)

@@ -154,21 +154,24 @@ def run_breakthrough(
         )
         table["k_adj_lo"] = lo
         table["k_adj_hi"] = hi
-    write_table(table, out)
-    rej = counter.rejects_.copy()
-    rej.insert(0, "file", str(patents))
-    write_table(rej[["file", "row", "column", "value", "reason"]], rejects_path)
     nat = national_table(table, reference=reference, adjust_from=adjust_from)
-    write_table(nat, national_path)
     lag_out = lag_table_frame(shares)
-    if lag_table is not None:
-        write_table(lag_out, lag_table)
+    # the output set: plots first (the step most likely to fail), then the tables, the meta
+    # last with the SHA-256 of every file, so that no failure leaves a new table beside an
+    # old meta (provenance.check_output_set tells a mixed set)
     plot_files: list[str] = []
     if plots is not None:
         from coretech.indicators.breakthrough_plots import write_plots
 
         plot_files = write_plots(Path(plots), lag_out, table, fmt=plot_format, national=nat,
                                  reference=reference)
+    write_table(table, out)
+    rej = counter.rejects_.copy()
+    rej.insert(0, "file", str(patents))
+    write_table(rej[["file", "row", "column", "value", "reason"]], rejects_path)
+    write_table(nat, national_path)
+    if lag_table is not None:
+        write_table(lag_out, lag_table)
     zero_den = [int(y) for y in nat.loc[nat["status"].str.startswith("not adjustable"), "year"]]
     options = {
         "end_year": end_year,
@@ -209,7 +212,8 @@ def run_breakthrough(
                  "lag_table": str(lag_table) if lag_table else None, "plots": plot_files},
         lag_shares={g: [round(float(x), 12) for x in t["share"]] for g, t in shares.items()},
     )
-    write_provenance(out, record)
+    write_provenance(out, record, files=[rejects_path, national_path,
+                                         *([lag_table] if lag_table is not None else [])])
     return record
 
 
