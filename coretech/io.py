@@ -149,6 +149,24 @@ def read_table(
     return df
 
 
+def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` for every non-blank line of a JSON Lines file (encoding
+    detected as for tables); a line that is not a JSON object is an InputError naming it."""
+    import json
+
+    text, _ = read_text(path)
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"line {lineno}: not valid JSON ({exc.msg})", file=path) from exc
+        if not isinstance(obj, dict):
+            raise InputError(f"line {lineno}: expected a JSON object", file=path)
+        yield lineno, obj
+
+
 # --------------------------------------------------------------------------- writing
 _UMASK = os.umask(0)
 os.umask(_UMASK)

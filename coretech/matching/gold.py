@@ -36,14 +36,13 @@ file, row (or JSONL line) and column.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
 from coretech.errors import InputError, data_row
-from coretech.io import read_table, read_text
+from coretech.io import read_jsonl, read_table
 from coretech.ipc import IPCSymbolError, Pattern
 
 GOLD_COLUMNS = ("tech_id", "name", "field", "category", "include", "exclude", "keywords")
@@ -131,18 +130,9 @@ def _frame(records: list[dict]) -> pd.DataFrame:
 
 
 def _read_jsonl(path: Path) -> tuple[pd.DataFrame, str]:
-    text, _ = read_text(path)
     records: dict[str, dict] = {}
     fmt = "jsonl"
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"line {lineno}: not valid JSON ({exc.msg})", file=path) from exc
-        if not isinstance(obj, dict):
-            raise InputError(f"line {lineno}: expected a JSON object", file=path)
+    for lineno, obj in read_jsonl(path):
         if obj.get("tech_id") not in (None, ""):
             tech_id = str(obj["tech_id"]).strip()
         elif obj.get("subsys") not in (None, "") and obj.get("branch") not in (None, ""):

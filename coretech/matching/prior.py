@@ -22,7 +22,6 @@ name, source, similarity and pattern.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -64,7 +63,7 @@ def read_prior(path: str | Path) -> pd.DataFrame:
     the file's stem). JSON Lines: ``name``, ``patterns`` (list), optional ``exclude``. Rows of
     one name are merged. Errors name the file, row (or line) and column.
     """
-    from coretech.io import read_table, read_text
+    from coretech.io import read_jsonl, read_table
 
     path = Path(path)
     if not path.is_file():
@@ -78,14 +77,7 @@ def read_prior(path: str | Path) -> pd.DataFrame:
         r["exclude"] = tuple(dict.fromkeys((*r["exclude"], *exc)))
 
     if path.suffix.lower() in {".jsonl", ".ndjson"}:
-        text, _ = read_text(path)
-        for lineno, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"line {lineno}: not valid JSON ({exc.msg})", file=path) from exc
+        for lineno, obj in read_jsonl(path):
             name = str(obj.get("name") or obj.get("name_zh") or obj.get("name_en") or "").strip()
             if not name:
                 raise InputError(f"line {lineno}: no 'name'", file=path)
