@@ -26,7 +26,11 @@ from pathlib import Path
 import pandas as pd
 
 from coretech.crawler.fetch import run_fetch
-from coretech.crawler.localserver import FixtureServer, cnipa_pdf, index_html, wipo_zip
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "crawler"))
+from pdf_fixture import cnipa_pdf  # noqa: E402 - the test PDF builder (reportlab, [test] extra)
+
+from coretech.crawler.localserver import FixtureServer, index_html, wipo_zip  # noqa: E402
 
 TITLES = "锹铲带齿的锄手动中耕机犁铧固定人力分离蒸发锅炉盘加热蒸汽非金属元素化合物氢混合气制备纤维机械植物原料"
 

@@ -32,10 +32,7 @@ DISTRIBUTION = {
 
 #: Imported only by code that is not run by an installed coretech (a test helper module
 #: shipped in the package): name -> the one module allowed to import it, and why.
-ALLOWED_UNDECLARED = {
-    "reportlab": ("coretech/crawler/localserver.py",
-                  "builds test PDFs for the local test server; a [test] extra"),
-}
+ALLOWED_UNDECLARED: dict[str, tuple[str, str]] = {}
 
 
 def _norm(name: str) -> str:

@@ -7,9 +7,10 @@ drop the connection), ``"truncate"`` (announce the full Content-Length, send hal
 ``"corrupt"`` (200 with the right length and garbage bytes); ``always`` statuses never
 recover. ``delay`` slows every response (a crawl to kill midway). Every request is logged.
 
-:func:`wipo_zip`, :func:`cnipa_pdf` and :func:`index_html` build fixtures in the real formats
-(a master-file zip, a CNIPA-like PDF with Chinese text in the CID font ``STSong-Light``, an
-index page linking the section PDFs).
+:func:`wipo_zip` and :func:`index_html` build fixtures in the real formats (a master-file zip,
+an index page linking the section PDFs). The CNIPA-like PDFs (Chinese text in the CID font
+``STSong-Light``) are built by ``tests/crawler/pdf_fixture.py`` with reportlab, a ``[test]``
+extra, so that the installed package imports only its declared dependencies.
 """
 
 from __future__ import annotations
@@ -171,42 +172,6 @@ def wipo_zip(xml: bytes, member: str) -> bytes:
         info = zipfile.ZipInfo(member, date_time=(2026, 1, 1, 0, 0, 0))
         info.compress_type = zipfile.ZIP_DEFLATED
         zf.writestr(info, xml)
-    return buf.getvalue()
-
-
-def cnipa_pdf(lines: list[str], *, heading: str | None = None, lines_per_page: int = 45) -> bytes:
-    """A CNIPA-like scheme PDF: one entry per line, Chinese text in ``STSong-Light``.
-
-    Lines keep their runs of spaces (``A01B1/02   .     锹；铲[2006.01]``). A line that starts
-    with white space is the wrapped rest of the title above and is drawn in the title column,
-    as CNIPA prints it. Deterministic (``invariant`` PDF).
-    """
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfgen import canvas
-
-    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, invariant=1)
-    page_lines: list[list[str]] = [
-        lines[i : i + lines_per_page] for i in range(0, len(lines), lines_per_page)
-    ] or [[]]
-    for n, chunk in enumerate(page_lines, start=1):
-        c.setFont("STSong-Light", 9)
-        y = 800
-        if heading:
-            c.drawString(40, y, heading)
-            y -= 20
-        for ln in chunk:
-            if ln[:1].isspace() and ln.strip():  # a wrapped title: drawn in the title column
-                c.drawString(150, y, ln.strip())
-            else:
-                c.drawString(40, y, ln)
-            y -= 16
-        c.drawString(290, 30, f"- {n} -")
-        c.showPage()
-    c.save()
     return buf.getvalue()
 
 

@@ -6,8 +6,9 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from pdf_fixture import cnipa_pdf
 
-from coretech.crawler.localserver import FixtureServer, cnipa_pdf, index_html, wipo_zip
+from coretech.crawler.localserver import FixtureServer, index_html, wipo_zip
 
 HERE = Path(__file__).parent
 REPO = HERE.parents[1]

@@ -18,9 +18,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from crawlsite import CNIPA_LINES, DATE, EDITION, cnipa_path, make_site, pdf_name
+from pdf_fixture import cnipa_pdf
 
 from coretech.crawler.fetch import format_summary, run_fetch
-from coretech.crawler.localserver import cnipa_pdf
 from coretech.ipc.readers.load import load_sources
 from coretech.ipc.scheme import read_scheme
 

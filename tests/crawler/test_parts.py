@@ -7,9 +7,10 @@ import zipfile
 
 import pytest
 from crawlsite import CNIPA_LINES
+from pdf_fixture import cnipa_pdf
 
 from coretech.crawler.items import PageDone, Problem, SchemeEntry
-from coretech.crawler.localserver import cnipa_pdf, wipo_zip
+from coretech.crawler.localserver import wipo_zip
 from coretech.crawler.middlewares import check_body
 from coretech.crawler.pdftext import UnreadablePDF, extract_lines
 from coretech.crawler.spiders.base import file_name
