@@ -277,6 +277,9 @@ def _fast_kind(code: str) -> str | None:
     return "main_group" if sub == "00" else "subgroup"
 
 
+_GROUP_KEY = re.compile(r"([^/]{4})([0-9]{1,5})/([0-9]+)")
+
+
 def _string_key(code: str) -> str | None:
     """A string that sorts canonical codes in scheme order (None when not canonical-looking)."""
     if "/" in code:
@@ -296,7 +299,13 @@ def scheme_order(df: pd.DataFrame) -> pd.DataFrame:
     langs = [x if isinstance(x, str) else "" for x in df["lang"].tolist()]
     srcs = [x if isinstance(x, str) else "" for x in df["source"].tolist()]
     codes = df["code"].tolist()
-    skeys = [_string_key(c) if isinstance(c, str) else None for c in codes]
+    # canonical group codes by one regex (what _string_key gives them), the rest by _string_key
+    group = _GROUP_KEY.fullmatch
+    skeys = [
+        (f"{m[1]}{m[2].zfill(5)}{m[3]}" if (m := group(c)) is not None else _string_key(c))
+        if isinstance(c, str) else None
+        for c in codes
+    ]
     if None not in skeys:
         keys = [f"{a}\x00{b}\x00{c}" for a, b, c in zip(langs, skeys, srcs, strict=True)]
         order = np.argsort(np.array(keys, dtype=object), kind="stable")
@@ -400,17 +409,19 @@ def write_scheme(
     inputs: dict[str, str | Path | None] | None = None,
     options: dict[str, Any] | None = None,
     counts: dict[str, Any] | None = None,
+    coerced: bool = False,
 ) -> dict[str, Any]:
     """Write a scheme table atomically and deterministically, with ``<stem>.meta.json`` beside it.
 
     Rows are sorted by ``lang`` then scheme order; columns are SCHEME_COLUMNS then extras.
     The provenance record is ``provenance_record`` when given, else one built from
-    ``inputs``/``options``/``counts``. Returns the record written.
+    ``inputs``/``options``/``counts``. Returns the record written. ``coerced``: ``df`` is
+    already :func:`coerce_scheme`'s output (a reader's table), so it is not scanned again.
     """
     from coretech.io import write_table
     from coretech.provenance import provenance, write_provenance
 
-    out = scheme_order(coerce_scheme(df))
+    out = scheme_order(df if coerced else coerce_scheme(df))
     write_table(out, path)
     rec = provenance_record or provenance(
         stage="ipc load", inputs=inputs or {}, options=options or {}, counts=counts or {}
@@ -616,4 +627,5 @@ def run_load(
     rej = res.rejects.copy()
     rej["line"] = pd.array(rej["line"], dtype="Int64")
     write_table(rej, rej_path)
-    return write_scheme(res.table, out, provenance_record=record)
+    # every reader's table (and a merge of them) is coerce_scheme's output already
+    return write_scheme(res.table, out, provenance_record=record, coerced=True)
