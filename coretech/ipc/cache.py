@@ -264,7 +264,7 @@ def default_cache_key(path: Path) -> str:
     h.update(__version__.encode())
     here = Path(__file__).parent  # coretech/ipc
     for f in [here / "scheme.py", here / "cache.py", *sorted((here / "readers").glob("*.py")),
-              here / "symbols.py"]:
+              here / "symbols.py", here / "paths.py"]:
         if f.is_file():
             h.update(f.read_bytes())
     return h.hexdigest()[:24]
