@@ -33,42 +33,47 @@ def build_paths(df: pd.DataFrame, *, heading_column: str | None = "heading") -> 
     if n == 0:
         return pd.Series([], dtype=object, index=df.index)
 
-    def text(col: str, empty: Any) -> list[Any]:
-        return df[col].astype(object).where(df[col].notna(), empty).tolist()
+    def text(col: str, empty: Any) -> np.ndarray:
+        return df[col].astype(object).where(df[col].notna(), empty).to_numpy(dtype=object)
 
     langs, parents, titles = text("lang", ""), text("parent", None), text("title", "")
-    codes, kinds = df["code"].tolist(), df["kind"].tolist()
+    codes, kinds = df["code"].to_numpy(dtype=object), df["kind"].to_numpy(dtype=object)
     has_heading = bool(heading_column and heading_column in df.columns)
-    headings = text(heading_column, None) if has_heading else [None] * n  # type: ignore[arg-type]
-    own = [t or "" for t in titles]
+    own = titles.copy()
+    own[own == None] = ""  # noqa: E711 - elementwise
     if has_heading:
-        for i, h in enumerate(headings):
+        headings = text(heading_column, None)  # type: ignore[arg-type]
+        for i in np.flatnonzero(headings != None).tolist():  # noqa: E711 - elementwise
+            h = headings[i]
             if h and kinds[i] == "main_group" and h != own[i]:
                 own[i] = f"{h}{PATH_SEPARATOR}{own[i]}" if own[i] else h
-    index: dict[tuple[str, str], int] = {}
-    for i, key in enumerate(zip(langs, codes, strict=True)):
-        index.setdefault(key, i)
-    path: list[str | None] = [None] * n
-    waiting: list[int] = []
+    # the first row of each (lang, code), and each row's parent row among them (-1: none)
+    lang_s = [x if isinstance(x, str) else str(x) for x in langs.tolist()]
+    keys = pd.Index([f"{lg}\x00{c}" if isinstance(c, str) else None
+                     for lg, c in zip(lang_s, codes.tolist(), strict=True)])
+    first = ~keys.duplicated(keep="first")
+    uniq, pos = keys[first], np.flatnonzero(first)
     parent_of = np.full(n, -1, dtype=np.int64)
-    for i in range(n):
-        p = parents[i]
-        j = index.get((langs[i], p)) if (p and kinds[i] not in _PATH_ROOT_KINDS) else None
-        if j is None:
-            path[i] = own[i]  # a root, or a parent not in the table: the chain starts here
-        else:
-            parent_of[i] = j
-            waiting.append(i)
-    todo = np.array(waiting, dtype=np.int64)
-    done = np.array([p is not None for p in path], dtype=bool)
+    asks = np.flatnonzero(np.array([bool(p) for p in parents.tolist()], dtype=bool)
+                          & ~pd.Series(kinds).isin(list(_PATH_ROOT_KINDS)).to_numpy())
+    if len(asks):
+        pkeys = [f"{lang_s[i]}\x00{parents[i]}" for i in asks.tolist()]
+        j = uniq.get_indexer(pkeys)
+        found = j >= 0
+        parent_of[asks[found]] = pos[j[found]]
+    path = np.empty(n, dtype=object)
+    done = parent_of < 0
+    path[done] = own[done]  # a root, or a parent not in the table: the chain starts here
+    todo = np.flatnonzero(~done)
     while len(todo):
         ready = done[parent_of[todo]]
         if not ready.any():  # a cycle: the walk decides (order-dependent, as it always was)
             return _build_paths_rows(df, heading_column=heading_column)
-        for i in todo[ready].tolist():
-            base, piece = path[parent_of[i]], own[i]
-            path[i] = f"{base}{PATH_SEPARATOR}{piece}" if base and piece else (base or piece)
-        done[todo[ready]] = True
+        r = todo[ready]
+        bases, pieces = path[parent_of[r]].tolist(), own[r].tolist()
+        path[r] = [f"{b}{PATH_SEPARATOR}{p}" if b and p else (b or p)
+                   for b, p in zip(bases, pieces, strict=True)]
+        done[r] = True
         todo = todo[~ready]
     return pd.Series(path, index=df.index, dtype=object)
 

@@ -181,6 +181,30 @@ _LEVELS = {"section": "section", "class": "class", "subclass": "subclass",
            "maingroup": "main_group", "main_group": "main_group", "subgroup": "subgroup"}
 
 
+_GROUP_RE2 = r"^(?P<sc>[A-H][0-9]{2}[A-Z])(?P<main>[1-9][0-9]{0,3})/(?P<sub>[0-9]{2,6})$"
+
+
+def _group_symbols(codes: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(code, kind, parent) object arrays: :func:`canonical_symbol` of each code already in
+    canonical group form (``H01L29/739``) by one pyarrow regex pass, None for every other code."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(codes)
+    if not n:
+        e = np.empty(0, dtype=object)
+        return e, e.copy(), e.copy()
+    arr = pa.array(codes, type=pa.string())
+    parts = pc.extract_regex(arr, pattern=_GROUP_RE2)
+    sc, main, sub = (pc.struct_field(parts, k) for k in ("sc", "main", "sub"))
+    is_main = pc.equal(sub, "00")
+    kind = pc.if_else(is_main, "main_group", "subgroup")
+    parent = pc.if_else(is_main, sc, pc.binary_join_element_wise(sc, main, "/00", ""))
+    code = pc.if_else(parts.is_valid(), arr, pa.scalar(None, pa.string()))
+    return (np.array(code.to_pylist(), dtype=object), np.array(kind.to_pylist(), dtype=object),
+            np.array(parent.to_pylist(), dtype=object))
+
+
 def read_cnipa_flat(
     df: pd.DataFrame, *, source: str, edition: str | None = None, lang: str = "zh"
 ) -> ReadResult:
@@ -214,17 +238,18 @@ def read_cnipa_flat(
     col.defects["repeated_codes"] = int((counts > 1).sum())
     junk = pd.Series(titles, dtype=object).str.fullmatch(JUNK_TITLE.pattern).to_numpy(dtype=bool)
 
-    usable: list[tuple[int, tuple[str, str, str | None]]] = []
-    for i in range(n):
+    # canonical group codes (nearly all) in one pyarrow regex pass; the rest row by row
+    s_code, s_kind, s_parent = _group_symbols(codes)
+    bad = np.flatnonzero((s_code == None) | junk).tolist()  # noqa: E711 - elementwise
+    for i in bad:
         code = codes[i]
-        sym = None
         reasons = []
         if not code:
             col.defects["missing_code"] += 1
             reasons.append("no code")
         else:
             try:
-                sym = canonical_symbol(code)
+                s_code[i], s_kind[i], s_parent[i] = canonical_symbol(code)
             except IPCSymbolError as exc:
                 col.defects["invalid_symbols"] += 1
                 reasons.append(exc.message)
@@ -236,30 +261,34 @@ def read_cnipa_flat(
             line = data_row(i)
             raw = "\t".join([code, levels[i], mains[i], dirs[i], titles[i]])
             col.reject(line, raw, f"row {line}: " + "; ".join(reasons))
-            continue
-        usable.append((i, sym))  # type: ignore[arg-type]
+            s_code[i] = None  # not usable
 
     # repeated codes: the first usable copy is kept (also when its title then cleans empty)
-    u_rows = np.array([i for i, _ in usable], dtype=np.int64)
-    u_code = [sym[0] for _, sym in usable]
-    u_kind = [sym[1] for _, sym in usable]
-    u_parent = [sym[2] for _, sym in usable]
+    u_rows = np.flatnonzero(s_code != None)  # noqa: E711 - elementwise
+    u_code_a, u_kind_a, u_parent_a = s_code[u_rows], s_kind[u_rows], s_parent[u_rows]
+    u_code = u_code_a.tolist()
     dup = pd.Series(u_code, dtype=object).duplicated(keep="first").to_numpy()
+    dup_codes = set(u_code_a[dup].tolist())
     first_line: dict[str, int] = {}
     for k in np.flatnonzero(~dup).tolist():
-        first_line[u_code[k]] = data_row(int(u_rows[k]))
+        if u_code[k] in dup_codes:
+            first_line[u_code[k]] = data_row(int(u_rows[k]))
     keep = np.flatnonzero(~dup)
-    kept_titles = [titles[int(u_rows[k])] for k in keep]
-    cleaned_titles, slow = clean_titles(kept_titles)
+    k_rows = u_rows[keep]
+    titles_a = np.array(titles, dtype=object)
+    cleaned_titles, slow = clean_titles(titles_a[k_rows].tolist())
     # checks of the kept rows against the level, main_group and subclass_dir columns
-    for k in keep.tolist():
-        i, kind = int(u_rows[k]), u_kind[k]
-        if levels[i] and _LEVELS.get(levels[i]) != kind:
-            col.defects["level_disagrees_with_code"] += 1
-        if kind == "subgroup" and mains[i] and mains[i] != u_parent[k]:
-            col.defects["main_group_column_disagrees"] += 1
-        if dirs[i] and kind not in {"section", "class"} and dirs[i] != u_code[k][:4]:
-            col.defects["subclass_dir_disagrees"] += 1
+    k_kind, k_parent, k_code = u_kind_a[keep], u_parent_a[keep], u_code_a[keep]
+    k_lv = np.array(levels, dtype=object)[k_rows]
+    k_main = np.array(mains, dtype=object)[k_rows]
+    k_dir = np.array(dirs, dtype=object)[k_rows]
+    lv_kind = np.array([_LEVELS.get(x) for x in k_lv.tolist()], dtype=object)
+    col.defects["level_disagrees_with_code"] += int(((k_lv != "") & (lv_kind != k_kind)).sum())
+    col.defects["main_group_column_disagrees"] += int(
+        ((k_kind == "subgroup") & (k_main != "") & (k_main != k_parent)).sum())
+    heads = np.array([c[:4] for c in k_code.tolist()], dtype=object)
+    col.defects["subclass_dir_disagrees"] += int(
+        ((k_dir != "") & (k_kind != "section") & (k_kind != "class") & (k_dir != heads)).sum())
     for c in slow.values():
         count_cleaning(col, c)
     late: list[tuple[int, str, str, str]] = []  # (row, raw, reason, defect), in row order
@@ -278,20 +307,20 @@ def read_cnipa_flat(
         col.reject(data_row(i), raw, reason, defect)
     ok = np.ones(len(keep), dtype=bool)
     ok[empty] = False
-    take = keep[ok].tolist()
-    stamps = [slow[j].stamp if j in slow else None for j in range(len(keep))]
-    refs = [("; ".join(slow[j].references) or None) if j in slow else None
-            for j in range(len(keep))]
-    okj = np.flatnonzero(ok).tolist()
+    stamps: list[str | None] = [None] * len(keep)
+    refs: list[str | None] = [None] * len(keep)
+    for j, c in slow.items():
+        stamps[j], refs[j] = c.stamp, "; ".join(c.references) or None
+    stamps_ok = np.array(stamps, dtype=object)[ok].tolist()
     out: dict[str, list] = {
-        "code": [u_code[k] for k in take],
-        "kind": [u_kind[k] for k in take],
-        "depth": [0 if u_kind[k] == "main_group" else None for k in take],
-        "parent": [u_parent[k] for k in take],
-        "title": [cleaned_titles[j] for j in okj],
-        "references": [refs[j] for j in okj],
-        "edition": [edition or stamps[j] for j in okj],
-        "entry_edition": [stamps[j] for j in okj],
+        "code": k_code[ok].tolist(),
+        "kind": k_kind[ok].tolist(),
+        "depth": [0 if k == "main_group" else None for k in k_kind[ok].tolist()],
+        "parent": k_parent[ok].tolist(),
+        "title": np.array(cleaned_titles, dtype=object)[ok].tolist(),
+        "references": np.array(refs, dtype=object)[ok].tolist(),
+        "edition": [edition or s for s in stamps_ok],
+        "entry_edition": stamps_ok,
     }
     m = len(out["code"])
     out.update(depth_source=["inferred"] * m, lang=[lang] * m, source=[source] * m)
