@@ -131,3 +131,51 @@ def test_level_by_level_paths_equal_the_row_walk(shared) -> None:
     got = build_paths(acyclic).tolist()
     assert got == _build_paths_rows(acyclic).tolist()
     assert got[3] == "Soil > Tools > Hand tools > with teeth" and got[4] == "orphan"
+
+
+def _classes_py(raws: list[str]) -> list[int]:
+    from coretech.ipc.readers.text import _NEEDS_MORE, _NEEDS_WORK
+
+    return [0 if not _NEEDS_WORK.search(r) else 1 if not _NEEDS_MORE.search(r) else 2 for r in raws]
+
+
+def test_title_classes_equal_python_regexes(shared) -> None:
+    from coretech.ipc.readers.text import title_classes
+
+    df = read_table(shared / "data" / "ipc" / "ipc_zh_2026_flat.tsv")
+    zh = df["title_zh"].astype(str).tolist()
+    en = pd.read_csv(default_source_path(), sep="\t", header=None, quoting=3, dtype=str,
+                     on_bad_lines="skip")[1].dropna().tolist()
+    odd = ["", "plain text", "A01", "A٠١ Arabic-Indic digits", "B１２ full-width", "x\u2003y",
+           "a\x1cb", "锹；铲", "锹 铲", "see (H01L)", "G06N", "h01l", "[2006.01]", "〔4〕", "A0",
+           "Z99", "C\u0660\u0661", "E2x3", "\u3000"]
+    for raws in (zh, en, odd):
+        got = title_classes(raws)
+        assert got == _classes_py(raws)
+    assert title_classes(zh).count(2) > 10_000 and title_classes(zh).count(1) > 50_000
+    assert title_classes(odd)[3] == 2 and title_classes(odd)[4] == 2  # non-ASCII digits
+
+
+def test_python_whitespace_set_is_complete() -> None:
+    import re
+
+    from coretech.ipc.readers.text import PY_SPACES
+
+    spaces = re.compile(f"[{PY_SPACES}]")
+    for c in range(0x110000):
+        ch = chr(c)
+        assert bool(spaces.fullmatch(ch)) == ch.isspace() == bool(re.fullmatch(r"\s", ch)), hex(c)
+
+
+def test_group_symbols_equal_canonical_symbol() -> None:
+    from coretech.ipc.readers.cnipa import _group_symbols
+
+    codes = ["H01L29/739", "H01L29/00", "A01B1/02", "H01L029/00", "H01L0/00", "A01B1/7",
+             "A01B", "A01", "A", "", "a01b1/02", "A01B 1/02", "A01B12345/00", "A01B1234/00",
+             "I01B1/00", "A01B1/0200", "H01L29/7391"]
+    code, kind, parent = _group_symbols(codes)
+    for c, k, p, text in zip(code, kind, parent, codes, strict=True):
+        if c is None:
+            continue
+        assert (c, k, p) == canonical_symbol(text) and c == text
+    assert code[0] == "H01L29/739" and code[3] is None and code[6] is None

@@ -194,7 +194,11 @@ def _group_symbols(codes: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray
     if not n:
         e = np.empty(0, dtype=object)
         return e, e.copy(), e.copy()
-    arr = pa.array(codes, type=pa.string())
+    try:
+        arr = pa.array(codes, type=pa.string())
+    except (pa.ArrowException, UnicodeEncodeError):  # e.g. a lone surrogate: all row by row
+        e = np.full(n, None, dtype=object)
+        return e, e.copy(), e.copy()
     parts = pc.extract_regex(arr, pattern=_GROUP_RE2)
     sc, main, sub = (pc.struct_field(parts, k) for k in ("sc", "main", "sub"))
     is_main = pc.equal(sub, "00")

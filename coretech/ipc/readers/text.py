@@ -158,6 +158,12 @@ def _canonical_inline(text: str, refs: list[str]) -> str:
     return _STRONG_RE.sub(sub_one, text)
 
 
+def _has_cjk_gap_space(text: str) -> bool:
+    """Whether ``text`` holds one of the spaces _CJK_SPACE and _HAN_SPACE remove (else both
+    find nothing)."""
+    return " " in text or "\u3000" in text or "\t" in text or "\xa0" in text
+
+
 def clean_title(raw: str | None, *, cjk_spaces: bool = True) -> Cleaned:
     """Clean one title (see the module docstring). ``raw`` None or blank gives ``''``."""
     if raw is None:
@@ -168,13 +174,13 @@ def clean_title(raw: str | None, *, cjk_spaces: bool = True) -> Cleaned:
     out = Cleaned("")
     ascii_only = text.isascii()
     # 0b. a CNIPA note appended to the title ("... 注意： 本小类不涵盖 ...")
-    if not ascii_only and HAN.search(text):
+    if not ascii_only and "注" in text and HAN.search(text):
         m = _NOTE.search(text)
         if m:
             text = text[: m.start()]
             out.note_cut = True
     # 0. PDF line-break spaces between CJK characters (counted on the raw title)
-    if cjk_spaces and not ascii_only and CJK_CHAR.search(text):
+    if cjk_spaces and not ascii_only and _has_cjk_gap_space(text) and CJK_CHAR.search(text):
         out.han_spaces = len(_HAN_SPACE.findall(text))
         text, n = _CJK_SPACE.subn("", text)
         out.removed_cjk_spaces = n
@@ -207,7 +213,8 @@ def clean_title(raw: str | None, *, cjk_spaces: bool = True) -> Cleaned:
         text = _canonical_inline(text, refs)
     # 4. whitespace
     text = _WS.sub(" ", text).strip()
-    text = _SPACE_PUNCT.sub(r"\1", text)
+    if " " in text:  # the only whitespace left after _WS
+        text = _SPACE_PUNCT.sub(r"\1", text)
     text = text.strip(" ;；,，")
     seen: set[str] = set()
     out.references = [r for r in refs if not (r in seen or seen.add(r))]
@@ -217,6 +224,45 @@ def clean_title(raw: str | None, *, cjk_spaces: bool = True) -> Cleaned:
 
 # a title with none of these needs only stripping (see :func:`clean_titles`)
 _NEEDS_MORE = re.compile(r"[\s\[\(（〔［]|[A-H]\d{2}")
+#: every character Python's ``\s`` matches in a str pattern (str.isspace(); tested)
+PY_SPACES = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# RE2 (pyarrow) patterns: the bracket/CJK/space parts of _NEEDS_WORK and _NEEDS_MORE exactly,
+# and a superset of ``[A-H]\d{2}`` (Python's \d is any Unicode digit: ASCII or not)
+_RE2_WORK = f"[\\(（\\[〔［{_CJK}]"
+_RE2_MORE = f"[{PY_SPACES}\\[\\(（〔［]"
+_RE2_SYMLIKE = "[A-H](?:[0-9]|[^\\x00-\\x7f])"
+
+
+def title_classes(raws: list[str]) -> list[int]:
+    """For each title: 0 when ``_NEEDS_WORK`` finds nothing, 1 when only ``_NEEDS_MORE`` finds
+    nothing, else 2 -- what the two Python regex searches say, with pyarrow's regex engine
+    over the whole column and Python only for the rare titles with something like a symbol
+    and none of the bracket, CJK or space characters."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not raws:
+        return []
+    try:
+        arr = pa.array(raws, type=pa.string())
+    except (pa.ArrowException, UnicodeEncodeError):  # e.g. a lone surrogate: Python decides
+        return [0 if not _NEEDS_WORK.search(r) else 1 if not _NEEDS_MORE.search(r) else 2
+                for r in raws]
+
+    def has(pattern: str) -> np.ndarray:
+        return pc.match_substring_regex(arr, pattern=pattern).to_numpy(zero_copy_only=False)
+
+    work, more, symlike = has(_RE2_WORK), has(_RE2_MORE), has(_RE2_SYMLIKE)
+    sym = np.zeros(len(raws), dtype=bool)
+    for i in np.flatnonzero(symlike & ~(work & more)).tolist():
+        sym[i] = _SYM_LIKE.search(raws[i]) is not None
+    work |= sym
+    more |= sym
+    return np.where(~work, 0, np.where(~more, 1, 2)).tolist()
+
+
+_SYM_LIKE = re.compile(r"[A-H]\d{2}")
 
 
 def clean_titles(raws: list[str]) -> tuple[list[str], dict[int, Cleaned]]:
@@ -230,14 +276,16 @@ def clean_titles(raws: list[str]) -> tuple[list[str], dict[int, Cleaned]]:
     * no whitespace, no opening bracket and nothing like a symbol (most Chinese titles):
       only ``" ;；,，"`` stripped;
     * anything else: :func:`clean_title`.
+
+    Which titles take which path is decided for the whole column at once
+    (:func:`title_classes`).
     """
     out: list[str] = []
     slow: dict[int, Cleaned] = {}
-    needs_work, needs_more = _NEEDS_WORK.search, _NEEDS_MORE.search
-    for i, raw in enumerate(raws):
-        if not needs_work(raw):
+    for i, (raw, k) in enumerate(zip(raws, title_classes(raws), strict=True)):
+        if k == 0:
             out.append(" ".join(raw.split()).strip(" ;,"))
-        elif not needs_more(raw):
+        elif k == 1:
             out.append(raw.strip(" ;；,，"))
         else:
             c = clean_title(raw)
