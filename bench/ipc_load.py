@@ -115,8 +115,12 @@ df.to_parquet(sys.argv[2], index=False)
 """
 
 
-def zh_fresh_processes(zh: Path, tmp: Path, rounds: int) -> None:
-    """`coretech ipc load` (cache off) vs read_csv + to_parquet, each in a fresh process."""
+def zh_fresh_processes(zh: Path, tmp: Path, rounds: int, before: Path | None = None) -> None:
+    """`coretech ipc load` (cache off) vs read_csv + to_parquet, each in a fresh process.
+
+    ``before``: a checkout of other coretech code (e.g. ``git archive`` of an earlier commit)
+    timed the same way in the same rounds. Every process runs in ``tmp``, so the current
+    folder never shadows ``PYTHONPATH``."""
     ref = tmp / "reference_read_csv_to_parquet.py"
     ref.write_text(REFERENCE, encoding="utf-8")
     env = {**os.environ, "CORETECH_CACHE_DIR": "off", "PYTHONPATH": str(REPO)}
@@ -126,17 +130,21 @@ def zh_fresh_processes(zh: Path, tmp: Path, rounds: int) -> None:
                       str(tmp / "zh_cli.parquet")], env),
         "reference": ([sys.executable, str(ref), str(zh), str(tmp / "zh_ref.parquet")], ref_env),
     }
+    if before is not None:
+        cmds["before"] = (cmds["coretech"][0][:-1] + [str(tmp / "zh_before.parquet")],
+                          {**env, "PYTHONPATH": str(before.resolve())})
     import resource
 
-    times: dict[str, list[float]] = {"coretech": [], "reference": []}
-    cpus: dict[str, list[float]] = {"coretech": [], "reference": []}
+    names = list(cmds)
+    times: dict[str, list[float]] = {k: [] for k in names}
+    cpus: dict[str, list[float]] = {k: [] for k in names}
     load0 = os.getloadavg()[0]
     for r in range(rounds):
-        for name in (("coretech", "reference") if r % 2 == 0 else ("reference", "coretech")):
+        for name in names[r % len(names):] + names[:r % len(names)]:
             cmd, e = cmds[name]
             r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
-            subprocess.run(cmd, env=e, check=True, capture_output=True)
+            subprocess.run(cmd, env=e, check=True, capture_output=True, cwd=tmp)
             times[name].append(time.perf_counter() - t0)
             r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpus[name].append((r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime))
@@ -150,6 +158,12 @@ def zh_fresh_processes(zh: Path, tmp: Path, rounds: int) -> None:
           f"[{', '.join(f'{t:.2f}' for t in times['reference'])}]")
     print(f"zh          ratio {c / b:.2f}x wall (goal <= 2.5x); CPU medians {cc:.2f} s vs "
           f"{cb:.2f} s, ratio {cc / cb:.2f}x")
+    if before is not None:
+        o, oc = statistics.median(times["before"]), statistics.median(cpus["before"])
+        print(f"zh          code in {before} (before)              median {o:6.2f} s  "
+              f"[{', '.join(f'{t:.2f}' for t in times['before'])}]")
+        print(f"zh          before: ratio {o / b:.2f}x wall; CPU median {oc:.2f} s, ratio "
+              f"{oc / cb:.2f}x")
 
 
 def main() -> None:
@@ -158,11 +172,14 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5, help="fresh-process rounds (zh)")
     ap.add_argument("--xml-entries", type=int, default=60_000)
     ap.add_argument("--zh-only", action="store_true", help="only the Chinese table figures")
+    ap.add_argument("--before", type=Path, default=None,
+                    help="a checkout of earlier coretech code to time alongside (zh, fresh "
+                    "processes), e.g. from `git archive COMMIT coretech | tar -x -C DIR`")
     args = ap.parse_args()
     zh = SHARED / "data" / "ipc" / "ipc_zh_2026_flat.tsv"
     tmp = Path(tempfile.mkdtemp(prefix="ipc_bench_"))
     if zh.is_file():
-        zh_fresh_processes(zh, tmp, args.rounds)
+        zh_fresh_processes(zh, tmp, args.rounds, args.before)
         import pandas as pd
 
         def ref_in_process() -> None:
