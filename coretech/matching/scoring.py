@@ -242,7 +242,9 @@ def specific_weights(index: SchemeIndex, queries: list[Query],
     for q in queries:
         words = [(w, vocab.get(w, -1), word_weight(w, vocab, idf_s, spread), has_cjk(w))
                  for w in cover_words(q, vocab)]
-        prepared.append(_QueryWords(words, [], sum(x[2] for x in words), ""))
+        parts = {k: ps for k, (w, _j, _v, cjk) in enumerate(words)
+                 if cjk and (ps := word_parts(q, w))}
+        prepared.append(_QueryWords(words, [], sum(x[2] for x in words), "", parts))
     return prepared
 
 
