@@ -534,7 +534,8 @@ def heldout(schemes, cache: Path, *, with_prior: bool = True, boot: int = 1000,
             "with_prior": fit_calibration(ship_p, ship_p["label"].to_numpy()),
             "fitted_on": "bench/matching.py --heldout: key_digital_2023 (527 zh names, every "
                          "sub-system) + WIPO concordance (35 en names); with_prior: "
-                         "key_digital with the other sub-systems as prior (nested)",
+                         "key_digital with the other sub-systems as prior (nested; the scored "
+                         "sub-system's names removed from the prior)",
         }
     return report
 
