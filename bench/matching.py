@@ -377,8 +377,9 @@ def write_prior(gold: pd.DataFrame, path: Path, source: str) -> Path:
 
 def heldout(schemes, cache: Path, *, with_prior: bool = True, boot: int = 1000,
             keywords: bool = False) -> dict:
-    """Leave-one-sub-system-out on key_digital (tune on 6, score the 7th), WIPO scored with
-    the calibration fitted on all of key_digital; matcher vs plain TF-IDF on the same folds;
+    """Leave-one-sub-system-out on key_digital (tune on 6, score the 7th; the 7th's names are
+    removed from the training rows and the prior, since many recur across sub-systems), WIPO
+    scored with the calibration fitted on all of key_digital; matcher vs plain TF-IDF on the same folds;
     optionally the prior experiment (the other six sub-systems as prior)."""
     from coretech.matching.gold import gold_catalogue, read_gold
     from coretech.matching.matcher import Matcher
