@@ -25,9 +25,8 @@ from coretech.io import (
     normalise_zip,
     text_cells_as_text,
 )
+from coretech.models.config import FORMATS
 from coretech.models.tables import Table
-
-FORMATS = ("csv", "tex", "docx", "xlsx", "html")
 
 
 def to_csv(table: Table) -> str:
