@@ -159,12 +159,13 @@ def source_hash(scheme: pd.DataFrame, lang: str, kinds: tuple[str, ...]) -> str:
 
 #: Below this many texts the tokenizer runs in this process only (a fork costs more).
 PARALLEL_MIN_TEXTS = 20_000
-_FORKED: tuple[Tokenizer, list[str]] | None = None
+_FORKED: tuple[Tokenizer, list[str], bool] | None = None
 
 
 def _cut_range(lo: int, hi: int) -> list[list[str]]:
-    tok, texts = _FORKED  # type: ignore[misc]
-    return [tok.cut(t) for t in texts[lo:hi]]
+    tok, texts, normalized = _FORKED  # type: ignore[misc]
+    cut = tok.cut_normalized if normalized else tok.cut
+    return [cut(t) for t in texts[lo:hi]]
 
 
 def _cores() -> int:
@@ -176,9 +177,10 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def cut_texts(tok: Tokenizer, texts: list[str]) -> list[list[str]]:
-    """``[tok.cut(t) for t in texts]``, the second half in a forked process when there are two
-    cores, many texts and no other thread (a fork copies the loaded dictionary for free).
+def cut_texts(tok: Tokenizer, texts: list[str], *, normalized: bool = False) -> list[list[str]]:
+    """``[tok.cut(t) for t in texts]`` (``normalized=True``: ``tok.cut_normalized``, the texts
+    are already normalised), the second half in a forked process when there are two cores,
+    many texts and no other thread (a fork copies the loaded dictionary for free).
     ``CORETECH_WORKERS=1`` keeps it in one process. Same result either way."""
     import multiprocessing as mp
     import os
@@ -186,17 +188,18 @@ def cut_texts(tok: Tokenizer, texts: list[str]) -> list[list[str]]:
 
     global _FORKED
     n = len(texts)
+    cut = tok.cut_normalized if normalized else tok.cut
     if (n < PARALLEL_MIN_TEXTS or _cores() < 2 or os.environ.get("CORETECH_WORKERS") == "1"
             or threading.active_count() > 1 or "fork" not in mp.get_all_start_methods()):
-        return [tok.cut(t) for t in texts]
+        return [cut(t) for t in texts]
     if any(is_cjk for is_cjk in (has_cjk(t) for t in texts[:2000])):
         _ = tok.jieba  # load the dictionary (and user words) once, before the fork
     half = n // 2
-    _FORKED = (tok, texts)
+    _FORKED = (tok, texts, normalized)
     try:
         with mp.get_context("fork").Pool(1) as pool:
             second = pool.apply_async(_cut_range, (half, n))
-            first = [tok.cut(t) for t in texts[:half]]
+            first = [cut(t) for t in texts[:half]]
             return first + second.get()
     finally:
         _FORKED = None
@@ -219,9 +222,10 @@ def _segment_key(unique: list[str], lang: str, o: IndexOptions) -> str:
     return h.hexdigest()[:24]
 
 
-def cached_segments(unique: list[str], lang: str, o: IndexOptions, folder: Path | None
-                    ) -> tuple[list[list[str]], dict[str, int]]:
+def cached_segments(unique: list[str], lang: str, o: IndexOptions, folder: Path | None,
+                    norms: list[str] | None = None) -> tuple[list[list[str]], dict[str, int]]:
     """Tokens of each distinct title segment and the user dictionary ({word: frequency}).
+    ``norms``: the segments already normalised (``normalize_text``), if the caller has them.
 
     Tokenised here (:func:`cut_texts`) or read from ``folder`` (``ipc-segments-*.npz`` with a
     JSON manifest and its SHA-256, as the index; keyed by the segments, the tokenizer's code,
@@ -252,9 +256,12 @@ def cached_segments(unique: list[str], lang: str, o: IndexOptions, folder: Path 
                     dict(zip(words, a["user.freq"].tolist(), strict=True)))
         except (CacheError, KeyError, ValueError, OSError):
             pass  # tokenised below
-    terms = title_terms(unique, min_df=o.term_min_df) if lang == "zh" else []
+    if norms is None and lang == "zh":
+        norms = [normalize_text(x) for x in unique]
+    terms = title_terms(norms, min_df=o.term_min_df, normalized=True) if norms is not None else []
     tok = Tokenizer(terms, stopwords=frozenset(o.stopwords))
-    cut = cut_texts(tok, unique)
+    # English: normalised inside the (forked) tokenizer runs
+    cut = cut_texts(tok, unique) if norms is None else cut_texts(tok, norms, normalized=True)
     user = tok.word_frequencies() if lang == "zh" else {}
     if folder is not None:
         words = sorted(user)
@@ -312,7 +319,9 @@ class SchemeIndex:
         segments_of = [p.split(PATH_SEPARATOR) for p in rows["path_title"]]
         unique = sorted({s for segs in segments_of for s in segs} | set(rows["title"]))
         seg_id = {s: i for i, s in enumerate(unique)}
-        cut, self.user_words_ = cached_segments(unique, self.lang, o, segment_cache)
+        # each distinct segment normalised once (tokens, user terms, Chinese substring text)
+        norms = [normalize_text(x) for x in unique] if self.lang == "zh" else None
+        cut, self.user_words_ = cached_segments(unique, self.lang, o, segment_cache, norms)
         own_ids = [seg_id[t] for t in rows["title"]]
         path_ids = [[seg_id[s] for s in segs] for segs in segments_of]
         own_tokens = [cut[i] for i in own_ids]
@@ -342,8 +351,8 @@ class SchemeIndex:
         from rapidfuzz.utils import default_process
 
         self.fuzzy_titles_ = [default_process(" ".join(t)) for t in own_tokens]
-        if self.lang == "zh":  # each distinct segment normalised once
-            norm = [normalize_text(x).replace(" ", "") for x in unique]
+        if norms is not None:  # Chinese
+            norm = [x.replace(" ", "") for x in norms]
             self.norm_paths_ = ["".join(norm[i] for i in ids) for ids in path_ids]
         else:
             self.norm_paths_ = None

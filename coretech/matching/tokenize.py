@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import marshal
 import re
+from math import log
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
@@ -35,6 +36,9 @@ _SPLIT_ZH = re.compile(
     r"[的或和与及其用中在对以为由等入即如所之并一种个]"
 )
 _CJK_RUN = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
+#: Characters of jieba's default "han" blocks (``re_han_default``) that are Chinese: a run of
+#: them is one block for jieba, cut by :func:`_cut_dag` exactly as jieba cuts it.
+_JIEBA_HAN = re.compile(r"[\u4e00-\u9fd5]+")
 
 
 @lru_cache(maxsize=1)
@@ -119,18 +123,20 @@ def stem_en(token: str) -> str:
 
 
 def title_terms(
-    texts: Iterable[str], *, min_df: int = 5, min_len: int = 2, max_len: int = 6
+    texts: Iterable[str], *, min_df: int = 5, min_len: int = 2, max_len: int = 6,
+    normalized: bool = False,
 ) -> list[str]:
     """Frequent Chinese terms of IPC titles, for the user dictionary.
 
     Each normalised title is split at function words (的, 或, 和, 用于, 专门适用于, ...) and
     spaces; a Chinese segment of ``min_len``..``max_len`` characters that occurs in at least
-    ``min_df`` titles is a term. Returned sorted.
+    ``min_df`` titles is a term. Returned sorted. ``normalized=True``: the texts are already
+    :func:`~coretech.matching.normalize.normalize_text` output (not normalised again).
     """
     df: Counter[str] = Counter()
     for text in texts:
         seen = set()
-        for chunk in normalize_text(text).split(" "):
+        for chunk in (text if normalized else normalize_text(text)).split(" "):
             if not has_cjk(chunk):
                 continue
             for seg in _SPLIT_ZH.split(chunk):
@@ -163,6 +169,9 @@ class Tokenizer:
         self.hmm = bool(hmm)
         self._jieba = None
         self._user: dict[str, int] = {}
+        # chunk -> its tokens (plain cut, stop words kept); valid for the current dictionary
+        self._memo: dict[str, list[str]] = {}
+        self._logp: dict[str, float] = {}  # word -> ln freq - ln total (for _cut_dag)
         self._pending: list[str] | dict[str, int] = (
             dict(user_words) if isinstance(user_words, Mapping) else list(user_words)
         )
@@ -179,7 +188,13 @@ class Tokenizer:
                     self._user[w] = pending[w]
             else:
                 self._add(pending)
+            self._changed()
         return self._jieba
+
+    def _changed(self) -> None:
+        """The dictionary changed: forget cached cuts and log frequencies."""
+        self._memo = {}
+        self._logp = {}
 
     def _add(self, words: Iterable[str]) -> None:
         tk = self._jieba
@@ -194,6 +209,7 @@ class Tokenizer:
             f = tk.suggest_freq(w, False)
             tk.add_word(w, f)
             self._user[w] = f
+        self._changed()
 
     def add_words(self, words: Iterable[str]) -> None:
         """Add words to keep whole (Chinese runs of two characters or more), in sorted order."""
@@ -218,21 +234,89 @@ class Tokenizer:
         jieba's search mode (``溅射靶材`` -> ``溅射``, ``靶材``, ``溅射靶材``), so that a
         catalogue term finds titles that use its parts.
         """
-        norm = normalize_text(text)
+        return self.cut_normalized(normalize_text(text), search=search,
+                                   keep_stopwords=keep_stopwords)
+
+    def cut_normalized(self, norm: str, *, search: bool = False,
+                       keep_stopwords: bool = False) -> list[str]:
+        """:meth:`cut` of a text already normalised by
+        :func:`~coretech.matching.normalize.normalize_text` (not normalised again)."""
         out: list[str] = []
+        memo = self._memo
         for chunk in norm.split(" ") if norm else []:
-            if is_cjk_word(chunk) and _CJK_RUN.match(chunk):
-                tk = self.jieba
-                pieces = (
-                    tk.cut_for_search(chunk, HMM=self.hmm)
-                    if search
-                    else tk.cut(chunk, HMM=self.hmm)
-                )
-                out.extend(p for p in pieces if p.strip())
-            elif has_cjk(chunk):  # mixed script inside a word (rare after normalisation)
-                out.extend(p for p in self.jieba.cut(chunk, HMM=self.hmm) if p.strip())
+            if not search:
+                toks = memo.get(chunk)
+                if toks is None:
+                    toks = memo[chunk] = self._cut_chunk(chunk, False)
+                out.extend(toks)
             else:
-                out.append(stem_en(chunk))
+                out.extend(self._cut_chunk(chunk, True))
         if not keep_stopwords:
             out = [t for t in out if t not in self.stopwords]
+        return out
+
+    def _cut_chunk(self, chunk: str, search: bool) -> list[str]:
+        """The tokens of one space-free chunk of normalised text (stop words kept)."""
+        if is_cjk_word(chunk) and _CJK_RUN.match(chunk):
+            tk = self.jieba
+            if not search and not self.hmm and _JIEBA_HAN.fullmatch(chunk):
+                return self._cut_dag(chunk)
+            pieces = (
+                tk.cut_for_search(chunk, HMM=self.hmm)
+                if search
+                else tk.cut(chunk, HMM=self.hmm)
+            )
+            return [p for p in pieces if p.strip()]
+        if has_cjk(chunk):  # mixed script inside a word (rare after normalisation)
+            return [p for p in self.jieba.cut(chunk, HMM=self.hmm) if p.strip()]
+        return [stem_en(chunk)]
+
+    def _cut_dag(self, sentence: str) -> list[str]:
+        """jieba's ``cut(sentence, HMM=False)`` of one block of Chinese characters
+        (``\\u4e00-\\u9fd5`` only), with the same words.
+
+        jieba builds the DAG of the dictionary words in the block (``get_DAG``), then the
+        route of highest log probability from the end (``calc``: for position k the largest
+        ``(ln f(w) - ln total + route[k + len w], end of w)`` over the words w starting at k,
+        ``f`` read as 1 where it is 0 or missing, the later end winning a tie) and emits the
+        route's words. Here the DAG and the route are one backward loop, and ``ln f - ln
+        total`` is computed once per word (same floating-point operations, same order);
+        tests/matching/test_tokenize.py checks it against jieba.
+        """
+        tk = self._jieba
+        freq_get = tk.FREQ.get
+        logp = self._logp
+        logtotal = log(tk.total)
+        n = len(sentence)
+        route_v = [0.0] * (n + 1)
+        route_x = [0] * (n + 1)
+        for k in range(n - 1, -1, -1):
+            best = None
+            best_x = k
+            i = k
+            frag = sentence[k]
+            f = freq_get(frag)
+            while f is not None:
+                if f:
+                    v = logp.get(frag)
+                    if v is None:
+                        v = logp[frag] = log(f) - logtotal
+                    v += route_v[i + 1]
+                    if best is None or v >= best:
+                        best, best_x = v, i
+                i += 1
+                if i >= n:
+                    break
+                frag = sentence[k:i + 1]
+                f = freq_get(frag)
+            if best is None:  # no word starts here: the character alone
+                best = (log(freq_get(sentence[k]) or 1) - logtotal) + route_v[k + 1]
+            route_v[k] = best
+            route_x[k] = best_x
+        out = []
+        x = 0
+        while x < n:
+            y = route_x[x] + 1
+            out.append(sentence[x:y])
+            x = y
         return out

@@ -89,3 +89,31 @@ def test_general_dictionary_is_cached_on_disk_and_read_back_the_same(tmp_path, m
     assert tk._dictionary_cache_path() is None
     tk._base_tokenizer.__wrapped__()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_own_dag_cut_equals_jieba_on_random_and_title_text() -> None:
+    import random
+
+    tok = Tokenizer(["溅射靶材", "碳化硅", "功率器件"])
+    tk = tok.jieba
+    rng = random.Random(7)
+    # characters of common words (many DAG edges), rare ones (single-character fallbacks,
+    # frequency 0 prefixes) and a title-like text
+    pool = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处队南给色光门即保治北造百规热领七海口东导器压志世金增争济阶油思术极交受联什认六共权收证改清己美再采转更单风切打白教速花带安场身车例真务具万每目至达走积示议声报斗完类八离华名确才科张信马节话米整空元况今集温传土许步群广石记需段研界拉林律叫且究观越织装影算低持音众书布复容儿须际商非验连断深难近矿千周委素技备半办青省列习响约支般史感劳便团往酸历市克何除消构府称太准精值号率族维划选标写存候毛亲快效斯院查江型眼王按格养易置派层片始却专状育厂京识适属圆包火住调满县局照参红细引听该铁价严溅射靶材碳硅功率器件晶体管龘鱻"
+    texts = ["".join(rng.choice(pool) for _ in range(rng.randint(1, 30))) for _ in range(400)]
+    texts += ["碳化硅功率器件与绝缘栅双极晶体管的溅射靶材", "半导体器件的制造方法", "龘"]
+    for t in texts:
+        assert tok._cut_dag(t) == list(tk.cut(t, HMM=False)), t
+    tok.add_words(["晶体管溅射"])  # the dictionary changes: cached cuts are forgotten
+    for t in texts:
+        assert tok._cut_dag(t) == list(tk.cut(t, HMM=False)), t
+
+
+def test_cut_is_the_same_before_and_after_words_are_added_to_a_used_tokenizer() -> None:
+    tok = Tokenizer()
+    text = "金属溅射靶材的制造"
+    before = tok.cut(text)
+    tok.add_words(["溅射靶材"])
+    assert tok.cut(text) == Tokenizer(["溅射靶材"]).cut(text)
+    assert tok.cut(text) != before
+    assert tok.cut_normalized("金属溅射靶材的制造") == tok.cut(text)
