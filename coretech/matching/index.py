@@ -326,13 +326,18 @@ class SchemeIndex:
         path_ids = [[seg_id[s] for s in segs] for segs in segments_of]
         own_tokens = [cut[i] for i in own_ids]
         cv, wv, m = fit_spaces([" ".join(t) for t in cut], path_ids, own_ids,
-                               ngram_range=o.ngram_range, max_df=float(o.max_df))
+                               ngram_range=o.ngram_range, max_df=float(o.max_df),
+                               sorted_char=False)
         c_path, c_own, w_path, w_own = m["c_path"], m["c_own"], m["w_path"], m["w_own"]
         a, b = float(o.own_title_weight), float(o.char_weight)
         c_mix = (a * c_own + (1 - a) * c_path) * b
+        del c_own, c_path, m
         w_mix = (a * w_own + (1 - a) * w_path) * (1 - b)
-        d = sp.hstack([c_mix, w_mix], format="csr", dtype=np.float32)
-        self.matrix_t_ = d.T.tocsr()
+        # D^T = [C_mix^T; W_mix^T]: each block transposed (CSC of the block, column indices
+        # sorted whatever their order in the block), then stacked row-wise (a concatenation)
+        self.matrix_t_ = sp.vstack([c_mix.T.tocsr(), w_mix.T.tocsr()], format="csr",
+                                   dtype=np.float32)
+        del c_mix
         self.matrix_t_.sort_indices()
         self.char_vectorizer_ = cv
         self.word_vectorizer_ = wv
