@@ -18,10 +18,10 @@ from __future__ import annotations
 import logging
 import marshal
 import re
-from math import log
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from math import log
 from pathlib import Path
 
 from coretech.matching.normalize import (
