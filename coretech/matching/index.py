@@ -391,8 +391,10 @@ class SchemeIndex:
         return len(self.codes_)
 
     def tokenizer(self, extra_words: list[str] | None = None) -> Tokenizer:
-        """A tokenizer with this index's user dictionary, plus ``extra_words`` (catalogue terms)."""
-        tok = Tokenizer(dict(self.user_words_), stopwords=frozenset(self.options.stopwords))
+        """A tokenizer with this index's user dictionary, plus ``extra_words`` (catalogue terms);
+        it reads jieba's general dictionary on demand (``lazy=True``: same tokens)."""
+        tok = Tokenizer(dict(self.user_words_), stopwords=frozenset(self.options.stopwords),
+                        lazy=True)
         if extra_words:
             tok.add_words(extra_words)
         return tok

@@ -16,7 +16,6 @@ IPC titles (:func:`title_terms`). Each word gets the smallest frequency that kee
 from __future__ import annotations
 
 import logging
-import marshal
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -24,6 +23,7 @@ from functools import lru_cache
 from math import log
 from pathlib import Path
 
+from coretech.matching.jiebadict import dictionary_cache_name, general_dictionary
 from coretech.matching.normalize import (
     DEFAULT_STOPWORDS,
     has_cjk,
@@ -41,68 +41,54 @@ _CJK_RUN = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
 _JIEBA_HAN = re.compile(r"[\u4e00-\u9fd5]+")
 
 
+def _jieba_tokenizer():  # -> jieba.Tokenizer
+    """An empty private jieba tokenizer (jieba's log messages silenced)."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    return jieba.Tokenizer()
+
+
 @lru_cache(maxsize=1)
 def _base_tokenizer():  # -> jieba.Tokenizer
     """jieba's general dictionary, loaded once per process (private instance, quiet).
 
     jieba's own start-up reads its prefix dictionary with ``marshal.load`` on a file object,
-    which takes ~1.3 s; coretech keeps the same ``(FREQ, total)`` in its disk cache
-    (:func:`coretech.ipc.scheme.cache_dir`), keyed by the SHA-256 of jieba's ``dict.txt``, and
-    reads it back with ``marshal.loads`` in ~0.3 s. The dictionary is the same either way.
+    which takes ~1.3 s; coretech keeps the same ``(FREQ, total)`` in its disk cache as arrays
+    (:mod:`coretech.matching.jiebadict`, keyed by the SHA-256 of jieba's ``dict.txt``). The
+    dictionary is the same either way.
     """
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    logging.getLogger("jieba").setLevel(logging.WARNING)
-    tk = jieba.Tokenizer()
-    path = _dictionary_cache_path()
-    if path is not None and path.is_file():
-        try:
-            freq, total = marshal.loads(path.read_bytes())
-            if isinstance(freq, dict) and isinstance(total, int) and freq:
-                tk.FREQ, tk.total, tk.initialized = freq, total, True
-                return tk
-        except (ValueError, EOFError, TypeError, OSError):
-            pass  # a damaged cache file is rebuilt
-    tk.initialize()
-    if path is not None:
-        from coretech.io import atomic_write_bytes
-
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(path, marshal.dumps((tk.FREQ, tk.total)))
-        except OSError:  # a read-only cache folder only costs time
-            pass
+    d = general_dictionary()
+    tk = _jieba_tokenizer()
+    tk.FREQ, tk.total, tk.initialized = d.freq_dict(), d.total, True
     return tk
 
 
 def _dictionary_cache_path() -> Path | None:
-    """Where the general dictionary is cached (None: the cache is off)."""
-    import hashlib
-
-    import jieba
-
+    """The manifest of the cached general dictionary (None: the cache is off)."""
     from coretech.ipc.scheme import cache_dir
 
+    name = dictionary_cache_name()
     base = cache_dir()
-    if base is None:
-        return None
-    dict_file = Path(jieba.__file__).parent / jieba.DEFAULT_DICT_NAME
-    try:
-        digest = hashlib.sha256(dict_file.read_bytes()).hexdigest()[:16]
-    except OSError:
-        return None
-    return base / f"jieba-{jieba.__version__}-{digest}.marshal"
+    return None if name is None or base is None else base / f"{name}.json"
 
 
 def _fresh_tokenizer():  # -> jieba.Tokenizer
     """A private tokenizer with its own copy of the general dictionary (cheap: a dict copy)."""
-    import jieba
-
     base = _base_tokenizer()
-    tk = jieba.Tokenizer()
+    tk = _jieba_tokenizer()
     tk.FREQ = dict(base.FREQ)
     tk.total = base.total
+    tk.initialized = True
+    return tk
+
+
+def _lazy_tokenizer():  # -> jieba.Tokenizer
+    """A private tokenizer whose ``FREQ`` starts empty (filled by :meth:`Tokenizer._prefetch`)."""
+    tk = _jieba_tokenizer()
+    tk.FREQ = {}
+    tk.total = general_dictionary().total
     tk.initialized = True
     return tk
 
@@ -156,6 +142,10 @@ class Tokenizer:
     stopwords : words dropped from the output (default
         :data:`coretech.matching.normalize.DEFAULT_STOPWORDS`).
     hmm : let jieba guess unknown words with its HMM (default False: the dictionary decides).
+    lazy : read jieba's general dictionary on demand, only the entries among the substrings of
+        the texts cut and the words added (:mod:`coretech.matching.jiebadict`): same tokens,
+        far cheaper for a few hundred names than loading the ~500,000 entries; a tokenizer
+        that cuts a whole scheme is faster with ``lazy=False``.
     """
 
     def __init__(
@@ -164,9 +154,12 @@ class Tokenizer:
         *,
         stopwords: frozenset[str] | None = None,
         hmm: bool = False,
+        lazy: bool = False,
     ) -> None:
         self.stopwords = DEFAULT_STOPWORDS if stopwords is None else frozenset(stopwords)
         self.hmm = bool(hmm)
+        self.lazy = bool(lazy)
+        self._probed: set[str] = set()  # lazy: strings already looked up in the dictionary
         self._jieba = None
         self._user: dict[str, int] = {}
         # chunk -> its tokens (plain cut, stop words kept); valid for the current dictionary
@@ -180,9 +173,10 @@ class Tokenizer:
     @property
     def jieba(self):  # -> jieba.Tokenizer
         if self._jieba is None:
-            self._jieba = _fresh_tokenizer()
+            self._jieba = _lazy_tokenizer() if self.lazy else _fresh_tokenizer()
             pending, self._pending = self._pending, []
             if isinstance(pending, dict):
+                self._prefetch(pending)
                 for w in sorted(pending):
                     self._jieba.add_word(w, pending[w])
                     self._user[w] = pending[w]
@@ -190,6 +184,32 @@ class Tokenizer:
                 self._add(pending)
             self._changed()
         return self._jieba
+
+    def _prefetch(self, texts: Iterable[str]) -> None:
+        """Lazy mode: put the dictionary entries among the substrings of ``texts`` into
+        jieba's ``FREQ`` (every string jieba looks up while cutting a text or adding a word is
+        a substring of it; longer than the longest entry, it cannot be an entry)."""
+        if not self.lazy:
+            return
+        d = general_dictionary()
+        probed = self._probed
+        new: set[str] = set()
+        for t in texts:
+            if t in probed:  # the whole text was probed, so were its substrings
+                continue
+            n = len(t)
+            for i in range(n):
+                for j in range(i + 1, min(n, i + d.max_len) + 1):
+                    new.add(t[i:j])
+            new.add(t)
+        new -= probed
+        if not new:
+            return
+        probed |= new
+        freq = self._jieba.FREQ
+        for w, f in d.lookup(new):
+            if w not in freq:  # a word added before it was probed keeps its frequency
+                freq[w] = f
 
     def _changed(self) -> None:
         """The dictionary changed: forget cached cuts and log frequencies."""
@@ -203,6 +223,7 @@ class Tokenizer:
             for chunk in normalize_text(w).split(" "):
                 if len(chunk) >= 2 and _CJK_RUN.match(chunk):
                     cands.add(chunk)
+        self._prefetch(cands)
         for w in sorted(cands):
             if w in self._user:
                 continue
@@ -259,6 +280,7 @@ class Tokenizer:
         """The tokens of one space-free chunk of normalised text (stop words kept)."""
         if is_cjk_word(chunk) and _CJK_RUN.match(chunk):
             tk = self.jieba
+            self._prefetch((chunk,))
             if not search and not self.hmm and _JIEBA_HAN.fullmatch(chunk):
                 return self._cut_dag(chunk)
             pieces = (
@@ -268,7 +290,9 @@ class Tokenizer:
             )
             return [p for p in pieces if p.strip()]
         if has_cjk(chunk):  # mixed script inside a word (rare after normalisation)
-            return [p for p in self.jieba.cut(chunk, HMM=self.hmm) if p.strip()]
+            tk = self.jieba
+            self._prefetch((chunk,))
+            return [p for p in tk.cut(chunk, HMM=self.hmm) if p.strip()]
         return [stem_en(chunk)]
 
     def _cut_dag(self, sentence: str) -> list[str]:

@@ -67,28 +67,73 @@ def test_title_terms_are_frequent_chinese_segments() -> None:
 
 
 def test_general_dictionary_is_cached_on_disk_and_read_back_the_same(tmp_path, monkeypatch) -> None:
-    """jieba's (FREQ, total) go to coretech's cache folder once; a second start reads them back
-    (marshal.loads) and cuts alike; a damaged cache file is rebuilt, and 'off' writes nothing."""
+    """jieba's (FREQ, total) go to coretech's cache folder once, as arrays with a manifest; a
+    second start reads them back and cuts alike; a damaged file is rebuilt, 'off' writes
+    nothing."""
+    import jieba
+
+    from coretech.matching import jiebadict as jd
     from coretech.matching import tokenize as tk
 
+    ref = jieba.Tokenizer()
+    ref.initialize()
     monkeypatch.setenv("CORETECH_CACHE_DIR", str(tmp_path))
-    fresh = tk._base_tokenizer.__wrapped__()
-    files = list(tmp_path.glob("jieba-*.marshal"))
-    assert len(files) == 1
-    again = tk._base_tokenizer.__wrapped__()
-    assert again.FREQ == fresh.FREQ and again.total == fresh.total and again.total > 10**7
-    text = "溅射靶材的制造方法和碳化硅功率器件"
-    assert list(again.cut(text, HMM=False)) == list(fresh.cut(text, HMM=False))
-    files[0].write_bytes(b"not a marshal stream")
-    rebuilt = tk._base_tokenizer.__wrapped__()
-    assert rebuilt.FREQ == fresh.FREQ
-    assert files[0].read_bytes() != b"not a marshal stream"  # rewritten
+    fresh = jd.general_dictionary.__wrapped__()
+    assert fresh.freq_dict() == ref.FREQ and fresh.total == ref.total > 10**7
+    files = sorted(tmp_path.glob("jieba-dict-*"))
+    assert [f.suffix for f in files] == [".json", ".npz"]
+    assert tk._dictionary_cache_path() == files[0]
+    again = jd.general_dictionary.__wrapped__()
+    assert again.freq_dict() == ref.FREQ and again.total == ref.total
+    files[1].write_bytes(b"not an npz")
+    rebuilt = jd.general_dictionary.__wrapped__()
+    assert rebuilt.freq_dict() == ref.FREQ
+    assert files[1].read_bytes() != b"not an npz"  # rewritten
     monkeypatch.setenv("CORETECH_CACHE_DIR", "off")
     for f in tmp_path.iterdir():
         f.unlink()
     assert tk._dictionary_cache_path() is None
-    tk._base_tokenizer.__wrapped__()
+    jd.general_dictionary.__wrapped__()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_dictionary_lookup_finds_exactly_the_entries() -> None:
+    from coretech.matching.jiebadict import general_dictionary
+
+    d = general_dictionary()
+    full = d.freq_dict()
+    probe = ["半导体", "溅射", "溅射靶", "的", "zzzz", "", "a\x00", "碳化硅功率器件", "x" * 40,
+             *list(full)[:200:7], *list(full)[-50:]]
+    assert sorted(d.lookup(probe)) == sorted((w, full[w]) for w in set(probe) if w in full)
+
+
+def test_lazy_tokenizer_cuts_exactly_as_the_full_one() -> None:
+    import random
+
+    words = ["溅射靶材", "碳化硅", "功率器件", "绝缘栅双极晶体管", "光热转换"]
+    texts = ["碳化硅功率器件与绝缘栅双极晶体管的溅射靶材", "光热转换材料；资源综合利用技术",
+             "IGBT芯片制造", "新一代移动通信核心网和接入网建设", "太阳能电池封装、模块、零部件等",
+             "干熄焦技术", "先进炼油技术", "龘", "水力机械"]
+    rng = random.Random(1)
+    chars = "".join(sorted(set("".join(texts))))
+    texts += ["".join(rng.choice(chars) for _ in range(rng.randint(1, 25))) for _ in range(300)]
+    full = Tokenizer(words)
+    lazy = Tokenizer(words, lazy=True)
+    for t in texts:
+        assert lazy.cut(t) == full.cut(t), t
+        assert lazy.cut(t, search=True) == full.cut(t, search=True), t
+    more = ["资源综合利用", "核心网", "零部件"]
+    full.add_words(more)
+    lazy.add_words(more)
+    assert lazy.word_frequencies() == full.word_frequencies()
+    for t in texts:
+        assert lazy.cut(t) == full.cut(t), t
+    restored = Tokenizer(full.word_frequencies(), lazy=True)
+    restored.add_words(["光热"])
+    full.add_words(["光热"])
+    for t in texts:
+        assert restored.cut(t, search=True) == full.cut(t, search=True), t
+    assert len(lazy.jieba.FREQ) < 50_000  # only what the texts needed
 
 
 def test_own_dag_cut_equals_jieba_on_random_and_title_text() -> None:
