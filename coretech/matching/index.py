@@ -505,6 +505,23 @@ def _options_json(o: IndexOptions) -> dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
 
 
+def _scheme_counts(codes: np.ndarray, main_groups: np.ndarray) -> SchemeCounts:
+    """``SchemeCounts(codes)`` from the stored main group of each code (``main_group_of``),
+    counted with ``collections.Counter`` instead of a loop over every code."""
+    from collections import Counter, defaultdict
+
+    codes_l = codes.tolist()
+    mains = main_groups.tolist()
+    has_slash = ["/" in c for c in codes_l]
+    out = SchemeCounts(())
+    out.codes = set(codes_l)
+    out.per_main = defaultdict(int, Counter(
+        m for m, s in zip(mains, has_slash, strict=True) if s))
+    out.mains_per_subclass = defaultdict(int, Counter(
+        c[:4] for c, s in zip(codes_l, has_slash, strict=True) if s and c.endswith("/00")))
+    return out
+
+
 def _index_from_arrays(arrays: dict[str, np.ndarray], info: dict[str, Any]) -> SchemeIndex:
     from coretech.ipc.cache import unpack_strings
 
@@ -534,11 +551,52 @@ def _index_from_arrays(arrays: dict[str, np.ndarray], info: dict[str, Any]) -> S
                                       arrays[f"{name}.idf"]))
     idx.user_words_ = dict(zip(text("user_words_"), arrays["user_words_.freq"].tolist(),
                                strict=True))
-    idx.counts_ = SchemeCounts(idx.codes_.tolist())
+    idx.counts_ = _scheme_counts(idx.codes_, idx.main_groups_)
     idx._row_of = None
     if idx.matrix_t_.shape[1] != len(idx.codes_) or len(idx.path_word_ptr_) != len(idx.codes_) + 1:
         raise ValueError("inconsistent index arrays")
     return idx
+
+
+def _npz_arrays(data: bytes) -> dict[str, np.ndarray]:
+    """The arrays of an uncompressed ``.npz`` held in ``data`` (as :func:`coretech.ipc.cache.
+    load_npz`, with ``allow_pickle=False``: an object array is refused), read in place: the
+    bytes were just checked against their SHA-256, so no zip CRC and no copy through a file
+    object; numeric arrays are copied once (writable), text stays a read-only view."""
+    import io
+    import struct
+    import zipfile
+
+    out: dict[str, np.ndarray] = {}
+    view = memoryview(data)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for info in zf.infolist():
+            if info.compress_type != zipfile.ZIP_STORED or not info.filename.endswith(".npy"):
+                raise ValueError(f"{info.filename}: not a stored .npy member")
+            h = info.header_offset
+            if data[h:h + 4] != b"PK\x03\x04":
+                raise ValueError(f"{info.filename}: bad local header")
+            n_name, n_extra = struct.unpack("<HH", data[h + 26:h + 30])
+            start = h + 30 + n_name + n_extra
+            member = io.BytesIO(view[start:start + min(info.file_size, 65536)])
+            version = np.lib.format.read_magic(member)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(member)
+            elif version == (2, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(member)
+            else:
+                raise ValueError(f"{info.filename}: .npy format {version}")
+            if dtype.hasobject:
+                raise ValueError(f"{info.filename}: object array (refused)")
+            count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+            offset = start + member.tell()
+            if offset + count * dtype.itemsize > start + info.file_size:
+                raise ValueError(f"{info.filename}: truncated")
+            a = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
+            if dtype.kind != "u" or dtype.itemsize != 1:  # text blobs stay views
+                a = a.copy()
+            out[info.filename[:-4]] = a.reshape(shape, order="F" if fortran else "C")
+    return out
 
 
 def save_index(idx: SchemeIndex, folder: Path, key: str) -> Path:
@@ -556,7 +614,7 @@ def save_index(idx: SchemeIndex, folder: Path, key: str) -> Path:
 def load_index(folder: Path, lang: str, key: str) -> SchemeIndex:
     """The index stored under ``key`` in ``folder``, after checking folder, files and the
     SHA-256 in the manifest (raises :class:`coretech.ipc.cache.CacheError` otherwise)."""
-    from coretech.ipc.cache import CacheError, load_npz, read_entry
+    from coretech.ipc.cache import CacheError, read_entry
 
     name = f"ipc-index-{lang}-{key}"
     payloads, info = read_entry(folder, f"{name}.json",
@@ -564,7 +622,7 @@ def load_index(folder: Path, lang: str, key: str) -> SchemeIndex:
     if set(payloads) != {f"{name}.npz"}:
         raise CacheError(f"{folder / name}.json names unexpected files {sorted(payloads)}")
     try:
-        return _index_from_arrays(load_npz(payloads[f"{name}.npz"]), info)
+        return _index_from_arrays(_npz_arrays(payloads[f"{name}.npz"]), info)
     except (ValueError, KeyError, TypeError, OSError) as exc:
         raise CacheError(f"{folder / name}.npz: {exc}") from exc
 
