@@ -40,8 +40,11 @@ check is rebuilt. Writes are atomic, so concurrent runs cannot leave a half-writ
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,6 +158,21 @@ def source_hash(scheme: pd.DataFrame, lang: str, kinds: tuple[str, ...]) -> str:
     if missing:
         scheme_rows(scheme, lang, kinds)  # raises the error that names the columns
     return _columns_hash(scheme[(scheme["lang"] == lang) & scheme["kind"].isin(kinds)])
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while an index is built or read: that makes
+    millions of short-lived lists and strings (no cycles), and each collection they trigger
+    walks every live object. The previous state is restored; reference counting frees memory
+    as usual."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 #: Below this many texts the tokenizer runs in this process only (a fork costs more).
@@ -308,6 +326,10 @@ class SchemeIndex:
         """Fit on the ``lang`` rows of ``scheme``. ``segment_cache``: a (checked) cache folder
         where the tokens of the distinct title segments are kept (:func:`cached_segments`),
         so that a refit with other weights or n-grams skips the tokenizer."""
+        with gc_paused():
+            return self._fit(scheme, segment_cache)
+
+    def _fit(self, scheme: pd.DataFrame, segment_cache: Path | None) -> SchemeIndex:
         o = self.options
         rows = scheme_rows(scheme, self.lang, o.kinds)
         if rows.empty:
@@ -622,7 +644,8 @@ def load_index(folder: Path, lang: str, key: str) -> SchemeIndex:
     if set(payloads) != {f"{name}.npz"}:
         raise CacheError(f"{folder / name}.json names unexpected files {sorted(payloads)}")
     try:
-        return _index_from_arrays(_npz_arrays(payloads[f"{name}.npz"]), info)
+        with gc_paused():
+            return _index_from_arrays(_npz_arrays(payloads[f"{name}.npz"]), info)
     except (ValueError, KeyError, TypeError, OSError) as exc:
         raise CacheError(f"{folder / name}.npz: {exc}") from exc
 
