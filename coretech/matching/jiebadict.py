@@ -42,17 +42,23 @@ class JiebaDictionary:
         self.freqs = freqs
         self.total = int(total)
         self.max_len = max(keys) if keys else 0
+        self._freq_dict: dict[str, int] | None = None
 
     @classmethod
     def from_freq(cls, freq: dict[str, int], total: int) -> JiebaDictionary:
-        by_len: dict[int, list[str]] = {}
-        for w in freq:
-            by_len.setdefault(len(w), []).append(w)
+        n_keys = len(freq)
+        width = max(map(len, freq), default=1)
+        allk = np.array(list(freq), dtype=f"U{width}")
+        allf = np.fromiter(freq.values(), dtype=np.int64, count=n_keys)
+        lens = np.char.str_len(allk)
+        order = np.lexsort((allk, lens))  # by length, then by key (code points)
+        allk, allf, lens = allk[order], allf[order], lens[order]
         keys, freqs = {}, {}
-        for n, words in sorted(by_len.items()):
-            words.sort()
-            keys[n] = np.array(words, dtype=f"U{n}")
-            freqs[n] = np.array([freq[w] for w in words], dtype=np.int64)
+        bounds = np.flatnonzero(np.diff(lens)) + 1
+        for lo, hi in zip(np.r_[0, bounds].tolist(), np.r_[bounds, n_keys].tolist(), strict=True):
+            n = int(lens[lo])
+            keys[n] = allk[lo:hi].astype(f"U{n}")
+            freqs[n] = allf[lo:hi].copy()
         return cls(keys, freqs, total)
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -78,6 +84,8 @@ class JiebaDictionary:
 
     def freq_dict(self) -> dict[str, int]:
         """The whole ``FREQ`` (a new dict)."""
+        if self._freq_dict is not None:
+            return dict(self._freq_dict)
         out: dict[str, int] = {}
         for n in sorted(self.keys):
             out.update(zip(self.keys[n].tolist(), self.freqs[n].tolist(), strict=True))
@@ -136,6 +144,7 @@ def general_dictionary() -> JiebaDictionary:
     tk = jieba.Tokenizer()
     tk.initialize()
     d = JiebaDictionary.from_freq(tk.FREQ, tk.total)
+    d._freq_dict = tk.FREQ  # the dict just read: no need to build it again in this process
     if base is not None:
         try:
             write_entry(base, f"{name}.json", {f"{name}.npz": npz_bytes(d.arrays())},
