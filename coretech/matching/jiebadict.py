@@ -110,9 +110,32 @@ class JiebaDictionary:
         return out
 
 
+def import_jieba():  # -> the jieba module
+    """``import jieba``, without letting it import ``pkg_resources``.
+
+    jieba 0.42 imports ``pkg_resources`` (0.15-0.2 s, and a deprecation warning in recent
+    setuptools) only to open its own data files; when that import fails it opens them by their
+    path in the package folder, the same files. coretech never uses jieba's posseg or paddle
+    parts. ``pkg_resources`` stays importable by anyone else afterwards.
+    """
+    import sys
+
+    if "jieba" in sys.modules:
+        return sys.modules["jieba"]
+    blocked = "pkg_resources" not in sys.modules
+    if blocked:
+        sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # import -> ImportError
+    try:
+        import jieba
+    finally:
+        if blocked and sys.modules.get("pkg_resources", 0) is None:
+            del sys.modules["pkg_resources"]
+    return jieba
+
+
 def _source() -> tuple[Path, str]:
     """jieba's ``dict.txt`` and the cache entry name for it (jieba version, SHA-256)."""
-    import jieba
+    jieba = import_jieba()
 
     dict_file = Path(jieba.__file__).parent / jieba.DEFAULT_DICT_NAME
     digest = hashlib.sha256(dict_file.read_bytes()).hexdigest()[:16]
@@ -137,8 +160,7 @@ def general_dictionary() -> JiebaDictionary:
             return JiebaDictionary.from_arrays(load_npz(files[f"{name}.npz"]))
         except (CacheError, KeyError, ValueError, TypeError, OSError):
             pass  # missing or damaged: built again below
-    import jieba
-
+    jieba = import_jieba()
     jieba.setLogLevel(logging.WARNING)
     logging.getLogger("jieba").setLevel(logging.WARNING)
     tk = jieba.Tokenizer()

@@ -23,7 +23,7 @@ from functools import lru_cache
 from math import log
 from pathlib import Path
 
-from coretech.matching.jiebadict import dictionary_cache_name, general_dictionary
+from coretech.matching.jiebadict import dictionary_cache_name, general_dictionary, import_jieba
 from coretech.matching.normalize import (
     DEFAULT_STOPWORDS,
     has_cjk,
@@ -43,7 +43,7 @@ _JIEBA_HAN = re.compile(r"[\u4e00-\u9fd5]+")
 
 def _jieba_tokenizer():  # -> jieba.Tokenizer
     """An empty private jieba tokenizer (jieba's log messages silenced)."""
-    import jieba
+    jieba = import_jieba()
 
     jieba.setLogLevel(logging.WARNING)
     logging.getLogger("jieba").setLevel(logging.WARNING)

@@ -162,3 +162,15 @@ def test_cut_is_the_same_before_and_after_words_are_added_to_a_used_tokenizer() 
     assert tok.cut(text) == Tokenizer(["溅射靶材"]).cut(text)
     assert tok.cut(text) != before
     assert tok.cut_normalized("金属溅射靶材的制造") == tok.cut(text)
+
+
+def test_jieba_is_imported_without_pkg_resources_and_reads_its_own_files() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from coretech.matching.jiebadict import import_jieba; j = import_jieba(); "
+            "assert 'pkg_resources' not in sys.modules; "
+            "f = j._compat.get_module_res(j.DEFAULT_DICT_NAME); assert f.read(4); "
+            "import importlib.util; print(importlib.util.find_spec('pkg_resources') is not None)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() in ("True", "False")
