@@ -227,10 +227,25 @@ class Tokenizer:
         for w in sorted(cands):
             if w in self._user:
                 continue
-            f = tk.suggest_freq(w, False)
+            f = self._suggest_freq(w)
             tk.add_word(w, f)
+            self._logp = {}  # total and FREQ changed
             self._user[w] = f
         self._changed()
+
+    def _suggest_freq(self, word: str) -> int:
+        """jieba's ``suggest_freq(word, False)``: the smallest frequency that keeps ``word``
+        whole. A block of Chinese characters is cut by :meth:`_cut_dag` (jieba's cut, same
+        words), the product is formed in jieba's order of operations."""
+        tk = self._jieba
+        if self.hmm or not _JIEBA_HAN.fullmatch(word):
+            return tk.suggest_freq(word, False)
+        ftotal = float(tk.total)
+        freq = 1
+        get = tk.FREQ.get
+        for seg in self._cut_dag(word):
+            freq *= get(seg, 1) / ftotal
+        return max(int(freq * tk.total) + 1, get(word, 1))
 
     def add_words(self, words: Iterable[str]) -> None:
         """Add words to keep whole (Chinese runs of two characters or more), in sorted order."""

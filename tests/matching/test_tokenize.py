@@ -174,3 +174,24 @@ def test_jieba_is_imported_without_pkg_resources_and_reads_its_own_files() -> No
             "import importlib.util; print(importlib.util.find_spec('pkg_resources') is not None)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() in ("True", "False")
+
+
+def test_user_word_frequencies_equal_jiebas_suggest_freq() -> None:
+    import random
+
+    from coretech.matching.tokenize import _fresh_tokenizer
+
+    rng = random.Random(11)
+    pool = "溅射靶材碳化硅功率器件绝缘栅双极晶体管光热转换资源综合利用核心网移动通信的和与"
+    words = sorted({"".join(rng.choice(pool) for _ in range(rng.randint(2, 7)))
+                    for _ in range(300)} | {"溅射靶材", "碳化硅", "功率器件"})
+    ref = _fresh_tokenizer()
+    want = {}
+    for w in words:
+        want[w] = ref.suggest_freq(w, False)
+        ref.add_word(w, want[w])
+    for lazy in (False, True):
+        tok = Tokenizer(words, lazy=lazy)
+        assert tok.word_frequencies() == want
+        text = "".join(words[:40])
+        assert tok.cut(text, keep_stopwords=True) == [p for p in ref.cut(text, HMM=False) if p.strip()]
