@@ -123,7 +123,7 @@ class TfidfModel:
     @property
     def vocabulary_(self) -> dict[str, int]:
         if self._vocab is None:
-            self._vocab = dict(zip(self.terms_, range(len(self.terms_))))
+            self._vocab = dict(zip(self.terms_, range(len(self.terms_)), strict=True))
         return self._vocab
 
     def analyze(self, doc: str) -> list[str]:
