@@ -15,7 +15,8 @@ subgroups). Then measures, each in its own process (wall time and peak RSS from
 3. optionally (``--pandas-max``) the pandas explode-and-filter code a user would write.
 
 The counts of (1) and (2) must be identical (asserted: the script stops otherwise). Prints
-the median wall times, the largest peak RSS, the ratio per round and its median.
+the median wall and CPU times, the largest peak RSS, the ratio per round and its median, and
+the ratio of the CPU medians (steadier than wall time on a shared machine).
 
     python bench/breakthrough.py --rows 2000000 --repeat 5 --keep /tmp/bt-bench
     python bench/breakthrough.py --rows 10000000 --repeat 3 --keep /tmp/bt-bench
@@ -160,7 +161,9 @@ def timed(cmd: list[str]) -> dict:
     h, m, s = wall.groups()
     secs = (int(h) if h else 0) * 3600 + int(m) * 60 + float(s)
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", err).group(1)) / 1024
-    return {"seconds": round(secs, 2), "peak_rss_mib": round(rss, 1)}
+    cpu = sum(float(re.search(rf"{k} time \(seconds\): ([\d.]+)", err).group(1))
+              for k in ("User", "System"))
+    return {"seconds": round(secs, 2), "cpu_seconds": round(cpu, 2), "peak_rss_mib": round(rss, 1)}
 
 
 def timed_median(cmds: dict[str, list[str]], repeat: int) -> dict[str, dict]:
@@ -171,6 +174,7 @@ def timed_median(cmds: dict[str, list[str]], repeat: int) -> dict[str, dict]:
             runs[k].append(timed(cmd))
     return {
         k: {"seconds": float(np.median([r["seconds"] for r in v])),
+            "cpu_seconds": float(np.median([r["cpu_seconds"] for r in v])),
             "peak_rss_mib": max(r["peak_rss_mib"] for r in v),
             "runs": [r["seconds"] for r in v]}
         for k, v in runs.items()
@@ -241,6 +245,9 @@ def main() -> None:
                 strict=True)
     results["ratio_per_round"] = [round(a / b, 2) for a, b in pairs]
     results["ratio_median_round"] = float(np.median(results["ratio_per_round"]))
+    # CPU seconds (user + system, all threads): steadier than wall time on a shared machine
+    results["ratio_cpu_medians"] = round(results["coretech_breakthrough"]["cpu_seconds"]
+                                         / results["duckdb_sql"]["cpu_seconds"], 2)
     print(json.dumps(results, indent=2))
 
 

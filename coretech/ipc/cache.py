@@ -264,21 +264,23 @@ def default_cache_key(path: Path) -> str:
     h.update(__version__.encode())
     here = Path(__file__).parent  # coretech/ipc
     for f in [here / "scheme.py", here / "cache.py", *sorted((here / "readers").glob("*.py")),
-              here / "symbols.py"]:
+              here / "symbols.py", here / "paths.py"]:
         if f.is_file():
             h.update(f.read_bytes())
     return h.hexdigest()[:24]
 
 
-def read_default_cache(cdir: Path, key: str) -> tuple[Any, dict[str, Any]] | None:
-    """The cached table (a DataFrame) and record (counts, defects, rejects) of the embedded
-    list, or None when missing, damaged or not trusted (the caller rebuilds it)."""
+def read_default_cache(cdir: Path, key: str, columns: list[str] | None = None
+                       ) -> tuple[Any, dict[str, Any]] | None:
+    """The cached table (a DataFrame; only ``columns`` when given) and record (counts,
+    defects, rejects) of the embedded list, or None when missing, damaged or not trusted
+    (the caller rebuilds it). The whole payload is checked against its SHA-256 either way."""
     import pandas as pd
 
     name = f"default_scheme-{key}"
     try:
         files, info = read_entry(cdir, f"{name}.manifest.json", {"key": key})
-        table = pd.read_parquet(io.BytesIO(files[f"{name}.parquet"]))
+        table = pd.read_parquet(io.BytesIO(files[f"{name}.parquet"]), columns=columns)
         meta = json.loads(files[f"{name}.json"].decode("utf-8"))
         if len(table) != meta["stats"]["rows"] or len(table) != info["rows"]:
             raise CacheError(f"{cdir / name}: {len(table):,} rows, the record says "

