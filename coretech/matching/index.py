@@ -51,8 +51,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from coretech.errors import InputError
+from coretech.matching.buildutil import cut_texts, gc_paused, npz_arrays
 from coretech.matching.dictionary import SchemeCounts, main_group_of
-from coretech.matching.normalize import DEFAULT_STOPWORDS, has_cjk, normalize_text
+from coretech.matching.normalize import DEFAULT_STOPWORDS, normalize_text
 from coretech.matching.tfidf import TfidfModel, fit_spaces, l2_rows
 from coretech.matching.tokenize import Tokenizer, title_terms
 
@@ -157,51 +158,6 @@ def source_hash(scheme: pd.DataFrame, lang: str, kinds: tuple[str, ...]) -> str:
     return _columns_hash(scheme[(scheme["lang"] == lang) & scheme["kind"].isin(kinds)])
 
 
-#: Below this many texts the tokenizer runs in this process only (a fork costs more).
-PARALLEL_MIN_TEXTS = 20_000
-_FORKED: tuple[Tokenizer, list[str]] | None = None
-
-
-def _cut_range(lo: int, hi: int) -> list[list[str]]:
-    tok, texts = _FORKED  # type: ignore[misc]
-    return [tok.cut(t) for t in texts[lo:hi]]
-
-
-def _cores() -> int:
-    import os
-
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
-def cut_texts(tok: Tokenizer, texts: list[str]) -> list[list[str]]:
-    """``[tok.cut(t) for t in texts]``, the second half in a forked process when there are two
-    cores, many texts and no other thread (a fork copies the loaded dictionary for free).
-    ``CORETECH_WORKERS=1`` keeps it in one process. Same result either way."""
-    import multiprocessing as mp
-    import os
-    import threading
-
-    global _FORKED
-    n = len(texts)
-    if (n < PARALLEL_MIN_TEXTS or _cores() < 2 or os.environ.get("CORETECH_WORKERS") == "1"
-            or threading.active_count() > 1 or "fork" not in mp.get_all_start_methods()):
-        return [tok.cut(t) for t in texts]
-    if any(is_cjk for is_cjk in (has_cjk(t) for t in texts[:2000])):
-        _ = tok.jieba  # load the dictionary (and user words) once, before the fork
-    half = n // 2
-    _FORKED = (tok, texts)
-    try:
-        with mp.get_context("fork").Pool(1) as pool:
-            second = pool.apply_async(_cut_range, (half, n))
-            first = [tok.cut(t) for t in texts[:half]]
-            return first + second.get()
-    finally:
-        _FORKED = None
-
-
 def _segment_key(unique: list[str], lang: str, o: IndexOptions) -> str:
     from importlib import metadata
 
@@ -219,9 +175,10 @@ def _segment_key(unique: list[str], lang: str, o: IndexOptions) -> str:
     return h.hexdigest()[:24]
 
 
-def cached_segments(unique: list[str], lang: str, o: IndexOptions, folder: Path | None
-                    ) -> tuple[list[list[str]], dict[str, int]]:
+def cached_segments(unique: list[str], lang: str, o: IndexOptions, folder: Path | None,
+                    norms: list[str] | None = None) -> tuple[list[list[str]], dict[str, int]]:
     """Tokens of each distinct title segment and the user dictionary ({word: frequency}).
+    ``norms``: the segments already normalised (``normalize_text``), if the caller has them.
 
     Tokenised here (:func:`cut_texts`) or read from ``folder`` (``ipc-segments-*.npz`` with a
     JSON manifest and its SHA-256, as the index; keyed by the segments, the tokenizer's code,
@@ -252,9 +209,12 @@ def cached_segments(unique: list[str], lang: str, o: IndexOptions, folder: Path 
                     dict(zip(words, a["user.freq"].tolist(), strict=True)))
         except (CacheError, KeyError, ValueError, OSError):
             pass  # tokenised below
-    terms = title_terms(unique, min_df=o.term_min_df) if lang == "zh" else []
+    if norms is None and lang == "zh":
+        norms = [normalize_text(x) for x in unique]
+    terms = title_terms(norms, min_df=o.term_min_df, normalized=True) if norms is not None else []
     tok = Tokenizer(terms, stopwords=frozenset(o.stopwords))
-    cut = cut_texts(tok, unique)
+    # English: normalised inside the (forked) tokenizer runs
+    cut = cut_texts(tok, unique) if norms is None else cut_texts(tok, norms, normalized=True)
     user = tok.word_frequencies() if lang == "zh" else {}
     if folder is not None:
         words = sorted(user)
@@ -301,6 +261,10 @@ class SchemeIndex:
         """Fit on the ``lang`` rows of ``scheme``. ``segment_cache``: a (checked) cache folder
         where the tokens of the distinct title segments are kept (:func:`cached_segments`),
         so that a refit with other weights or n-grams skips the tokenizer."""
+        with gc_paused():
+            return self._fit(scheme, segment_cache)
+
+    def _fit(self, scheme: pd.DataFrame, segment_cache: Path | None) -> SchemeIndex:
         o = self.options
         rows = scheme_rows(scheme, self.lang, o.kinds)
         if rows.empty:
@@ -312,18 +276,25 @@ class SchemeIndex:
         segments_of = [p.split(PATH_SEPARATOR) for p in rows["path_title"]]
         unique = sorted({s for segs in segments_of for s in segs} | set(rows["title"]))
         seg_id = {s: i for i, s in enumerate(unique)}
-        cut, self.user_words_ = cached_segments(unique, self.lang, o, segment_cache)
+        # each distinct segment normalised once (tokens, user terms, Chinese substring text)
+        norms = [normalize_text(x) for x in unique] if self.lang == "zh" else None
+        cut, self.user_words_ = cached_segments(unique, self.lang, o, segment_cache, norms)
         own_ids = [seg_id[t] for t in rows["title"]]
         path_ids = [[seg_id[s] for s in segs] for segs in segments_of]
         own_tokens = [cut[i] for i in own_ids]
         cv, wv, m = fit_spaces([" ".join(t) for t in cut], path_ids, own_ids,
-                               ngram_range=o.ngram_range, max_df=float(o.max_df))
+                               ngram_range=o.ngram_range, max_df=float(o.max_df),
+                               sorted_char=False)
         c_path, c_own, w_path, w_own = m["c_path"], m["c_own"], m["w_path"], m["w_own"]
         a, b = float(o.own_title_weight), float(o.char_weight)
         c_mix = (a * c_own + (1 - a) * c_path) * b
+        del c_own, c_path, m
         w_mix = (a * w_own + (1 - a) * w_path) * (1 - b)
-        d = sp.hstack([c_mix, w_mix], format="csr", dtype=np.float32)
-        self.matrix_t_ = d.T.tocsr()
+        # D^T = [C_mix^T; W_mix^T]: each block transposed (CSC of the block, column indices
+        # sorted whatever their order in the block), then stacked row-wise (a concatenation)
+        self.matrix_t_ = sp.vstack([c_mix.T.tocsr(), w_mix.T.tocsr()], format="csr",
+                                   dtype=np.float32)
+        del c_mix
         self.matrix_t_.sort_indices()
         self.char_vectorizer_ = cv
         self.word_vectorizer_ = wv
@@ -342,8 +313,8 @@ class SchemeIndex:
         from rapidfuzz.utils import default_process
 
         self.fuzzy_titles_ = [default_process(" ".join(t)) for t in own_tokens]
-        if self.lang == "zh":  # each distinct segment normalised once
-            norm = [normalize_text(x).replace(" ", "") for x in unique]
+        if norms is not None:  # Chinese
+            norm = [x.replace(" ", "") for x in norms]
             self.norm_paths_ = ["".join(norm[i] for i in ids) for ids in path_ids]
         else:
             self.norm_paths_ = None
@@ -377,8 +348,10 @@ class SchemeIndex:
         return len(self.codes_)
 
     def tokenizer(self, extra_words: list[str] | None = None) -> Tokenizer:
-        """A tokenizer with this index's user dictionary, plus ``extra_words`` (catalogue terms)."""
-        tok = Tokenizer(dict(self.user_words_), stopwords=frozenset(self.options.stopwords))
+        """A tokenizer with this index's user dictionary, plus ``extra_words`` (catalogue terms);
+        it reads jieba's general dictionary on demand (``lazy=True``: same tokens)."""
+        tok = Tokenizer(dict(self.user_words_), stopwords=frozenset(self.options.stopwords),
+                        lazy=True)
         if extra_words:
             tok.add_words(extra_words)
         return tok
@@ -489,6 +462,23 @@ def _options_json(o: IndexOptions) -> dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
 
 
+def _scheme_counts(codes: np.ndarray, main_groups: np.ndarray) -> SchemeCounts:
+    """``SchemeCounts(codes)`` from the stored main group of each code (``main_group_of``),
+    counted with ``collections.Counter`` instead of a loop over every code."""
+    from collections import Counter, defaultdict
+
+    codes_l = codes.tolist()
+    mains = main_groups.tolist()
+    has_slash = ["/" in c for c in codes_l]
+    out = SchemeCounts(())
+    out.codes = set(codes_l)
+    out.per_main = defaultdict(int, Counter(
+        m for m, s in zip(mains, has_slash, strict=True) if s))
+    out.mains_per_subclass = defaultdict(int, Counter(
+        c[:4] for c, s in zip(codes_l, has_slash, strict=True) if s and c.endswith("/00")))
+    return out
+
+
 def _index_from_arrays(arrays: dict[str, np.ndarray], info: dict[str, Any]) -> SchemeIndex:
     from coretech.ipc.cache import unpack_strings
 
@@ -518,7 +508,7 @@ def _index_from_arrays(arrays: dict[str, np.ndarray], info: dict[str, Any]) -> S
                                       arrays[f"{name}.idf"]))
     idx.user_words_ = dict(zip(text("user_words_"), arrays["user_words_.freq"].tolist(),
                                strict=True))
-    idx.counts_ = SchemeCounts(idx.codes_.tolist())
+    idx.counts_ = _scheme_counts(idx.codes_, idx.main_groups_)
     idx._row_of = None
     if idx.matrix_t_.shape[1] != len(idx.codes_) or len(idx.path_word_ptr_) != len(idx.codes_) + 1:
         raise ValueError("inconsistent index arrays")
@@ -540,7 +530,7 @@ def save_index(idx: SchemeIndex, folder: Path, key: str) -> Path:
 def load_index(folder: Path, lang: str, key: str) -> SchemeIndex:
     """The index stored under ``key`` in ``folder``, after checking folder, files and the
     SHA-256 in the manifest (raises :class:`coretech.ipc.cache.CacheError` otherwise)."""
-    from coretech.ipc.cache import CacheError, load_npz, read_entry
+    from coretech.ipc.cache import CacheError, read_entry
 
     name = f"ipc-index-{lang}-{key}"
     payloads, info = read_entry(folder, f"{name}.json",
@@ -548,7 +538,8 @@ def load_index(folder: Path, lang: str, key: str) -> SchemeIndex:
     if set(payloads) != {f"{name}.npz"}:
         raise CacheError(f"{folder / name}.json names unexpected files {sorted(payloads)}")
     try:
-        return _index_from_arrays(load_npz(payloads[f"{name}.npz"]), info)
+        with gc_paused():
+            return _index_from_arrays(npz_arrays(payloads[f"{name}.npz"]), info)
     except (ValueError, KeyError, TypeError, OSError) as exc:
         raise CacheError(f"{folder / name}.npz: {exc}") from exc
 

@@ -31,7 +31,7 @@ all". The defaults were chosen on the gold sets by bench/matching.py (docs/match
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -65,6 +65,8 @@ class _QueryWords:
     search: list[tuple[str, int]]
     total: float
     text: str
+    #: Chinese compound words (position in ``words``) -> their parts ``(part, offset in word)``
+    parts: dict[int, list[tuple[str, int]]] = field(default_factory=dict)
 
 
 def cover_words(q: Query, vocab: dict[str, int]) -> list[str]:
@@ -81,10 +83,22 @@ def cover_words(q: Query, vocab: dict[str, int]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def word_parts(q: Query, word: str) -> list[tuple[str, int]]:
+    """The parts of a Chinese compound word that the query's search-mode cut gives (words of
+    two or more characters inside it, with their offset): ``图像增强`` -> ``[('图像', 0),
+    ('增强', 2)]``. Empty for a word of two characters or none."""
+    if len(word) <= 2 or not has_cjk(word):
+        return []
+    return [(p, word.find(p)) for p in dict.fromkeys(q.search_tokens)
+            if p != word and len(p) >= 2 and p in word]
+
+
 def _prepare(q: Query, index: SchemeIndex, vocab: dict[str, int]) -> _QueryWords:
     words = [(w, vocab.get(w, -1), index.idf(w), has_cjk(w)) for w in cover_words(q, vocab)]
     search = [(w, vocab.get(w, -1)) for w in dict.fromkeys(q.search_tokens)]
-    return _QueryWords(words, search, sum(x[2] for x in words), " ".join(w for w, *_ in words))
+    parts = {k: ps for k, (w, _j, _i, cjk) in enumerate(words) if cjk and (ps := word_parts(q, w))}
+    return _QueryWords(words, search, sum(x[2] for x in words), " ".join(w for w, *_ in words),
+                       parts)
 
 
 def matched_words(q: Query, index: SchemeIndex, row: int) -> list[str]:
@@ -151,7 +165,9 @@ def pair_coverage(index: SchemeIndex, prepared: list[_QueryWords], qis: np.ndarr
 
     A Latin word is in the path title when the path's word tokens hold it (a sparse product of
     idf-weighted query rows and binary path rows); a Chinese word when it is a substring of the
-    path text (which also catches a word the title's segmentation split differently).
+    path text (which also catches a word the title's segmentation split differently); a
+    Chinese compound word that the path holds only in parts (``图像增强`` in "图像的增强或复原")
+    counts for the share of its characters those parts cover (:func:`_parts_credit`).
     ``also``: the same words under other weights (e.g. the specific weights of
     :func:`specific_weights`); then both coverages are returned, the substring tests done once.
     """
@@ -175,16 +191,41 @@ def pair_coverage(index: SchemeIndex, prepared: list[_QueryWords], qis: np.ndarr
             paths = [texts[r] for r in rows_by_q[lo:hi]]
             for k, w in ws:
                 hit = np.fromiter((w in t for t in paths), dtype=bool, count=hi - lo)
-                if not hit.any():
+                credit = None
+                if k in qw.parts and not hit.all():
+                    credit = _parts_credit(w, qw.parts[k], paths, hit)
+                    if not credit.any():
+                        continue
+                elif not hit.any():
                     continue
                 # per pair: 0 + idf(w1) + idf(w2) ..., in query word order
                 for num, ps in zip(nums, sets, strict=True):
-                    num[sel[hit]] += ps[qi].words[k][2]
+                    if credit is None:
+                        num[sel[hit]] += ps[qi].words[k][2]
+                    else:
+                        got = credit > 0
+                        num[sel[got]] += ps[qi].words[k][2] * credit[got]
     out = []
     for num, ps in zip(nums, sets, strict=True):
         total = np.array([qw.total for qw in ps], dtype=np.float64)[qis]
         out.append(np.divide(num, total, out=np.zeros_like(num), where=total > 0))
     return out[0] if also is None else (out[0], out[1])
+
+
+def _parts_credit(word: str, parts: list[tuple[str, int]], paths: list[str],
+                  hit: np.ndarray) -> np.ndarray:
+    """Per path: 1 where the compound ``word`` is in it, else the share of its characters that
+    parts found in the path cover (``图像增强`` in "图像的增强或复原": both parts, 1.0; a path
+    with only 图像: 0.5). A title says the same thing with its words apart."""
+    covered = np.zeros((len(paths), len(word)), dtype=bool)
+    miss = np.flatnonzero(~hit)
+    miss_paths = [paths[i] for i in miss.tolist()]
+    for p, off in parts:
+        found = np.fromiter((p in t for t in miss_paths), dtype=bool, count=len(miss))
+        covered[miss[found], off:off + len(p)] = True
+    credit = covered.mean(axis=1)
+    credit[hit] = 1.0
+    return credit
 
 
 def specific_weights(index: SchemeIndex, queries: list[Query],
@@ -201,7 +242,9 @@ def specific_weights(index: SchemeIndex, queries: list[Query],
     for q in queries:
         words = [(w, vocab.get(w, -1), word_weight(w, vocab, idf_s, spread), has_cjk(w))
                  for w in cover_words(q, vocab)]
-        prepared.append(_QueryWords(words, [], sum(x[2] for x in words), ""))
+        parts = {k: ps for k, (w, _j, _v, cjk) in enumerate(words)
+                 if cjk and (ps := word_parts(q, w))}
+        prepared.append(_QueryWords(words, [], sum(x[2] for x in words), "", parts))
     return prepared
 
 

@@ -42,27 +42,53 @@ def char_wb_ngrams(doc: str, lo: int, hi: int) -> list[str]:
     return out
 
 
-def l2_rows(m: sp.csr_matrix) -> sp.csr_matrix:
-    """Rows scaled to unit L2 norm in place (zero rows stay zero); float32 data, norms summed
-    in float64 (as scikit-learn's ``normalize``)."""
+#: Squares >= 1 in float32 are multiples of 2**-23; their float64 sums are exact (whatever the
+#: order of the terms) while they stay below 2**29 (53 bits from 2**-23).
+_EXACT_SUM_LIMIT = float(2 ** 29)
+
+
+def _row_square_sums(m: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
     d = m.data
-    if not d.size:
-        return m
     sq = (d * d).astype(np.float64)
     lengths = np.diff(m.indptr)
     nz = lengths > 0
     sums = np.zeros(m.shape[0], dtype=np.float64)
     sums[nz] = np.add.reduceat(sq, m.indptr[:-1][nz])
+    return sums, sq
+
+
+def l2_rows(m: sp.csr_matrix) -> sp.csr_matrix:
+    """Rows scaled to unit L2 norm in place (zero rows stay zero); float32 data, norms summed
+    in float64 (as scikit-learn's ``normalize``), in column order.
+
+    A matrix whose column indices are not sorted is sorted first, unless every square is
+    >= 1 and every row's sum of squares < 2**29: then the float64 sums are exact, the same in
+    any order, and the rows are scaled as they are (the TF-IDF weights of :func:`fit_spaces`
+    are >= 1: sublinear tf >= 1, smooth idf >= 1).
+    """
+    d = m.data
+    if not d.size:
+        return m
+    sums, sq = _row_square_sums(m)
+    if not m.has_sorted_indices and not (sq.min() >= 1.0 and sums.max() < _EXACT_SUM_LIMIT):
+        m.sort_indices()
+        d = m.data
+        sums, sq = _row_square_sums(m)
+    del sq
+    lengths = np.diff(m.indptr)
     norms = np.sqrt(sums)
     norms[norms == 0] = 1.0
     m.data = (d / np.repeat(norms, lengths)).astype(d.dtype, copy=False)
     return m
 
 
-def tfidf_from_counts(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
-    """Sublinear tf x idf, L2-normalised rows, from a count matrix (float32 CSR)."""
-    x = sp.csr_matrix(counts, dtype=np.float32, copy=True)
-    if not x.has_sorted_indices:
+def tfidf_from_counts(counts: sp.csr_matrix, idf: np.ndarray, *, copy: bool = True,
+                      sort: bool = True) -> sp.csr_matrix:
+    """Sublinear tf x idf, L2-normalised rows, from a count matrix (float32 CSR).
+    ``copy=False``: ``counts`` (float32 CSR) is overwritten. ``sort=False``: the column
+    indices are left in their order (the values are the same, see :func:`l2_rows`)."""
+    x = sp.csr_matrix(counts, dtype=np.float32, copy=copy)
+    if sort and not x.has_sorted_indices:
         x.sort_indices()
     np.log(x.data, out=x.data)
     x.data += np.float32(1.0)
@@ -97,7 +123,7 @@ class TfidfModel:
     @property
     def vocabulary_(self) -> dict[str, int]:
         if self._vocab is None:
-            self._vocab = {t: i for i, t in enumerate(self.terms_)}
+            self._vocab = dict(zip(self.terms_, range(len(self.terms_)), strict=True))
         return self._vocab
 
     def analyze(self, doc: str) -> list[str]:
@@ -132,11 +158,14 @@ class TfidfModel:
         return tfidf_from_counts(self.counts(docs), self.idf_)
 
 
-def _restrict(m: sp.csr_matrix, new_id: np.ndarray, n_new: int) -> sp.csr_matrix:
-    """Columns renumbered by ``new_id`` (ascending; -1: dropped), indices sorted."""
+def _restrict(m: sp.csr_matrix, new_id: np.ndarray, n_new: int, *, sort: bool = True
+              ) -> sp.csr_matrix:
+    """Columns renumbered by ``new_id`` (ascending; -1: dropped), indices sorted (unless
+    ``sort=False``: then in the order of ``m``)."""
     m = m.tocsr()
     if n_new == len(new_id) == m.shape[1]:  # nothing dropped: ids are 0..n-1 already
-        m.sort_indices()
+        if sort:
+            m.sort_indices()
         return m
     keep = new_id[m.indices] >= 0
     kept_before = np.zeros(m.nnz + 1, dtype=np.int64)
@@ -144,7 +173,8 @@ def _restrict(m: sp.csr_matrix, new_id: np.ndarray, n_new: int) -> sp.csr_matrix
     indptr = kept_before[m.indptr]
     out = sp.csr_matrix((m.data[keep], new_id[m.indices[keep]].astype(np.int32), indptr),
                         shape=(m.shape[0], n_new))
-    out.sort_indices()
+    if sort:
+        out.sort_indices()
     return out
 
 
@@ -156,8 +186,8 @@ def _sorted_ids(terms: list[str]) -> tuple[list[str], np.ndarray]:
     return [terms[i] for i in order], rank
 
 
-def _keep_columns(m: sp.csr_matrix, terms: list[str], df: np.ndarray, max_doc_count: float
-                  ) -> tuple[sp.csr_matrix, list[str], np.ndarray]:
+def _keep_columns(m: sp.csr_matrix, terms: list[str], df: np.ndarray, max_doc_count: float,
+                  *, sort: bool = True) -> tuple[sp.csr_matrix, list[str], np.ndarray]:
     """Columns (already in sorted term order) with 0 < df <= max_doc_count; the matrix is only
     rewritten when some column goes. Returns the matrix, the kept terms and old -> new ids."""
     ok = (df > 0) & (df <= max_doc_count)
@@ -165,7 +195,8 @@ def _keep_columns(m: sp.csr_matrix, terms: list[str], df: np.ndarray, max_doc_co
         return m, terms, np.arange(len(terms))
     new_id = np.full(len(terms), -1, dtype=np.int64)
     new_id[ok] = np.arange(int(ok.sum()))
-    return _restrict(m, new_id, int(ok.sum())), [t for t, k in zip(terms, ok, strict=True) if k], new_id
+    return (_restrict(m, new_id, int(ok.sum()), sort=sort),
+            [t for t, k in zip(terms, ok, strict=True) if k], new_id)
 
 
 def fit_spaces(
@@ -175,6 +206,7 @@ def fit_spaces(
     *,
     ngram_range: tuple[int, int],
     max_df: float = 1.0,
+    sorted_char: bool = True,
 ) -> tuple[TfidfModel, TfidfModel, dict[str, sp.csr_matrix]]:
     """Fit the char-n-gram and word spaces on path documents built from title segments.
 
@@ -183,7 +215,9 @@ def fit_spaces(
     ``own_segments[i]``. Both spaces are fitted on the path documents (char space with
     ``max_df``), exactly as ``TfidfVectorizer.fit_transform(path_docs)`` then
     ``.transform(own_docs)``. Returns the char model, the word model and the four matrices
-    ``c_path``, ``c_own``, ``w_path``, ``w_own``.
+    ``c_path``, ``c_own``, ``w_path``, ``w_own``. ``sorted_char=False``: the column indices
+    of ``c_path`` and ``c_own`` are left in the order of the sparse products (same values;
+    sorting them is a third of the work, and a caller that transposes does not need it).
     """
     lo, hi = ngram_range
     f32 = np.float32  # counts are small integers: exact in float32, and half the memory
@@ -244,17 +278,21 @@ def fit_spaces(
                                shape=(n_words, len(gram_id)))
     word_grams.sum_duplicates()
     c_path_all = (w_path_all @ word_grams).tocsr()
-    c_path_all.sort_indices()
+    if sorted_char:
+        c_path_all.sort_indices()
     c_own_all = (w_own_all @ word_grams).tocsr()
     max_count = float(max_df) * n_docs if isinstance(max_df, float) else float(max_df)
     c_df = df_of(c_path_all, len(grams))
-    c_path_c, c_terms, c_new = _keep_columns(c_path_all, grams, c_df, max_count)
+    c_path_c, c_terms, c_new = _keep_columns(c_path_all, grams, c_df, max_count,
+                                             sort=sorted_char)
     if not c_terms:
         raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
-    c_own_c = _restrict(c_own_all, c_new, len(c_terms))
+    c_own_c = _restrict(c_own_all, c_new, len(c_terms), sort=sorted_char)
     c_idf = idf_of(c_df[c_new >= 0], n_docs)
     cm = TfidfModel("char_wb", (lo, hi), c_terms, c_idf)
     wm = TfidfModel("word", (1, 1), w_terms, w_idf)
-    mats = {"c_path": tfidf_from_counts(c_path_c, c_idf), "c_own": tfidf_from_counts(c_own_c, c_idf),
+    # the char count matrices are this function's own: overwritten in place
+    mats = {"c_path": tfidf_from_counts(c_path_c, c_idf, copy=False, sort=sorted_char),
+            "c_own": tfidf_from_counts(c_own_c, c_idf, copy=False, sort=sorted_char),
             "w_path": tfidf_from_counts(w_path_c, w_idf), "w_own": tfidf_from_counts(w_own_c, w_idf)}
     return cm, wm, mats

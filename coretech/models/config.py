@@ -51,6 +51,9 @@ from coretech.errors import InputError
 
 PAPER_CONTROLS = ("Idetion", "Eoryity", "Mentel", "Fialevel", "Tinevel", "Fprises")
 PAPER_MEDIATORS = ("Sicoughs", "Actros", "Irading")
+#: The table formats :mod:`coretech.models.export` writes (here, so that checking a study's
+#: ``formats`` does not import the writers and, through them, scipy).
+FORMATS = ("csv", "tex", "docx", "xlsx", "html")
 
 
 @dataclass
@@ -116,8 +119,6 @@ class ModelsConfig:
         return cfg
 
     def _check(self) -> None:
-        from coretech.models.export import FORMATS
-
         def bad(key: str, msg: str) -> InputError:
             return InputError(msg, column=key)
 

@@ -99,21 +99,51 @@ def hausman(
     ``sigmamore`` / ``sigmaless`` (classic only) put both covariances on the disturbance
     variance of the RE / FE fit, as Stata's ``hausman`` options of those names.
     """
-    from linearmodels import PanelOLS, RandomEffects
+    _check(method, sigmamore, sigmaless)
+    tests = HausmanTests(df, y, x, unit=unit, time=time, time_effects=time_effects)
+    if method == "classic":
+        return tests.classic(sigmamore=sigmamore, sigmaless=sigmaless)
+    return tests.mundlak()
 
-    xs = _as_list(x)
+
+def _check(method: str, sigmamore: bool, sigmaless: bool) -> None:
     if method not in {"classic", "mundlak"}:
         raise InputError(f"method must be 'classic' or 'mundlak', not {method!r}")
     if sigmamore and sigmaless:
         raise InputError("sigmamore and sigmaless are alternatives: give one")
     if (sigmamore or sigmaless) and method != "classic":
         raise InputError("sigmamore / sigmaless apply to the classic test (method='classic')")
-    data, exog = _panel(df, y, xs, unit, time, time_effects)
-    yy = data[y]
-    fe = PanelOLS(yy, exog, entity_effects=True).fit()
-    re_exog = exog.assign(const=1.0)
-    if method == "classic":
-        re = RandomEffects(yy, re_exog).fit()
+
+
+class HausmanTests:
+    """The Hausman tests of one specification, sharing its fits: the panel is prepared and
+    the FE and RE models are fitted once, however many of the tests are asked for (the same
+    numbers as separate :func:`hausman` calls, which each fit them again)."""
+
+    def __init__(self, df: pd.DataFrame, y: str, x: str | Sequence[str], *, unit: str = "city",
+                 time: str = "year", time_effects: bool = True) -> None:
+        from linearmodels import PanelOLS
+
+        self.xs = _as_list(x)
+        self.data, self.exog = _panel(df, y, self.xs, unit, time, time_effects)
+        self.yy = self.data[y]
+        self.fe = PanelOLS(self.yy, self.exog, entity_effects=True).fit()
+        self.re_exog = self.exog.assign(const=1.0)
+        self._re = None
+
+    @property
+    def re(self):  # noqa: ANN201 - linearmodels' RandomEffectsResults
+        """The random-effects fit (Swamy-Arora), fitted on first use."""
+        if self._re is None:
+            from linearmodels import RandomEffects
+
+            self._re = RandomEffects(self.yy, self.re_exog).fit()
+        return self._re
+
+    def classic(self, *, sigmamore: bool = False, sigmaless: bool = False) -> HausmanResult:
+        """The classic test (optionally ``sigmamore`` / ``sigmaless``)."""
+        _check("classic", sigmamore, sigmaless)
+        xs, fe, re = self.xs, self.fe, self.re
         b = (fe.params[xs] - re.params[xs]).to_numpy()
         v_fe, v_re = fe.cov.loc[xs, xs].to_numpy(), re.cov.loc[xs, xs].to_numpy()
         name = "classic"
@@ -132,10 +162,18 @@ def hausman(
                     "the test's assumptions); use sigmamore or the cluster-robust Mundlak form")
         p = float(stats.chi2.sf(stat, df_)) if stat >= 0 else float("nan")
         return HausmanResult(stat, df_, p, name, fe.params[xs], re.params[xs], note)
-    means = data[xs].groupby(level=0).transform("mean").add_prefix("mean_")
-    aux = RandomEffects(yy, pd.concat([re_exog, means], axis=1)).fit(cov_type="clustered", cluster_entity=True)
-    names = list(means.columns)
-    g = aux.params[names].to_numpy()
-    vg = aux.cov.loc[names, names].to_numpy()
-    stat = float(g @ np.linalg.solve(vg, g))
-    return HausmanResult(stat, len(names), float(stats.chi2.sf(stat, len(names))), "mundlak", fe.params[xs], aux.params[xs])
+
+    def mundlak(self) -> HausmanResult:
+        """The cluster-robust (Mundlak) test."""
+        from linearmodels import RandomEffects
+
+        xs, fe = self.xs, self.fe
+        means = self.data[xs].groupby(level=0).transform("mean").add_prefix("mean_")
+        aux = RandomEffects(self.yy, pd.concat([self.re_exog, means], axis=1)).fit(
+            cov_type="clustered", cluster_entity=True)
+        names = list(means.columns)
+        g = aux.params[names].to_numpy()
+        vg = aux.cov.loc[names, names].to_numpy()
+        stat = float(g @ np.linalg.solve(vg, g))
+        return HausmanResult(stat, len(names), float(stats.chi2.sf(stat, len(names))), "mundlak",
+                             fe.params[xs], aux.params[xs])

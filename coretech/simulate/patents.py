@@ -38,9 +38,9 @@ PATENT_COLUMNS = ["patent_id", "app_date", "grant_date", "ipc", "main_ipc", "cit
 
 def scheme_symbols(codes: Sequence[str]) -> np.ndarray:
     """The group-level symbols (main groups and subgroups) among ``codes``, sorted, unique."""
-    s = pd.Series(pd.unique(pd.Series(list(codes), dtype=object)), dtype=object)
-    s = s[s.str.contains("/", regex=False)]
-    return np.array(sorted(s.tolist()), dtype=object)
+    arr = (codes.to_numpy(dtype=object) if isinstance(codes, (pd.Series, pd.Index))
+           else np.array(list(codes), dtype=object))
+    return np.array(sorted(c for c in pd.unique(arr) if "/" in c), dtype=object)
 
 
 def codes_within(symbols: np.ndarray, dictionary_codes: Sequence[str]) -> np.ndarray:
@@ -60,11 +60,20 @@ def codes_within(symbols: np.ndarray, dictionary_codes: Sequence[str]) -> np.nda
             prefixes.add(code[:-2])
         else:
             exact.add(code)
-    sym = pd.Series(symbols, dtype=object)
-    mask = sym.isin(exact)
-    if prefixes:
-        mask |= sym.str.startswith(tuple(sorted(prefixes)))
-    return symbols[mask.to_numpy()]
+    sym = np.asarray(symbols, dtype=object)
+    mask = pd.Series(sym, dtype=object).isin(exact).to_numpy(copy=True)
+    if prefixes:  # the symbols starting with a prefix are one run of the sorted symbols
+        order = np.argsort(sym, kind="stable")
+        ordered = sym[order]
+        pres = sorted(prefixes)
+        lo = np.searchsorted(ordered, np.array(pres, dtype=object), side="left")
+        hi = np.searchsorted(ordered, np.array([p + "\U0010ffff" for p in pres], dtype=object),
+                             side="left")
+        inside = np.zeros(len(sym) + 1, dtype=np.int64)
+        np.add.at(inside, lo, 1)
+        np.add.at(inside, hi, -1)
+        mask[order[np.cumsum(inside)[:-1] > 0]] = True
+    return symbols[mask]
 
 
 def simulate_patents(
@@ -169,7 +178,7 @@ def simulate_patents(
     )
     ipc = [
         ";".join([m, *list(dict.fromkeys(x[: k - 1]))]) if k > 1 else m
-        for m, x, k in zip(main, extra, n_sym, strict=True)
+        for m, x, k in zip(main.tolist(), extra.tolist(), n_sym.tolist(), strict=True)
     ]
     df = pd.DataFrame(
         {

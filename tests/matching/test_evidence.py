@@ -197,3 +197,26 @@ def test_two_model_calibration_picks_the_prior_model(zh_matcher: Matcher) -> Non
     assert s_with == pytest.approx(1 / (1 + np.exp(-(-3 + 4.0))), abs=1e-4)
     with pytest.raises(ValueError, match="floor"):
         Matcher(floor=1.5)
+
+
+def test_a_compound_word_found_in_parts_counts_for_the_share_they_cover() -> None:
+    """图像增强 kept whole (a title word) against "图像的增强或复原": its parts 图像 and 增强 are
+    both in the path, so it counts in full; a path with only 图像 gives half of it; a path
+    holding the whole word, 1; a path with neither, 0 (issue 13: the evidence said
+    "words: 图像, 增强" while the coverage said no shared word)."""
+    from coretech.matching.candidates import Query
+    from coretech.matching.scoring import _parts_credit, word_parts
+
+    q = Query(0, "name", "图像增强", ["图像增强"], ["图像", "增强", "图像增强"], 1.0)
+    assert word_parts(q, "图像增强") == [("图像", 0), ("增强", 2)]
+    assert word_parts(q, "图像") == []  # two characters: nothing to split
+    paths = ["图像的增强或复原", "图像数据处理", "图像增强装置", "无关标题", "增强材料"]
+    hit = np.array(["图像增强" in p for p in paths])
+    np.testing.assert_allclose(_parts_credit("图像增强", word_parts(q, "图像增强"), paths, hit),
+                               [1.0, 0.5, 1.0, 0.0, 0.5])
+    q3 = Query(0, "name", "二氧化碳捕集", ["二氧化碳捕集"], ["二氧化", "氧化碳", "二氧化碳", "捕集"],
+               1.0)
+    parts = word_parts(q3, "二氧化碳捕集")  # overlapping parts cover a character once
+    assert ("捕集", 4) in parts and ("氧化碳", 1) in parts
+    np.testing.assert_allclose(_parts_credit("二氧化碳捕集", parts, ["氧化碳的捕集", "一氧化碳"],
+                                             np.array([False, False])), [5 / 6, 3 / 6])

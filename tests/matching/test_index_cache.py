@@ -239,3 +239,29 @@ def test_segment_tokens_are_cached_and_reused_for_other_weights(tmp_path: Path,
     seg.write_bytes(seg.read_bytes()[:-8] + b"tampered")
     with pytest.raises(AssertionError, match="tokenizer ran"):
         cached_index(scheme, "zh", IndexOptions(term_min_df=1, char_weight=0.2), tmp_path)
+
+
+def test_in_place_npz_reader_equals_numpy_and_refuses_object_arrays() -> None:
+    import io
+    import zipfile
+
+    from coretech.ipc.cache import load_npz, npz_bytes
+    from coretech.matching.buildutil import npz_arrays
+
+    arrays = {"a": np.arange(7, dtype=np.int32), "b": np.array([[1.5, 2.5]], dtype=np.float32),
+              "t": np.frombuffer("碳化硅\x00sic".encode(), dtype=np.uint8), "e": np.zeros(0),
+              "s": np.array([3], dtype=np.int64)}
+    data = npz_bytes(arrays)
+    got, want = npz_arrays(data), load_npz(data)
+    assert set(got) == set(want) == set(arrays)
+    for k in arrays:
+        assert got[k].dtype == want[k].dtype and got[k].shape == want[k].shape
+        assert np.array_equal(got[k], want[k])
+    assert got["a"].flags.writeable  # numeric arrays are writable copies
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
+        member = io.BytesIO()
+        np.lib.format.write_array(member, np.array([{"x": 1}], dtype=object), allow_pickle=True)
+        zf.writestr("o.npy", member.getvalue())
+    with pytest.raises(ValueError, match="object"):
+        npz_arrays(buf.getvalue())

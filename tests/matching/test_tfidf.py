@@ -92,3 +92,41 @@ def test_transform_equals_sklearn_on_the_real_chinese_titles(shared) -> None:
     paths = [[rng.randrange(len(segments)) for _ in range(rng.randint(1, 4))]
              for _ in range(3000)]
     _check(segments, paths, [p[-1] for p in paths], titles[::7], (2, 4), 1.0)
+
+
+def _canonical(m):
+    m = m.copy()
+    m.sort_indices()
+    return m
+
+
+@pytest.mark.parametrize(("ngram_range", "max_df"), [((2, 4), 1.0), ((3, 4), 0.3)])
+def test_unsorted_char_matrices_hold_the_same_values_bit_for_bit(ngram_range, max_df) -> None:
+    rng = random.Random(5)
+    segments = _random_strings(rng, 150)
+    paths = [[rng.randrange(150) for _ in range(rng.randint(1, 6))] for _ in range(300)]
+    own = [p[-1] for p in paths]
+    _, _, want = fit_spaces(segments, paths, own, ngram_range=ngram_range, max_df=max_df)
+    _, _, got = fit_spaces(segments, paths, own, ngram_range=ngram_range, max_df=max_df,
+                           sorted_char=False)
+    for name in want:
+        a, b = _canonical(got[name]), want[name]
+        assert np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
+        assert a.data.dtype == b.data.dtype and np.array_equal(a.data, b.data)
+
+
+def test_l2_rows_sorts_an_unsorted_matrix_whose_sums_are_not_exact() -> None:
+    import scipy.sparse as sp
+
+    from coretech.matching.tfidf import l2_rows
+
+    rng = np.random.default_rng(3)
+    data = rng.random(400).astype(np.float32) * np.float32(1e-3)  # squares < 1: not exact
+    indptr = np.arange(0, 401, 20)
+    cols = np.concatenate([rng.permutation(60)[:20] for _ in range(20)]).astype(np.int32)
+    unsorted = sp.csr_matrix((data, cols, indptr), shape=(20, 60))
+    assert not unsorted.has_sorted_indices
+    want = l2_rows(_canonical(unsorted))
+    got = l2_rows(unsorted.copy())
+    assert got.has_sorted_indices
+    assert np.array_equal(got.indices, want.indices) and np.array_equal(got.data, want.data)

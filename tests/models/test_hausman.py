@@ -81,3 +81,21 @@ def test_sigma_options_checked(grunfeld):
         hausman(grunfeld, "invest", "value", unit="firm", time="year", sigmamore=True, sigmaless=True)
     with pytest.raises(InputError, match="classic"):
         hausman(grunfeld, "invest", "value", unit="firm", time="year", method="mundlak", sigmamore=True)
+
+
+def test_shared_fits_give_the_separate_tests_exactly(panel):
+    # Table 3 asks for three tests of one specification; HausmanTests fits FE and RE once
+    from coretech.models.hausman import HausmanTests
+
+    args = (panel, "Nycives", ["Cialomy", "Idetion", "Eoryity"])
+    tests = HausmanTests(*args)
+    for got, want in ((tests.classic(), hausman(*args)),
+                      (tests.mundlak(), hausman(*args, method="mundlak")),
+                      (tests.classic(sigmamore=True), hausman(*args, sigmamore=True)),
+                      (tests.classic(sigmaless=True), hausman(*args, sigmaless=True))):
+        assert (got.statistic, got.df, got.method, got.note) == (want.statistic, want.df,
+                                                                   want.method, want.note)
+        assert got.pvalue == want.pvalue or (np.isnan(got.pvalue) and np.isnan(want.pvalue))
+        assert got.b_fe.equals(want.b_fe) and got.b_re.equals(want.b_re)
+    with pytest.raises(InputError, match="alternatives"):
+        tests.classic(sigmamore=True, sigmaless=True)
