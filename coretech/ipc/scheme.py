@@ -157,6 +157,49 @@ def _string_key(code: str) -> str | None:
     return code if len(code) <= 4 and code.isalnum() else None
 
 
+def _group_string_keys(codes: list[Any]) -> list[str | None]:
+    """:func:`_string_key` of each code (None for a non-str): canonical group codes by one
+    pyarrow regex pass over the column, the rest one by one."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.array(codes, type=pa.string())
+    except (pa.ArrowException, UnicodeEncodeError, TypeError):
+        arr = None
+    if arr is None:
+        group = _GROUP_KEY.fullmatch
+        return [
+            (f"{m[1]}{m[2].zfill(5)}{m[3]}" if (m := group(c)) is not None else _string_key(c))
+            if isinstance(c, str) else None
+            for c in codes
+        ]
+    parts = pc.extract_regex(arr, pattern=r"^(?P<h>[A-H][0-9]{2}[A-Z])(?P<m>[0-9]{1,5})/(?P<s>[0-9]+)$")
+    h, m, sub = (pc.struct_field(parts, k) for k in ("h", "m", "s"))
+    keys = pc.binary_join_element_wise(h, pc.utf8_lpad(m, width=5, padding="0"), sub, "")
+    out = keys.to_pylist()
+    for i in [i for i, k in enumerate(out) if k is None]:
+        c = codes[i]
+        out[i] = _string_key(c) if isinstance(c, str) else None
+    return out
+
+
+def _stable_order(langs: list[str], skeys: list[str], srcs: list[str]) -> np.ndarray:
+    """Row order by (lang, key, source), ties in row order: what a stable argsort of the
+    ``\\x00``-joined strings gives (str order is code point order, as UTF-8 byte order)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        t = pa.table({"a": pa.array(langs, pa.string()), "b": pa.array(skeys, pa.string()),
+                      "c": pa.array(srcs, pa.string())})
+    except (pa.ArrowException, UnicodeEncodeError):
+        keys = [f"{a}\x00{b}\x00{c}" for a, b, c in zip(langs, skeys, srcs, strict=True)]
+        return np.argsort(np.array(keys, dtype=object), kind="stable")
+    idx = pc.sort_indices(t, sort_keys=[("a", "ascending"), ("b", "ascending"), ("c", "ascending")])
+    return idx.to_numpy()
+
+
 def scheme_order(df: pd.DataFrame) -> pd.DataFrame:
     """Rows sorted by ``lang``, then scheme order of ``code`` (as :func:`coretech.ipc.sort_key`:
     subgroup digits compare as decimal fractions), then ``source``."""
@@ -165,16 +208,9 @@ def scheme_order(df: pd.DataFrame) -> pd.DataFrame:
     langs = [x if isinstance(x, str) else "" for x in df["lang"].tolist()]
     srcs = [x if isinstance(x, str) else "" for x in df["source"].tolist()]
     codes = df["code"].tolist()
-    # canonical group codes by one regex (what _string_key gives them), the rest by _string_key
-    group = _GROUP_KEY.fullmatch
-    skeys = [
-        (f"{m[1]}{m[2].zfill(5)}{m[3]}" if (m := group(c)) is not None else _string_key(c))
-        if isinstance(c, str) else None
-        for c in codes
-    ]
+    skeys = _group_string_keys(codes)
     if None not in skeys:
-        keys = [f"{a}\x00{b}\x00{c}" for a, b, c in zip(langs, skeys, srcs, strict=True)]
-        order = np.argsort(np.array(keys, dtype=object), kind="stable")
+        order = _stable_order(langs, skeys, srcs)
     else:  # something not canonical: the general (slower) key
         tkeys = [(a, _order_key(str(b)), c) for a, b, c in zip(langs, codes, srcs, strict=True)]
         order = sorted(range(len(df)), key=tkeys.__getitem__)

@@ -179,3 +179,25 @@ def test_group_symbols_equal_canonical_symbol() -> None:
             continue
         assert (c, k, p) == canonical_symbol(text) and c == text
     assert code[0] == "H01L29/739" and code[3] is None and code[6] is None
+
+
+def test_scheme_order_keys_and_order_equal_python(shared) -> None:
+    import numpy as np
+
+    from coretech.ipc import scheme as S
+
+    df = read_cnipa_flat(read_table(shared / "data" / "ipc" / "ipc_zh_2026_flat.tsv"),
+                         source="zh.tsv").table
+    rng = random.Random(3)
+    idx = list(range(len(df)))
+    rng.shuffle(idx)
+    extra = pd.DataFrame({"code": ["H01L029/00", "Ｈ01L", "H01L29/739", "H01L29/739", "A01B1/02"],
+                          "lang": ["zh", "en", "zh", "zh", "en"], "source": ["s", "s", "a", "a", "b"]})
+    frame = pd.concat([df.iloc[idx][["code", "lang", "source"]], extra], ignore_index=True)
+    codes, langs, srcs = frame["code"].tolist(), frame["lang"].tolist(), frame["source"].tolist()
+    skeys = [S._string_key(c) for c in codes]
+    assert S._group_string_keys(codes) == skeys and None not in skeys
+    keys = [f"{a}\x00{b}\x00{c}" for a, b, c in zip(langs, skeys, srcs, strict=True)]
+    ref = np.argsort(np.array(keys, dtype=object), kind="stable")
+    assert S._stable_order(langs, skeys, srcs).tolist() == ref.tolist()  # ties in row order
+    assert S._group_string_keys(["H01L29/739", None, "A01B"]) == ["H01L00029739", None, "A01B"]
