@@ -26,9 +26,6 @@ name column. A language the catalogue needs and the scheme lacks is an error tha
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -37,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from coretech.errors import InputError
+from coretech.matching.buildutil import gc_paused
 from coretech.matching.candidates import build_queries, pool_pairs
 from coretech.matching.catalogue import split_keywords, validate_catalogue
 from coretech.matching.dictionary import (
@@ -332,7 +330,7 @@ class Matcher:
         """
         if not hasattr(self, "indexes_"):
             raise RuntimeError("call fit(scheme) before match(catalogue)")
-        with _gc_paused():
+        with gc_paused():  # ~10^5 short-lived rows; the index is large and long-lived
             return self._match(catalogue, overrides, prior)
 
     def _match(self, catalogue: pd.DataFrame, overrides: pd.DataFrame | None,
@@ -572,17 +570,3 @@ class Matcher:
                           {t: "+".join(u) for t, u in zip(tech_ids, langs, strict=True)})
         out.features = features
         return out
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector: a match allocates ~10^5 short-lived rows, and
-    collections triggered by them walk the whole (large, long-lived) index for nothing. The
-    collector's previous state is restored; reference counting frees memory as usual."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
