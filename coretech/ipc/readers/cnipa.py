@@ -209,6 +209,30 @@ def _group_symbols(codes: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray
             np.array(parent.to_pylist(), dtype=object))
 
 
+
+def _flat_columns(
+    df: pd.DataFrame, source: str
+) -> tuple[Collector, int, list[str], list[str], list[str], list[str], list[str]]:
+    """The flat table's columns as lists (code, title, level, main group, subclass folder;
+    absent optional columns as empty strings) and a collector with the repeated-code count;
+    a missing ``code`` or ``title_zh`` column is an error naming the file."""
+    missing = [c for c in ("code", "title_zh") if c not in df.columns]
+    if missing:
+        raise InputError(
+            f"missing column(s) {', '.join(missing)}; found {', '.join(map(str, df.columns))}",
+            file=source, row=1,
+        )
+    col = Collector(source)
+    n = len(df)
+    codes = df["code"].astype(str).str.strip().tolist()
+    titles = df["title_zh"].astype(str).tolist()
+    levels = df["level"].astype(str).str.strip().tolist() if "level" in df.columns else [""] * n
+    mains = df["main_group"].astype(str).str.strip().tolist() if "main_group" in df.columns else [""] * n
+    dirs = df["subclass_dir"].astype(str).str.strip().tolist() if "subclass_dir" in df.columns else [""] * n
+    counts = pd.Series([c for c in codes if c]).value_counts()
+    col.defects["repeated_codes"] = int((counts > 1).sum())
+    return col, n, codes, titles, levels, mains, dirs
+
 def read_cnipa_flat(
     df: pd.DataFrame, *, source: str, edition: str | None = None, lang: str = "zh"
 ) -> ReadResult:
@@ -225,21 +249,7 @@ def read_cnipa_flat(
     cleaning); the result equals :func:`read_cnipa_flat_rows`, the plain per-row reading,
     row for row (tested on the real table).
     """
-    missing = [c for c in ("code", "title_zh") if c not in df.columns]
-    if missing:
-        raise InputError(
-            f"missing column(s) {', '.join(missing)}; found {', '.join(map(str, df.columns))}",
-            file=source, row=1,
-        )
-    col = Collector(source)
-    n = len(df)
-    codes = df["code"].astype(str).str.strip().tolist()
-    titles = df["title_zh"].astype(str).tolist()
-    levels = df["level"].astype(str).str.strip().tolist() if "level" in df.columns else [""] * n
-    mains = df["main_group"].astype(str).str.strip().tolist() if "main_group" in df.columns else [""] * n
-    dirs = df["subclass_dir"].astype(str).str.strip().tolist() if "subclass_dir" in df.columns else [""] * n
-    counts = pd.Series([c for c in codes if c]).value_counts()
-    col.defects["repeated_codes"] = int((counts > 1).sum())
+    col, n, codes, titles, levels, mains, dirs = _flat_columns(df, source)
     junk = pd.Series(titles, dtype=object).str.fullmatch(JUNK_TITLE.pattern).to_numpy(dtype=bool)
 
     # canonical group codes (nearly all) in one pyarrow regex pass; the rest row by row
@@ -336,21 +346,7 @@ def read_cnipa_flat_rows(
 ) -> ReadResult:
     """:func:`read_cnipa_flat` row by row with the full parser and cleaner: the reference its
     fast path is tested against."""
-    missing = [c for c in ("code", "title_zh") if c not in df.columns]
-    if missing:
-        raise InputError(
-            f"missing column(s) {', '.join(missing)}; found {', '.join(map(str, df.columns))}",
-            file=source, row=1,
-        )
-    col = Collector(source)
-    n = len(df)
-    codes = df["code"].astype(str).str.strip().tolist()
-    titles = df["title_zh"].astype(str).tolist()
-    levels = df["level"].astype(str).str.strip().tolist() if "level" in df.columns else [""] * n
-    mains = df["main_group"].astype(str).str.strip().tolist() if "main_group" in df.columns else [""] * n
-    dirs = df["subclass_dir"].astype(str).str.strip().tolist() if "subclass_dir" in df.columns else [""] * n
-    counts = pd.Series([c for c in codes if c]).value_counts()
-    col.defects["repeated_codes"] = int((counts > 1).sum())
+    col, n, codes, titles, levels, mains, dirs = _flat_columns(df, source)
 
     usable: list[tuple[int, object, str]] = []
     for i in range(n):
