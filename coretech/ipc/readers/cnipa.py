@@ -233,6 +233,7 @@ def _flat_columns(
     col.defects["repeated_codes"] = int((counts > 1).sum())
     return col, n, codes, titles, levels, mains, dirs
 
+
 def read_cnipa_flat(
     df: pd.DataFrame, *, source: str, edition: str | None = None, lang: str = "zh"
 ) -> ReadResult:
