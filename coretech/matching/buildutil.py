@@ -106,6 +106,8 @@ def npz_arrays(data: bytes) -> dict[str, np.ndarray]:
                 raise ValueError(f"{info.filename}: .npy format {version}")
             if dtype.hasobject:
                 raise ValueError(f"{info.filename}: object array (refused)")
+            if any(d < 0 for d in shape):
+                raise ValueError(f"{info.filename}: negative dimension in {shape}")
             count = int(np.prod(shape, dtype=np.int64)) if shape else 1
             offset = start + member.tell()
             if offset + count * dtype.itemsize > start + info.file_size:

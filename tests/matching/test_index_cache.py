@@ -265,3 +265,22 @@ def test_in_place_npz_reader_equals_numpy_and_refuses_object_arrays() -> None:
         zf.writestr("o.npy", member.getvalue())
     with pytest.raises(ValueError, match="object"):
         npz_arrays(buf.getvalue())
+
+
+@pytest.mark.parametrize("case", ["truncated", "negative"])
+def test_in_place_npz_reader_refuses_a_member_that_claims_more_than_it_holds(case: str) -> None:
+    import io
+    import zipfile
+
+    from coretech.matching.buildutil import npz_arrays
+
+    member = io.BytesIO()
+    shape = (-3,) if case == "negative" else (10,)
+    np.lib.format.write_array_header_1_0(
+        member, {"descr": "<i8", "fortran_order": False, "shape": shape})
+    member.write(np.arange(4, dtype="<i8").tobytes())  # 4 values, whatever the header says
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr("x.npy", member.getvalue())
+    with pytest.raises(ValueError, match="truncated" if case == "truncated" else "negative"):
+        npz_arrays(buf.getvalue())
