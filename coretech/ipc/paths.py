@@ -79,15 +79,9 @@ def build_paths(df: pd.DataFrame, *, heading_column: str | None = "heading") -> 
 
 
 def _build_paths_rows(df: pd.DataFrame, *, heading_column: str | None = "heading") -> pd.Series:
-    """``path_title`` of every row: the titles from the subclass down to the entry, `` > ``-joined.
-
-    The chain follows ``parent`` links within the same ``lang`` (rows of one language never
-    borrow titles of another). A section or class path is its own title; a subclass starts
-    the path. When ``heading_column`` is present and filled for a main group (the guidance
-    heading it sits under), the heading is put before the main group's title, so that its
-    subgroups carry it too. A parent missing from the table ends the chain there. Returns a
-    Series aligned with ``df``.
-    """
+    """The row-by-row walk of :func:`build_paths` (same arguments, same result): follows each
+    row's ``parent`` chain in turn; the reference the level-by-level version is tested
+    against, and the fallback for a table with a parent cycle."""
     n = len(df)
     if n == 0:
         return pd.Series([], dtype=object, index=df.index)
