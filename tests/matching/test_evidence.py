@@ -25,16 +25,6 @@ from coretech.matching.evidence import (
 from coretech.matching.matcher import Matcher
 
 
-@pytest.fixture(scope="module")
-def zh_matcher() -> Matcher:
-    return Matcher(cache_dir=False, term_min_df=1).fit(chinese_scheme())
-
-
-@pytest.fixture(scope="module")
-def en_matcher() -> Matcher:
-    return Matcher(cache_dir=False, term_min_df=1).fit(english_scheme())
-
-
 @pytest.mark.parametrize(("name", "items"), [
     ("太阳能电池封装、模块、零部件等", ["太阳能电池封装", "模块", "零部件"]),
     ("光纤宽带运营服务；新一代移动通信核心网和接入网建设",

@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from scheme_fixture import bilingual_scheme, chinese_scheme, english_scheme
+from scheme_fixture import bilingual_scheme, english_scheme
 
 from coretech.errors import InputError
 from coretech.matching.dictionary import CANDIDATE_COLUMNS, OUTPUT_COLUMNS
 from coretech.matching.matcher import Matcher
 from coretech.matching.scoring import calibrate
-
-
-@pytest.fixture(scope="module")
-def zh_matcher() -> Matcher:
-    return Matcher(cache_dir=False, term_min_df=1).fit(chinese_scheme())
-
-
-@pytest.fixture(scope="module")
-def en_matcher() -> Matcher:
-    return Matcher(cache_dir=False, term_min_df=1).fit(english_scheme())
 
 
 def _top(res, tech: str) -> str:
